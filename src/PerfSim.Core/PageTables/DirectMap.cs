@@ -1,0 +1,189 @@
+using PerfSim.Core.Frames;
+using PerfSim.Core.Memory;
+
+namespace PerfSim.Core.PageTables;
+
+/// <summary>One direct-map entry as <c>lookup_address()</c> returns it: the leaf level and its bits.</summary>
+public readonly record struct DirectMapEntry(PageLevel Level, PteFlags Flags)
+{
+    public bool IsHole => Level == PageLevel.None;
+
+    public bool IsPresent => (Flags & PteFlags.Present) != 0;
+}
+
+/// <summary>Entry counts per level, as <c>direct_pages_count[]</c>, and their /proc/meminfo lines.</summary>
+public readonly record struct DirectMapCounts(long Entries4K, long Entries2M, long Entries1G)
+{
+    public long DirectMap4k => Entries4K * 4;
+
+    public long DirectMap2M => Entries2M * 2048;
+
+    public long DirectMap1G => Entries1G * 1048576;
+
+    /// <summary>Mapped bytes: conserved by splits and collapses (kernel-model.md §7.4).</summary>
+    public long MappedBytes => (DirectMap4k + DirectMap2M + DirectMap1G) * 1024;
+}
+
+/// <summary>
+/// The kernel's linear map of all RAM: a page-table tree of 1G (PUD), 2M (PMD) and 4K (PTE)
+/// entries, with the change-page-attribute rules of x86-64 and arm64.
+/// </summary>
+/// <remarks>
+/// <para>Layout: three flat arrays of one byte per entry, indexed by pfn >> 18, pfn >> 9 and pfn.
+/// An entry below a leaf is meaningless until a split fills it, so a lookup is at most three
+/// array reads (O(1), no pointer chasing) and the whole map costs ~1 byte per 4 KiB frame.</para>
+/// <para>Concurrency: not synchronised. In the kernel every <c>__change_page_attr()</c> runs under
+/// the global <c>cpa_lock</c> (x86) or <c>pgtable_split_lock</c> (arm64 splits); callers serialise
+/// the same way. Lookups by other CPUs may run concurrently with a writer only where the caller
+/// accepts a torn view, as real page walkers do.</para>
+/// </remarks>
+public sealed partial class DirectMap
+{
+    /// <summary>x86 PAGE_KERNEL (present, RW, dirty, global, NX): the protection of every entry at
+    /// boot. arm64 reuses it for PAGE_KERNEL (valid, write).</summary>
+    public const PteFlags PageKernel = PteFlags.ProtMask;
+
+    private const int Shift2M = 9;
+    private const int Shift1G = 18;
+
+    private readonly NativeArray<PteFlags> _pud;
+    private readonly NativeArray<PteFlags> _pmd;
+    private readonly NativeArray<PteFlags> _pte;
+    private readonly IPageTableAllocator _pageTables;
+    private readonly IDirectMapFlush _flush;
+
+    private long _entries4K;
+    private long _entries2M;
+    private long _entries1G;
+
+    /// <summary>Builds the boot-time linear map of <paramref name="frames"/>' RAM (see
+    /// <see cref="DirectMapBoot"/> for the layout rules).</summary>
+    public DirectMap(NativeArena arena, FrameTable frames, DirectMapProfile profile, IPageTableAllocator pageTables, IDirectMapFlush flush)
+        : this(arena, frames, profile, pageTables, flush, DirectMapBoot.Plan(frames.Layout, profile))
+    {
+    }
+
+    /// <summary>Builds a linear map from an explicit boot plan (e.g. from /proc/meminfo totals).</summary>
+    public DirectMap(NativeArena arena, FrameTable frames, DirectMapProfile profile, IPageTableAllocator pageTables, IDirectMapFlush flush, IEnumerable<BootMapping> plan)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(pageTables);
+        ArgumentNullException.ThrowIfNull(flush);
+        ArgumentNullException.ThrowIfNull(plan);
+        Profile = profile;
+        Frames = frames;
+        EndPfn = frames.EndPfn;
+        _pageTables = pageTables;
+        _flush = flush;
+        _pud = arena.Allocate<PteFlags>(RoundUp(EndPfn, PageGeometry.PagesPer1G) >> Shift1G);
+        _pmd = arena.Allocate<PteFlags>(RoundUp(EndPfn, PageGeometry.PagesPer1G) >> Shift2M);
+        _pte = arena.Allocate<PteFlags>(RoundUp(EndPfn, PageGeometry.PagesPer1G));
+        foreach (BootMapping m in plan)
+        {
+            MapAtBoot(m);
+        }
+    }
+
+    public DirectMapProfile Profile { get; }
+
+    public FrameTable Frames { get; }
+
+    /// <summary>One past the highest mapped pfn (the kernel's <c>max_pfn_mapped</c>).</summary>
+    public long EndPfn { get; }
+
+    /// <summary>Entry counts now (<c>direct_pages_count[]</c>).</summary>
+    public DirectMapCounts Counts => new(_entries4K, _entries2M, _entries1G);
+
+    /// <summary>/proc/vmstat <c>direct_map_level2_splits</c> (2M→4K).</summary>
+    public long Level2Splits { get; private set; }
+
+    /// <summary>/proc/vmstat <c>direct_map_level3_splits</c> (1G→2M).</summary>
+    public long Level3Splits { get; private set; }
+
+    /// <summary>Page-table pages allocated by splits (boot-time tables come from memblock and are
+    /// not counted).</summary>
+    public long PageTablePages { get; private set; }
+
+    /// <summary>arm64 contiguous groups broken by boundary splits.</summary>
+    public long ContBreaks { get; private set; }
+
+    /// <summary><c>flush_tlb_all()</c> calls made by splits.</summary>
+    public long GlobalFlushes { get; private set; }
+
+    /// <summary>The entry that maps <paramref name="pfn"/>, as <c>lookup_address()</c> finds it.</summary>
+    public DirectMapEntry Lookup(long pfn)
+    {
+        if ((ulong)pfn >= (ulong)EndPfn)
+        {
+            return default;
+        }
+
+        PteFlags pud = _pud[pfn >> Shift1G];
+        if ((pud & PteFlags.Table) == 0)
+        {
+            return pud == PteFlags.None ? default : new DirectMapEntry(PageLevel.Level1G, pud);
+        }
+
+        PteFlags pmd = _pmd[pfn >> Shift2M];
+        if ((pmd & PteFlags.Table) == 0)
+        {
+            return pmd == PteFlags.None ? default : new DirectMapEntry(PageLevel.Level2M, pmd);
+        }
+
+        PteFlags pte = _pte[pfn];
+        return pte == PteFlags.None ? default : new DirectMapEntry(PageLevel.Level4K, pte);
+    }
+
+    /// <summary><c>kernel_page_present()</c>: the page's direct-map entry is present.</summary>
+    public bool IsPresent(long pfn) => Lookup(pfn).IsPresent;
+
+    private void MapAtBoot(BootMapping m)
+    {
+        long pfn = m.StartPfn;
+        PteFlags leaf = PteFlags.Leaf | PageKernel | (m.Cont ? PteFlags.Cont : PteFlags.None);
+        switch (m.Level)
+        {
+            case PageLevel.Level1G:
+                _pud[pfn >> Shift1G] = leaf;
+                _entries1G++;
+                break;
+            case PageLevel.Level2M:
+                _pud[pfn >> Shift1G] = PteFlags.Table;
+                _pmd[pfn >> Shift2M] = leaf;
+                _entries2M++;
+                break;
+            case PageLevel.Level4K:
+                for (long p = pfn; p < pfn + m.Pages;)
+                {
+                    long end = Math.Min(pfn + m.Pages, RoundUp(p + 1, PageGeometry.PagesPer2M));
+                    _pud[p >> Shift1G] = PteFlags.Table;
+                    _pmd[p >> Shift2M] = PteFlags.Table;
+                    _pte.Fill(p, end - p, leaf);
+                    _entries4K += end - p;
+                    p = end;
+                }
+
+                break;
+            default:
+                throw new ArgumentException($"boot mapping has no level: {m}", nameof(m));
+        }
+    }
+
+    private static long RoundUp(long value, long alignment) => (value + alignment - 1) & ~(alignment - 1);
+
+    /// <summary>The protection a request produces from <paramref name="old"/>: clear, then set, then
+    /// drop GLOBAL from a non-present entry (<c>pgprot_clear_protnone_bits</c>: GLOBAL doubles as
+    /// PROTNONE on non-present x86 entries). Structure bits are kept.</summary>
+    private static PteFlags ApplyProt(PteFlags old, PteFlags set, PteFlags clear)
+    {
+        PteFlags prot = ((old & PteFlags.ProtMask) & ~clear) | set;
+        if ((prot & PteFlags.Present) == 0)
+        {
+            prot &= ~PteFlags.Global;
+        }
+
+        return (old & ~PteFlags.ProtMask) | prot;
+    }
+}
