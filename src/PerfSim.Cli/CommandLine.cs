@@ -1,13 +1,48 @@
+using PerfSim.Cli.Commands;
+using PerfSim.Engine.Inputs;
+
 namespace PerfSim.Cli;
 
-/// <summary>Dispatches <c>perfsim COMMAND [options]</c> to its command.</summary>
+/// <summary>Dispatches <c>perfsim COMMAND [options]</c>. Bad input becomes one line on standard
+/// error and exit code 2, never a stack trace.</summary>
 internal static class CommandLine
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public const string Help = """
+        perfsim: what the Linux direct map costs, simulated.
+
+        Commands:
+          run          run a scenario and print its summary (default: the built-in scenario)
+          directmap    apply a script of direct-map operations to a host and print the result
+
+        Usage:
+          perfsim run [--ram SIZE] [--arch ARCH]
+          perfsim directmap [--ram SIZE | --e820 FILE | --meminfo FILE] [--arch ARCH] [--gbpages on|off] [--rodata full|off] [--script FILE] [--json]
+
+        Exit codes: 0 ok, 1 invariant violations found, 2 bad input.
+        """;
+
+    public static int Run(string[] args, TextReader stdin, bool stdinIsTerminal, TextWriter stdout, TextWriter stderr)
     {
-        _ = args;
-        _ = stdout;
-        stderr.WriteLine("perfsim: no commands yet");
-        return 2;
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            stdout.Write(Help);
+            return args.Length == 0 ? ExitCodes.BadInput : ExitCodes.Ok;
+        }
+
+        string[] rest = args[1..];
+        try
+        {
+            return args[0] switch
+            {
+                "run" => RunCommand.Run(rest, stdout),
+                "directmap" => DirectMapCommand.Run(rest, stdin, stdinIsTerminal, stdout),
+                _ => throw new InputException($"perfsim: unknown command '{args[0]}'; accepted: run, directmap (perfsim --help)"),
+            };
+        }
+        catch (InputException e)
+        {
+            stderr.WriteLine("perfsim: " + e.Message.Replace("perfsim: ", string.Empty, StringComparison.Ordinal));
+            return ExitCodes.BadInput;
+        }
     }
 }

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using PerfSim.Core;
+using PerfSim.Core.Host;
+
+namespace PerfSim.Engine.Inputs;
+
+/// <summary>Direct-map totals as /proc/meminfo prints them, in kB.</summary>
+public readonly record struct MeminfoTotals(long DirectMap4k, long DirectMap2M, long DirectMap1G);
+
+/// <summary>
+/// Parses the host descriptions users paste from real machines: a firmware memory map (the
+/// kernel's e820 dump in dmesg, or /sys/firmware/memmap) and /proc/meminfo's DirectMap lines.
+/// </summary>
+public static partial class HostInputs
+{
+    // dmesg: "[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x00000000bffdffff] usable"
+    [GeneratedRegex(@"(?:BIOS-)?e820:\s*\[mem\s+(0x[0-9a-fA-F]+)-(0x[0-9a-fA-F]+)\]\s+(.+?)\s*$")]
+    private static partial Regex DmesgE820();
+
+    // /sys/firmware/memmap/N/{start,end,type} as "start end type": "0x100000 0xbffdffff System RAM"
+    [GeneratedRegex(@"^\s*(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+)\s+(.+?)\s*$")]
+    private static partial Regex SysfsMemmap();
+
+    [GeneratedRegex(@"^\s*(DirectMap4k|DirectMap2M|DirectMap1G):\s*(\d+)\s*kB\s*$")]
+    private static partial Regex MeminfoDirectMap();
+
+    /// <summary>
+    /// Reads RAM ranges from an e820 dump: each line is a dmesg <c>BIOS-e820: [mem A-B] TYPE</c>
+    /// line or a sysfs <c>START END TYPE</c> triple; both have inclusive ends. Only
+    /// <c>usable</c> / <c>System RAM</c> ranges are RAM; other types (reserved, ACPI) are holes.
+    /// Blank lines and <c>#</c> comments are skipped.
+    /// </summary>
+    public static MemoryLayout ParseE820(string text, string source)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ram = new List<(long Start, long End)>();
+        string[] lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = StripComment(lines[i]);
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            Match m = DmesgE820().Match(line);
+            if (!m.Success)
+            {
+                m = SysfsMemmap().Match(line);
+            }
+
+            if (!m.Success)
+            {
+                throw new InputException($"{source}:{i + 1}: not an e820 line: expected 'BIOS-e820: [mem 0xSTART-0xEND] TYPE' or '0xSTART 0xEND TYPE'");
+            }
+
+            long start = ParseHex(m.Groups[1].Value, source, i);
+            long endInclusive = ParseHex(m.Groups[2].Value, source, i);
+            if (endInclusive < start)
+            {
+                throw new InputException($"{source}:{i + 1}: range end 0x{endInclusive:x} is below its start 0x{start:x}");
+            }
+
+            string type = m.Groups[3].Value.Trim();
+            if (type.Equals("usable", StringComparison.OrdinalIgnoreCase) || type.Equals("System RAM", StringComparison.OrdinalIgnoreCase))
+            {
+                ram.Add((start, endInclusive + 1));
+            }
+        }
+
+        try
+        {
+            return MemoryLayout.FromByteRanges(ram);
+        }
+        catch (ArgumentException)
+        {
+            throw new InputException($"{source}: no usable RAM range (type 'usable' or 'System RAM') of at least 4 KiB");
+        }
+    }
+
+    /// <summary>Reads the DirectMap4k/2M/1G lines of /proc/meminfo (other lines are ignored, so
+    /// a whole meminfo paste works). DirectMap1G is absent without gbpages and counts as 0.</summary>
+    public static MeminfoTotals ParseMeminfo(string text, string source)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
+        string[] lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            Match m = MeminfoDirectMap().Match(lines[i]);
+            if (!m.Success)
+            {
+                continue;
+            }
+
+            if (!long.TryParse(m.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long kb))
+            {
+                throw new InputException($"{source}:{i + 1}: {m.Groups[1].Value} value is out of range");
+            }
+
+            values[m.Groups[1].Value] = kb;
+        }
+
+        if (!values.TryGetValue("DirectMap4k", out long k4) || !values.TryGetValue("DirectMap2M", out long k2))
+        {
+            throw new InputException($"{source}: needs 'DirectMap4k: N kB' and 'DirectMap2M: N kB' lines (DirectMap1G optional), as in /proc/meminfo");
+        }
+
+        return new MeminfoTotals(k4, k2, values.GetValueOrDefault("DirectMap1G"));
+    }
+
+    private static string StripComment(string line)
+    {
+        int hash = line.IndexOf('#', StringComparison.Ordinal);
+        return (hash >= 0 ? line[..hash] : line).Trim();
+    }
+
+    private static long ParseHex(string text, string source, int lineIndex)
+    {
+        if (!Sizes.TryParseInteger(text, out long value) || value > (1L << 52))
+        {
+            throw new InputException($"{source}:{lineIndex + 1}: address {text} is not a 52-bit physical address");
+        }
+
+        return value;
+    }
+
+    /// <summary>Largest host PerfSim accepts: 4 TiB (1 Gi frames × 8 bytes of frame state is the
+    /// practical limit on a 24 GiB machine with the rest of the model).</summary>
+    public const long MaxRamBytes = 4 * PageGeometry.TiB;
+}
