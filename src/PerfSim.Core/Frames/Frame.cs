@@ -52,6 +52,10 @@ public enum FrameFlags : byte
 
     /// <summary>Frame is the head of a higher-order folio (the order is kept by the owner).</summary>
     Head = 1 << 4,
+
+    /// <summary>Mapped through a mermap slot since that CPU's last mermap flush: a stale
+    /// translation may still reach it, so it must not be freed yet (mm/mermap.c rule).</summary>
+    MermapStale = 1 << 5,
 }
 
 /// <summary>

@@ -16,6 +16,10 @@ public enum ViolationKind : byte
 
     /// <summary>A page inserted into a no-direct-map page cache before it was zeroed.</summary>
     UnzeroedInsert,
+
+    /// <summary>A frame freed while a mermap slot's stale translation may still reach it (the
+    /// region was not flushed before the free).</summary>
+    MermapStaleFree,
 }
 
 /// <summary>One recorded violation with its precise diagnostic.</summary>
@@ -25,7 +29,8 @@ public readonly record struct Violation(ViolationKind Kind, long Pfn, int Cpu, K
     {
         ViolationKind.Oops => string.Create(CultureInfo.InvariantCulture, $"oops: kernel access to non-present direct-map page pfn 0x{Pfn:x} on CPU {Cpu} by {Path.Describe()} at {TimeNs} ns"),
         ViolationKind.LatentCrash => string.Create(CultureInfo.InvariantCulture, $"latent crash: pfn 0x{Pfn:x} freed by {Path.Describe()} on CPU {Cpu} at {TimeNs} ns while its direct-map entry is invalid"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"unzeroed insert: pfn 0x{Pfn:x} entered a no-direct-map page cache on CPU {Cpu} by {Path.Describe()} at {TimeNs} ns without being zeroed"),
+        ViolationKind.UnzeroedInsert => string.Create(CultureInfo.InvariantCulture, $"unzeroed insert: pfn 0x{Pfn:x} entered a no-direct-map page cache on CPU {Cpu} by {Path.Describe()} at {TimeNs} ns without being zeroed"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"mermap stale free: pfn 0x{Pfn:x} freed by {Path.Describe()} on CPU {Cpu} at {TimeNs} ns while a mermap translation to it was not flushed"),
     };
 }
 
