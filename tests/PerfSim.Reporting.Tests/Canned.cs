@@ -93,3 +93,45 @@ internal static class Canned
 
     public static string DataPath(string name) => Path.Combine(AppContext.BaseDirectory, "Data", name);
 }
+
+/// <summary>A 1 × 4 × 2 sweep (arch × cpus × strategy) with figures that grow with CPU count.</summary>
+internal static class CannedSweep
+{
+    public static readonly string[] Cpus = ["1", "4", "16", "64"];
+    public static readonly string[] Strategies = ["direct-map", "per-folio"];
+
+    public static PerfSim.Reporting.Sweeps.SweepReport Full()
+    {
+        PerfSim.Reporting.Sweeps.MatrixAxis[] matrix =
+        [
+            new("arch", ["x86_64"]),
+            new("cpus", Cpus),
+            new("strategy", Strategies),
+        ];
+        var runs = PerfSim.Reporting.Sweeps.SweepKey.All(matrix).Select((key, ordinal) =>
+        {
+            int cpus = int.Parse(key.Split(',')[1][5..], System.Globalization.CultureInfo.InvariantCulture);
+            bool perFolio = key.EndsWith("per-folio", StringComparison.Ordinal);
+            RunReport report = Canned.Report(
+                strategy: perFolio ? "per-folio" : "direct-map",
+                cpus: cpus,
+                ipis: perFolio ? 100L * cpus : 0,
+                faultP50: 1_000 + (perFolio ? 40L * cpus : 0),
+                faultP99: 5_000 + (perFolio ? 400L * cpus : 10L * cpus),
+                populateBytesPerSecond: 1e9 * cpus / (perFolio ? 2 : 1));
+            return new PerfSim.Reporting.Sweeps.SweepRun(key, ordinal, report);
+        }).ToArray();
+        return new PerfSim.Reporting.Sweeps.SweepReport { Matrix = matrix, Runs = runs };
+    }
+
+    /// <summary>The full sweep split round-robin into <paramref name="count"/> shards.</summary>
+    public static PerfSim.Reporting.Sweeps.SweepReport[] Shards(int count)
+    {
+        PerfSim.Reporting.Sweeps.SweepReport full = Full();
+        return Enumerable.Range(0, count).Select(i => full with
+        {
+            Shard = new PerfSim.Reporting.Sweeps.ShardInfo(i, count),
+            Runs = full.Runs.Where(r => r.Ordinal % count == i).ToArray(),
+        }).ToArray();
+    }
+}
