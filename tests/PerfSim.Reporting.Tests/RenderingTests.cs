@@ -77,7 +77,7 @@ public sealed class RenderingTests : IDisposable
         Assert.Equal("VIOLATION: frame 12 reused while mapped", lines[^1]);
         // Right-aligned numbers end in the same column.
         int end = lines.Single(l => l.StartsWith("faults ", StringComparison.Ordinal)).TrimEnd().Length;
-        Assert.Equal(end, lines.Single(l => l.StartsWith("fault_p50 ", StringComparison.Ordinal)).IndexOf(" ns", StringComparison.Ordinal));
+        Assert.Equal(end, lines.Single(l => l.StartsWith("fault_p50 ", StringComparison.Ordinal)).IndexOf("  ns", StringComparison.Ordinal));
     }
 
     [Fact]
