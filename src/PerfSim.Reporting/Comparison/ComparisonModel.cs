@@ -1,0 +1,116 @@
+namespace PerfSim.Reporting.Comparison;
+
+/// <summary>Outcome for one metric. <see cref="Slower"/> and <see cref="Changed"/> are regressions.</summary>
+public enum Verdict
+{
+    /// <summary>No difference beyond the rules (threshold, significance, noise floor).</summary>
+    Same,
+
+    /// <summary>Better beyond the rules.</summary>
+    Faster,
+
+    /// <summary>Worse beyond the rules: a regression.</summary>
+    Slower,
+
+    /// <summary>A deterministic output with no better/worse direction differs: a regression, since the model changed.</summary>
+    Changed,
+
+    /// <summary>Too few samples (under 3 per side) to judge; never gated.</summary>
+    Inconclusive,
+
+    /// <summary>Present on one side only.</summary>
+    Missing,
+}
+
+/// <summary>Which way is better for a metric.</summary>
+public enum Direction
+{
+    LowerIsBetter,
+    HigherIsBetter,
+
+    /// <summary>Neither: any difference is reported as <see cref="Verdict.Changed"/>.</summary>
+    None,
+}
+
+/// <summary>One compared metric. <see cref="Ratio"/> is current / baseline (medians for samples); NaN when undefined.</summary>
+public sealed record ComparisonRow(string Name, string Metric, double Baseline, double Current, double Ratio, Verdict Verdict, string Note = "");
+
+/// <summary>Rules for <see cref="ResultComparer"/>.</summary>
+public sealed record ComparisonOptions
+{
+    /// <summary>
+    /// Relative tolerance for deterministic simulated figures (0.05 = 5%); null compares them exactly,
+    /// which is the default because they are model outputs for a fixed seed.
+    /// </summary>
+    public double? DeterministicThreshold { get; init; }
+
+    /// <summary>Relative change of the medians that a significant difference must exceed (0.05 = 5%).</summary>
+    public double StatisticalThreshold { get; init; } = 0.05;
+
+    /// <summary>Absolute difference of median times (ns) below which BDN timings are Same, however significant.</summary>
+    public double NoiseFloorNs { get; init; } = 1;
+
+    /// <summary>Significance level of the two-sided Mann–Whitney test.</summary>
+    public double Alpha { get; init; } = 0.05;
+
+    /// <summary>Minimum samples per side for a statistical verdict; fewer gives Inconclusive.</summary>
+    public int MinSamples { get; init; } = 3;
+
+    /// <summary>Metric names or globs (<c>*</c>, <c>?</c>) to compare, e.g. <c>counters.*</c>; null or empty compares all.</summary>
+    public IReadOnlyList<string>? Metrics { get; init; }
+
+    internal bool Selects(string metric) =>
+        Metrics is not { Count: > 0 } || Metrics.Any(pattern => Glob.IsMatch(pattern, metric));
+}
+
+/// <summary>All rows of a comparison and the exit code they map to.</summary>
+public sealed record ComparisonResult(string Kind, IReadOnlyList<ComparisonRow> Rows)
+{
+    /// <summary>Exit code for an unusable input (an <see cref="Input.InputException"/>).</summary>
+    public const int UnusableInputExitCode = 2;
+
+    public bool HasRegression => Rows.Any(r => r.Verdict is Verdict.Slower or Verdict.Changed);
+
+    /// <summary>0 when nothing regressed, 1 when something did.</summary>
+    public int ExitCode => HasRegression ? 1 : 0;
+
+    public int Count(Verdict verdict) => Rows.Count(r => r.Verdict == verdict);
+}
+
+/// <summary>Shell-style wildcard match: <c>*</c> any run of characters, <c>?</c> one character; ordinal.</summary>
+internal static class Glob
+{
+    public static bool IsMatch(string pattern, string text)
+    {
+        int p = 0, t = 0, star = -1, resume = 0;
+        while (t < text.Length)
+        {
+            if (p < pattern.Length && (pattern[p] == '?' || pattern[p] == text[t]))
+            {
+                p++;
+                t++;
+            }
+            else if (p < pattern.Length && pattern[p] == '*')
+            {
+                star = p++;
+                resume = t;
+            }
+            else if (star >= 0)
+            {
+                p = star + 1;
+                t = ++resume;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        while (p < pattern.Length && pattern[p] == '*')
+        {
+            p++;
+        }
+
+        return p == pattern.Length;
+    }
+}

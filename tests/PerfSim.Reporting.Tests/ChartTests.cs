@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Xml.Linq;
+using PerfSim.Reporting.Charts;
+
+namespace PerfSim.Reporting.Tests;
+
+public sealed class ChartTests
+{
+    private static readonly XNamespace s_svg = "http://www.w3.org/2000/svg";
+
+    private static string[] Series(XDocument doc) =>
+        doc.Descendants(s_svg + "g").Where(g => (string?)g.Attribute("class") == "series").Select(g => (string)g.Attribute("data-series")!).ToArray();
+
+    private static string[] AxisLabels(XDocument doc) =>
+        doc.Descendants(s_svg + "text").Where(t => (string?)t.Attribute("class") == "axis-label").Select(t => t.Value).ToArray();
+
+    /// <summary>Parses the SVG and checks every numeric coordinate is a finite invariant number.</summary>
+    private static XDocument ParseAndCheck(string svg)
+    {
+        XDocument doc = XDocument.Parse(svg);
+        Assert.Equal(s_svg + "svg", doc.Root!.Name);
+        Assert.False(string.IsNullOrWhiteSpace(doc.Root.Element(s_svg + "title")?.Value));
+        string[] numeric = ["x", "y", "x1", "y1", "x2", "y2", "width", "height", "cx", "cy", "r"];
+        foreach (XAttribute attribute in doc.Descendants().Attributes().Where(a => numeric.Contains(a.Name.LocalName)))
+        {
+            Assert.True(
+                double.TryParse(attribute.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value),
+                $"{attribute.Parent!.Name.LocalName}/@{attribute.Name} = \"{attribute.Value}\"");
+        }
+
+        foreach (XAttribute points in doc.Descendants(s_svg + "polyline").Attributes("points"))
+        {
+            Assert.All(points.Value.Split(' ', ','), p => Assert.True(double.IsFinite(double.Parse(p, CultureInfo.InvariantCulture))));
+        }
+
+        return doc;
+    }
+
+    [Fact]
+    public void Latency_histogram_uses_a_log_x_axis_with_one_bar_per_non_empty_bucket()
+    {
+        XDocument doc = ParseAndCheck(LatencyHistogramChart.Render(Canned.Report()));
+
+        Assert.Equal(["fault"], Series(doc));
+        Assert.Contains("latency (simulated ns, log scale)", AxisLabels(doc));
+        Assert.Contains("share of samples (%)", AxisLabels(doc));
+        XElement series = doc.Descendants(s_svg + "g").Single(g => (string?)g.Attribute("data-series") == "fault");
+        XElement[] bars = series.Elements(s_svg + "rect").ToArray();
+        Assert.Equal(7, bars.Length);
+        // Log-spaced buckets 512..16384 ns double each time, so on a log axis their widths are equal.
+        double[] widths = bars.Take(6).Select(b => double.Parse((string)b.Attribute("width")!, CultureInfo.InvariantCulture)).ToArray();
+        Assert.All(widths, w => Assert.Equal(widths[0], w, precision: 1));
+        string[] ticks = doc.Descendants(s_svg + "text").Where(t => (string?)t.Attribute("class") == "tick").Select(t => t.Value).ToArray();
+        Assert.Contains("100", ticks);
+        Assert.Contains("100k", ticks);
+    }
+
+    [Fact]
+    public void Latency_histogram_overlays_several_distributions()
+    {
+        RunReport report = Canned.Report();
+        XDocument doc = ParseAndCheck(LatencyHistogramChart.Render([new("direct-map", report.LatencyNs["fault"]), new("per-folio", report.LatencyNs["populate_page"])], "Fault latency by strategy"));
+
+        Assert.Equal(["direct-map", "per-folio"], Series(doc));
+        Assert.Equal(3, doc.Descendants(s_svg + "g").First(g => (string?)g.Attribute("data-series") == "per-folio")
+            .Elements(s_svg + "line").Count(l => (string?)l.Attribute("class") == "marker"));
+    }
+
+    [Fact]
+    public void Empty_histogram_still_renders_a_valid_chart()
+    {
+        RunReport report = Canned.Report() with
+        {
+            LatencyNs = new() { ["fault"] = Canned.Latency(0, 0, 0) with { Histogram = [] }, ["populate_page"] = Canned.Latency(0, 0, 0) },
+        };
+
+        XDocument doc = ParseAndCheck(LatencyHistogramChart.Render(report));
+
+        Assert.Contains(doc.Descendants(s_svg + "text"), t => t.Value == "no samples");
+    }
+
+    [Fact]
+    public void Direct_map_chart_has_before_and_after_series_with_three_bars_each()
+    {
+        XDocument doc = ParseAndCheck(DirectMapChart.Render(Canned.Report()));
+
+        Assert.Equal(["before", "after"], Series(doc));
+        Assert.Contains("direct map (MiB)", AxisLabels(doc));
+        Assert.All(doc.Descendants(s_svg + "g").Where(g => (string?)g.Attribute("class") == "series"),
+            g => Assert.Equal(3, g.Elements(s_svg + "rect").Count()));
+        // 1G after = 12,582,912 kB = 12,288 MiB, labelled on its bar.
+        Assert.Contains(doc.Descendants(s_svg + "text"), t => t.Value == "12.3k MiB");
+    }
+
+    [Fact]
+    public void Flush_chart_has_one_series_per_event_and_one_group_per_run()
+    {
+        LabeledReport[] runs = [new("direct-map", Canned.Report(ipis: 0)), new("per-folio", Canned.Report(ipis: 2_621_440))];
+
+        XDocument doc = ParseAndCheck(FlushRateChart.Render(runs));
+
+        Assert.Equal(["ipis", "flush_kernel_range", "flush_all"], Series(doc));
+        Assert.Contains("events per 1,000 faults", AxisLabels(doc));
+        // 2,621,440 IPIs over 262,144 faults = 10,000 per 1,000 faults.
+        Assert.Contains(doc.Descendants(s_svg + "text"), t => t.Value == "10000");
+    }
+
+    [Fact]
+    public void Flush_chart_marks_a_run_without_faults_as_not_available()
+    {
+        XDocument doc = ParseAndCheck(FlushRateChart.Render([new("idle", Canned.Report(faults: 0))]));
+
+        Assert.Equal(3, doc.Descendants(s_svg + "text").Count(t => t.Value == "n/a"));
+    }
+
+    [Fact]
+    public void Exposure_chart_has_count_and_window_series()
+    {
+        XDocument doc = ParseAndCheck(ExposureChart.Render([new("per-folio", Canned.Report()), new("none", Canned.Report() with { Exposure = null })]));
+
+        Assert.Equal(["zapped_pages", "stale_cpu_entries", "mean_window_ns", "max_window_ns"], Series(doc));
+        Assert.Contains("window (simulated ns)", AxisLabels(doc));
+        Assert.Equal(4, doc.Descendants(s_svg + "text").Count(t => t.Value == "n/a"));
+    }
+
+    [Fact]
+    public void Sweep_line_chart_draws_one_line_per_strategy_over_cpu_counts()
+    {
+        XDocument doc = ParseAndCheck(SweepLineChart.Render(CannedSweep.Full(), SweepMetric.FaultP99));
+
+        Assert.Equal(["direct-map", "per-folio"], Series(doc));
+        Assert.Contains("cpus (log2 scale)", AxisLabels(doc));
+        Assert.Contains("fault latency p99 (simulated ns)", AxisLabels(doc));
+        foreach (XElement series in doc.Descendants(s_svg + "g").Where(g => (string?)g.Attribute("class") == "series"))
+        {
+            string[] points = ((string)series.Element(s_svg + "polyline")!.Attribute("points")!).Split(' ');
+            Assert.Equal(4, points.Length);
+            double[] xs = points.Select(p => double.Parse(p.Split(',')[0], CultureInfo.InvariantCulture)).ToArray();
+            // 1, 4, 16, 64 CPUs are equally spaced on a log axis.
+            Assert.Equal(xs[1] - xs[0], xs[3] - xs[2], precision: 1);
+        }
+    }
+
+    [Fact]
+    public void Sweep_line_chart_names_lines_by_every_other_varied_axis()
+    {
+        var full = CannedSweep.Full();
+        var sweep = full with
+        {
+            Matrix = [new("arch", ["x86_64", "arm64"]), .. full.Matrix.Skip(1)],
+            Runs = [.. full.Runs, .. full.Runs.Select(r => r with { Key = r.Key.Replace("x86_64", "arm64", StringComparison.Ordinal), Ordinal = r.Ordinal + 8 })],
+        };
+
+        XDocument doc = ParseAndCheck(SweepLineChart.Render(sweep, SweepMetric.PopulateThroughput));
+
+        Assert.Equal(4, Series(doc).Length);
+        Assert.Contains("arch=arm64,strategy=per-folio", Series(doc));
+    }
+
+    [Fact]
+    public void Charts_are_deterministic_and_culture_invariant()
+    {
+        string first = SweepLineChart.Render(CannedSweep.Full(), SweepMetric.FaultP50);
+        CultureInfo saved = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = TestCultures.CommaDecimal;
+            Assert.Equal(first, SweepLineChart.Render(CannedSweep.Full(), SweepMetric.FaultP50));
+            Assert.Equal(LatencyHistogramChart.Render(Canned.Report()), LatencyHistogramChart.Render(Canned.Report()));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+    }
+}

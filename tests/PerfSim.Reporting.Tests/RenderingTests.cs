@@ -1,0 +1,137 @@
+using System.Globalization;
+using PerfSim.Reporting.Rendering;
+
+namespace PerfSim.Reporting.Tests;
+
+public sealed class RenderingTests : IDisposable
+{
+    private readonly CultureInfo _saved = CultureInfo.CurrentCulture;
+
+    // Every test here renders under a comma-decimal culture: a renderer that forgets
+    // InvariantCulture prints "8,5" and fails.
+    public RenderingTests() => CultureInfo.CurrentCulture = TestCultures.CommaDecimal;
+
+    public void Dispose() => CultureInfo.CurrentCulture = _saved;
+
+    [Fact]
+    public void Markdown_has_configuration_headline_latency_direct_map_and_chart_links()
+    {
+        string md = Markdown.Render(Canned.Report(), [new ChartLink("Fault latency distribution", "latency.svg")]);
+
+        Assert.StartsWith("# PerfSim run: gmem-fault\n", md, StringComparison.Ordinal);
+        Assert.Contains("| memory.guest_mib | 1024 |", md, StringComparison.Ordinal);
+        Assert.Contains("| memory.thp | true |", md, StringComparison.Ordinal);
+        Assert.Contains("| strategy | per-folio |", md, StringComparison.Ordinal);
+        Assert.Contains("| fault_p99 | 12500 | ns |", md, StringComparison.Ordinal);
+        Assert.Contains("| ipis_per_1000_faults | 3.91 |  |", md, StringComparison.Ordinal);
+        Assert.Contains("| fault | 262144 | 1850 | 5550 | 12500 | 25000 | 62500 | 2312.5 |", md, StringComparison.Ordinal);
+        Assert.Contains("| after | 1069056 | 3125248 | 12582912 |", md, StringComparison.Ordinal);
+        Assert.Contains("| 4096 | 12 | 1250.5 | 9000.0 |", md, StringComparison.Ordinal);
+        Assert.Contains("![Fault latency distribution](latency.svg)", md, StringComparison.Ordinal);
+        Assert.Contains("| engine_quanta | 777 |", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Markdown_escapes_pipes_in_cells()
+    {
+        string md = Markdown.Render(Canned.Report(scenario: "a|b") with { Violations = ["x | y"] });
+
+        Assert.Contains("# PerfSim run: a\\|b", md, StringComparison.Ordinal);
+        Assert.Contains("- x \\| y", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Csv_has_a_header_and_one_row_with_round_trip_numbers()
+    {
+        string[] lines = ReportRenderer.Render(Canned.Report(), ConsoleFormat.Csv).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(2, lines.Length);
+        string[] header = lines[0].Split(',');
+        string[] row = lines[1].Split(',');
+        Assert.Equal(header.Length, row.Length);
+        string Field(string name) => row[Array.IndexOf(header, name)];
+        Assert.Equal("262144", Field("faults"));
+        Assert.Equal("4500000000", Field("populate_bytes_per_sim_second"));
+        Assert.Equal("3.90625", Field("ipis_per_1000_faults"));
+        Assert.Equal("116508.44444444444", Field("faults_per_wall_second"));
+        Assert.Equal("2.25", Field("wall_seconds"));
+    }
+
+    [Fact]
+    public void Csv_quotes_fields_with_commas_and_quotes()
+    {
+        string csv = Csv.Render(["a", "b"], [["x,y", "say \"hi\""]]);
+
+        Assert.Equal("a,b\n\"x,y\",\"say \"\"hi\"\"\"\n", csv);
+    }
+
+    [Fact]
+    public void Text_summary_is_an_aligned_table()
+    {
+        string text = ReportRenderer.Render(Canned.Report() with { Violations = ["frame 12 reused while mapped"] }, ConsoleFormat.Text);
+        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal("PerfSim run: gmem-fault", lines[0]);
+        Assert.Matches(@"^faults_per_sim_second\s+175k\s+1/s$", lines.Single(l => l.StartsWith("faults_per_sim_second", StringComparison.Ordinal)));
+        Assert.Matches(@"^flushes_per_1000_faults\s+7.84$", lines.Single(l => l.StartsWith("flushes_per", StringComparison.Ordinal)));
+        Assert.Equal("VIOLATION: frame 12 reused while mapped", lines[^1]);
+        // Right-aligned numbers end in the same column.
+        int end = lines.Single(l => l.StartsWith("faults ", StringComparison.Ordinal)).TrimEnd().Length;
+        Assert.Equal(end, lines.Single(l => l.StartsWith("fault_p50 ", StringComparison.Ordinal)).IndexOf("  ns", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_console_format_renders()
+    {
+        foreach (ConsoleFormat format in Enum.GetValues<ConsoleFormat>())
+        {
+            Assert.False(string.IsNullOrWhiteSpace(ReportRenderer.Render(Canned.Report(), format)));
+        }
+
+        Assert.Equal(ReportJson.Serialize(Canned.Report()), ReportRenderer.Render(Canned.Report(), ConsoleFormat.Json));
+    }
+
+    [Fact]
+    public void Bundle_writes_json_markdown_csv_and_charts_that_the_markdown_links()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "perfsim-bundle-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IReadOnlyList<string> names = ReportBundle.Write(directory, Canned.Report());
+
+            Assert.Equal(names.Order(), Directory.GetFiles(directory).Select(Path.GetFileName).Order());
+            string md = File.ReadAllText(Path.Combine(directory, "report.md"));
+            foreach (string svg in names.Where(n => n.EndsWith(".svg", StringComparison.Ordinal)))
+            {
+                Assert.Contains($"]({svg})", md, StringComparison.Ordinal);
+                System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(directory, svg)));
+            }
+
+            Assert.Equal(4, names.Count(n => n.EndsWith(".svg", StringComparison.Ordinal)));
+            Assert.Equal(ReportJson.Serialize(Canned.Report()), File.ReadAllText(Path.Combine(directory, "report.json")));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Sweep_bundle_writes_one_line_chart_per_metric()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "perfsim-bundle-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IReadOnlyList<string> names = ReportBundle.Write(directory, CannedSweep.Full());
+
+            Assert.Contains("fault-p99.svg", names);
+            Assert.Contains("populate-bytes-per-sim-second.svg", names);
+            Assert.Contains("sweep.json", names);
+            Assert.Contains("](fault-p50.svg)", File.ReadAllText(Path.Combine(directory, "report.md")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
