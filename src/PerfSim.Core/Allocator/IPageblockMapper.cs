@@ -32,7 +32,8 @@ public interface IPageblockMapper
 /// </summary>
 /// <remarks>Called once per <see cref="PageAllocator.FreePages"/> call, before the frames become
 /// free (so before they reach a per-CPU list or the buddy lists, and therefore before any drain can
-/// hand them to another CPU).</remarks>
+/// hand them to another CPU). The frames still carry their owner and flags (for instance
+/// <see cref="Frames.FrameFlags.NoDirectMap"/>) while it runs; no zone lock is held.</remarks>
 public interface IFreeCheck
 {
     /// <summary>2^<paramref name="order"/> frames from <paramref name="pfn"/> are being freed;

@@ -154,6 +154,28 @@ public sealed class AllocUnmappedTests
     }
 
     [Fact]
+    public void Flip_CanTakeAPageTableFromTheAllocator_WhileUnmapping()
+    {
+        // A 1 GiB split during the flip allocates a page table: the hook runs without zone->lock.
+        using var host = AllocatorHost.Small();
+        var tables = new List<long>();
+        host.DirectMap.DuringUnmap = cpu =>
+        {
+            Assert.True(host.Allocator.TryAllocatePageTable(cpu, out long table));
+            tables.Add(table);
+        };
+
+        Assert.True(host.Allocator.TryAllocatePages(0, 0, AllocFlags.Unmapped, out long pfn));
+
+        long table = Assert.Single(tables);
+        Assert.Equal(FrameOwner.PageTable, host.Frames[table].Owner);
+        Assert.False(host.Allocator.IsPageblockUnmapped(table), "the page table comes from mapped memory");
+        Assert.NotEqual(pfn >> PageAllocator.PageblockOrder, table >> PageAllocator.PageblockOrder);
+        Assert.Equal(1, host.Allocator.GetCounters().PageTableAllocations);
+        host.AssertInvariants("after a flip with a nested page-table allocation");
+    }
+
+    [Fact]
     public void Order9UnmappedFolio_IsOneWholeFlippedPageblock()
     {
         using var host = AllocatorHost.Small();

@@ -66,6 +66,9 @@ internal sealed class FakeDirectMap : IPageblockMapper, IFreeCheck
 
     public int FailNextUnmaps { get; set; }
 
+    /// <summary>Runs inside <see cref="Unmap"/>, as a direct-map split that needs a page table would.</summary>
+    public Action<int>? DuringUnmap { get; set; }
+
     public bool IsUnmapped(long pfn)
     {
         lock (_lock)
@@ -84,6 +87,7 @@ internal sealed class FakeDirectMap : IPageblockMapper, IFreeCheck
 
     public int Unmap(int cpu, long startPfn, long pages)
     {
+        DuringUnmap?.Invoke(cpu);
         lock (_lock)
         {
             Calls.Add(("Unmap", cpu, startPfn, pages));
