@@ -1,0 +1,326 @@
+namespace PerfSim.Core.Allocator;
+
+/// <summary>The buddy free lists (mm/page_alloc.c). Every method named <c>…Locked</c> runs with
+/// <c>zone-&gt;lock</c> held (or in the single-threaded constructor).</summary>
+public sealed partial class PageAllocator
+{
+    /// <summary><c>__rmqueue</c>: the smallest free block of the freetype; for mapped memory, the
+    /// migratetype fallback when the freetype's lists are empty. Unmapped memory never falls back
+    /// here: the caller flips a pageblock instead.</summary>
+    private bool RmqueueLocked(int cpu, Zone zone, int order, FreeType type, out long pfn)
+    {
+        if (RmqueueSmallestLocked(zone, order, type, out pfn))
+        {
+            return true;
+        }
+
+        if (type == FreeType.UnmappedUnmovable || !RmqueueFallbackLocked(zone, order, type, out pfn))
+        {
+            return false;
+        }
+
+        _counters[cpu].MigratetypeFallbacks++;
+        return true;
+    }
+
+    /// <summary><c>__rmqueue_smallest</c>: the first block of the smallest order that fits, split
+    /// down by <see cref="ExpandLocked"/>.</summary>
+    private bool RmqueueSmallestLocked(Zone zone, int order, FreeType type, out long pfn)
+    {
+        for (int current = order; current <= MaxPageOrder; current++)
+        {
+            ref FreeList area = ref zone.FreeArea(current, type);
+            if (area.First == 0)
+            {
+                continue;
+            }
+
+            pfn = area.First - 1L;
+            DeleteFromFreeListLocked(zone, pfn, current, type);
+            ExpandLocked(zone, pfn, order, current, type);
+            return true;
+        }
+
+        pfn = -1;
+        return false;
+    }
+
+    /// <summary><c>expand()</c>: hand out the lower part of a block of order <paramref name="high"/>
+    /// and keep the upper halves free, one block per order, each put at the head of its list.</summary>
+    private void ExpandLocked(Zone zone, long pfn, int low, int high, FreeType type)
+    {
+        while (high > low)
+        {
+            high--;
+            AddToFreeListLocked(zone, pfn + (1L << high), high, type, toTail: false);
+        }
+    }
+
+    /// <summary>
+    /// The migratetype fallback: <c>__rmqueue_claim</c> then <c>__rmqueue_steal</c> (mm/page_alloc.c,
+    /// 6.15). Claim: the largest free block of the other migratetype; a block of at least a
+    /// pageblock is relabelled whole; a smaller one claims its pageblock when at least half of the
+    /// pageblock is free (<c>try_to_claim_block</c>, with "alike pages" simplified to free pages).
+    /// Steal: otherwise take the smallest block and leave the split-off remainder with the other type.
+    /// </summary>
+    private bool RmqueueFallbackLocked(Zone zone, int order, FreeType type, out long pfn)
+    {
+        FreeType other = type == FreeType.Movable ? FreeType.Unmovable : FreeType.Movable;
+        for (int current = MaxPageOrder; current >= order; current--)
+        {
+            ref FreeList area = ref zone.FreeArea(current, other);
+            if (area.First == 0)
+            {
+                continue;
+            }
+
+            // should_try_claim_block(): unmovable requests always try; movable ones only from
+            // half a pageblock's order up.
+            if (type == FreeType.Movable && current < PageblockOrder / 2)
+            {
+                break;
+            }
+
+            long block = area.First - 1L;
+            if (current >= PageblockOrder)
+            {
+                DeleteFromFreeListLocked(zone, block, current, other);
+                SetPageblockType(block, current, type);
+                ExpandLocked(zone, block, order, current, type);
+                pfn = block;
+                return true;
+            }
+
+            long pageblock = block & ~(PageblockPages - 1);
+            if (CountFreePagesInPageblockLocked(pageblock) >= PageblockPages / 2)
+            {
+                MoveFreePagesBlockLocked(zone, pageblock, type);
+                return RmqueueSmallestLocked(zone, order, type, out pfn);
+            }
+        }
+
+        for (int current = order; current <= MaxPageOrder; current++)
+        {
+            ref FreeList area = ref zone.FreeArea(current, other);
+            if (area.First == 0)
+            {
+                continue;
+            }
+
+            pfn = area.First - 1L;
+            DeleteFromFreeListLocked(zone, pfn, current, other);
+            ExpandLocked(zone, pfn, order, current, other);
+            return true;
+        }
+
+        pfn = -1;
+        return false;
+    }
+
+    /// <summary>Free pages in one pageblock, by walking its free buddy heads.</summary>
+    private long CountFreePagesInPageblockLocked(long pageblock)
+    {
+        long free = 0;
+        for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
+        {
+            int order = BuddyOrder(_buddyState[pfn]);
+            if (order < 0)
+            {
+                pfn++;
+                continue;
+            }
+
+            free += 1L << order;
+            pfn += 1L << order;
+        }
+
+        return free;
+    }
+
+    /// <summary><c>move_freepages_block</c>: relabel a pageblock and move its free blocks to the
+    /// lists of the new type (to the tail, as <c>move_to_free_list</c> does).</summary>
+    private void MoveFreePagesBlockLocked(Zone zone, long pageblock, FreeType type)
+    {
+        for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
+        {
+            byte state = _buddyState[pfn];
+            int order = BuddyOrder(state);
+            if (order < 0)
+            {
+                pfn++;
+                continue;
+            }
+
+            FreeType from = BuddyFreeType(state);
+            if (from != type)
+            {
+                DeleteFromFreeListLocked(zone, pfn, order, from);
+                AddToFreeListLocked(zone, pfn, order, type, toTail: true);
+            }
+
+            pfn += 1L << order;
+        }
+
+        SetPageblockType(pageblock, PageblockOrder, type);
+    }
+
+    /// <summary>
+    /// <c>__free_one_page</c>: merge with the free buddy of each order while there is one, then add
+    /// the merged block to its list, to the tail when the next-order merge looks likely
+    /// (<c>buddy_merge_likely</c>) or when <paramref name="toTail"/> (<c>FPI_TO_TAIL</c>) asks.
+    /// </summary>
+    /// <remarks>Two differences of type can meet here. Mapped migratetypes (only possible from
+    /// pageblock order up): the buddy's pageblock takes the freed block's type, as the kernel does.
+    /// Mapped versus unmapped: never merged, since the blocks differ in direct-map state.</remarks>
+    private void FreeOneBlockLocked(Zone zone, long pfn, int order, FreeType type, bool toTail)
+    {
+        bool unmapped = type == FreeType.UnmappedUnmovable;
+        while (order < MaxPageOrder)
+        {
+            long buddy = pfn ^ (1L << order);
+            if (!IsFreeBuddyLocked(zone, buddy, order, out FreeType buddyType)
+                || (buddyType == FreeType.UnmappedUnmovable) != unmapped)
+            {
+                break;
+            }
+
+            DeleteFromFreeListLocked(zone, buddy, order, buddyType);
+            if (buddyType != type)
+            {
+                SetPageblockType(buddy, order, type);
+            }
+
+            pfn &= ~(1L << order);
+            order++;
+        }
+
+        AddToFreeListLocked(zone, pfn, order, type, toTail || BuddyMergeLikelyLocked(zone, pfn, order, unmapped));
+    }
+
+    /// <summary><c>buddy_merge_likely</c>: is the buddy of the next-higher block free already? Then
+    /// this block is likely to merge soon, so it goes to the tail and is handed out last.</summary>
+    private bool BuddyMergeLikelyLocked(Zone zone, long pfn, int order, bool unmapped)
+    {
+        if (order >= MaxPageOrder - 1)
+        {
+            return false;
+        }
+
+        long higher = pfn & ~(1L << order);
+        long higherBuddy = higher ^ (1L << (order + 1));
+        return IsFreeBuddyLocked(zone, higherBuddy, order + 1, out FreeType type)
+            && (type == FreeType.UnmappedUnmovable) == unmapped;
+    }
+
+    /// <summary><c>page_is_buddy</c>: a free block head of exactly this order in the same zone.</summary>
+    private bool IsFreeBuddyLocked(Zone zone, long pfn, int order, out FreeType type)
+    {
+        type = default;
+        if (!zone.Contains(pfn))
+        {
+            return false;
+        }
+
+        byte state = _buddyState[pfn];
+        if (BuddyOrder(state) != order)
+        {
+            return false;
+        }
+
+        type = BuddyFreeType(state);
+        return true;
+    }
+
+    private void AddToFreeListLocked(Zone zone, long pfn, int order, FreeType type, bool toTail)
+    {
+        _buddyState[pfn] = (byte)((order + 1) | ((int)type << 4));
+        ref FreeList area = ref zone.FreeArea(order, type);
+        if (toTail)
+        {
+            PushBack(ref area, pfn);
+        }
+        else
+        {
+            PushFront(ref area, pfn);
+        }
+
+        zone.FreeBuddyPages += 1L << order;
+    }
+
+    private void DeleteFromFreeListLocked(Zone zone, long pfn, int order, FreeType type)
+    {
+        Unlink(ref zone.FreeArea(order, type), pfn);
+        _buddyState[pfn] = 0;
+        zone.FreeBuddyPages -= 1L << order;
+    }
+
+    /// <summary>The order of a free block head, or -1 when the frame is not one.</summary>
+    private static int BuddyOrder(byte state) => (state & 0xF) - 1;
+
+    private static FreeType BuddyFreeType(byte state) => (FreeType)(state >> 4);
+
+    // ---- Intrusive lists: forward link in Frame.Index, backward link in _prev, both pfn + 1. ----
+
+    private void PushFront(ref FreeList list, long pfn)
+    {
+        uint link = (uint)(pfn + 1);
+        _frames[pfn].Index = list.First;
+        _prev[pfn] = 0;
+        if (list.First != 0)
+        {
+            _prev[list.First - 1L] = link;
+        }
+        else
+        {
+            list.Last = link;
+        }
+
+        list.First = link;
+        list.Count++;
+    }
+
+    private void PushBack(ref FreeList list, long pfn)
+    {
+        uint link = (uint)(pfn + 1);
+        _frames[pfn].Index = 0;
+        _prev[pfn] = list.Last;
+        if (list.Last != 0)
+        {
+            _frames[list.Last - 1L].Index = link;
+        }
+        else
+        {
+            list.First = link;
+        }
+
+        list.Last = link;
+        list.Count++;
+    }
+
+    private void Unlink(ref FreeList list, long pfn)
+    {
+        uint next = _frames[pfn].Index;
+        uint prev = _prev[pfn];
+        if (prev != 0)
+        {
+            _frames[prev - 1L].Index = next;
+        }
+        else
+        {
+            list.First = next;
+        }
+
+        if (next != 0)
+        {
+            _prev[next - 1L] = prev;
+        }
+        else
+        {
+            list.Last = prev;
+        }
+
+        list.Count--;
+        _frames[pfn].Index = 0;
+        _prev[pfn] = 0;
+    }
+}

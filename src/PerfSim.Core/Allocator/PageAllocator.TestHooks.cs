@@ -1,0 +1,181 @@
+using System.Collections;
+using System.Globalization;
+using PerfSim.Core.Frames;
+
+namespace PerfSim.Core.Allocator;
+
+/// <summary>Read-only views and the full invariant check, for tests (single-threaded, quiescent).</summary>
+public sealed partial class PageAllocator
+{
+    /// <summary>Pages on one per-CPU list.</summary>
+    internal int TestHookPcpCount(int cpu, ZoneType zone, FreeType bank)
+    {
+        Zone z = _zoneByType[(int)zone] ?? throw new ArgumentException("zone has no RAM", nameof(zone));
+        return PcpList(cpu, z, bank).Count;
+    }
+
+    /// <summary>Free pages on the buddy lists of one freetype, all zones.</summary>
+    internal long TestHookBuddyFreePages(FreeType type)
+    {
+        long pages = 0;
+        foreach (Zone zone in _zonelist)
+        {
+            for (int order = 0; order <= MaxPageOrder; order++)
+            {
+                pages += (long)zone.FreeArea(order, type).Count << order;
+            }
+        }
+
+        return pages;
+    }
+
+    /// <summary>
+    /// Checks every structural invariant and returns the first violation, or null:
+    /// every free frame is on exactly one list (buddy or per-CPU) and every listed frame is free;
+    /// buddy blocks are aligned to their order, inside their zone, carry a matching head state and
+    /// sit on the list of their pageblocks' freetype; no two free buddies of the same order and
+    /// direct-map state are left unmerged; per-CPU pages sit in the bank of their pageblock's
+    /// mapped/unmapped state; list counts and zone free counts are exact.
+    /// </summary>
+    internal string? TestHookFindInvariantViolation()
+    {
+        var listed = new BitArray(checked((int)_frames.EndPfn));
+        foreach (Zone zone in _zonelist)
+        {
+            long buddyPages = 0;
+            for (int order = 0; order <= MaxPageOrder; order++)
+            {
+                for (int t = 0; t < FreeTypes.Count; t++)
+                {
+                    var type = (FreeType)t;
+                    ref FreeList list = ref zone.FreeArea(order, type);
+                    string? error = WalkList(ref list, listed, Describe(zone, order, type), (pfn, where) => CheckBuddyHead(zone, pfn, order, type, where));
+                    if (error is not null)
+                    {
+                        return error;
+                    }
+
+                    buddyPages += (long)list.Count << order;
+                }
+            }
+
+            if (buddyPages != zone.FreeBuddyPages)
+            {
+                return Invariant($"{zone.Type}: FreeBuddyPages {zone.FreeBuddyPages} but lists hold {buddyPages}");
+            }
+
+            for (int cpu = 0; cpu < _cpuCount; cpu++)
+            {
+                for (int t = 0; t < FreeTypes.Count; t++)
+                {
+                    var bank = (FreeType)t;
+                    string? error = WalkList(ref PcpList(cpu, zone, bank), listed, Invariant($"pcp cpu {cpu} {zone.Type} {bank}"), (pfn, where) =>
+                    {
+                        if (!zone.Contains(pfn) || _buddyState[pfn] != 0)
+                        {
+                            return Invariant($"{where}: pfn {pfn} outside the zone or marked as a buddy head");
+                        }
+
+                        bool unmapped = IsPageblockUnmapped(pfn);
+                        return unmapped != (bank == FreeType.UnmappedUnmovable) ? Invariant($"{where}: pfn {pfn} in the wrong bank (pageblock unmapped = {unmapped})") : null;
+                    });
+                    if (error is not null)
+                    {
+                        return error;
+                    }
+                }
+            }
+        }
+
+        for (long pfn = 0; pfn < _frames.EndPfn; pfn++)
+        {
+            bool free = _frames[pfn].Owner == FrameOwner.Free;
+            if (free != listed[(int)pfn])
+            {
+                return Invariant($"pfn {pfn} is {_frames[pfn].Owner} but {(listed[(int)pfn] ? "is" : "is not")} on a free list");
+            }
+        }
+
+        return null;
+    }
+
+    private string? WalkList(ref FreeList list, BitArray listed, string where, Func<long, string, string?> checkHead)
+    {
+        int count = 0;
+        uint previous = 0;
+        for (uint link = list.First; link != 0; link = _frames[link - 1L].Index)
+        {
+            long head = link - 1L;
+            if (_prev[head] != previous)
+            {
+                return Invariant($"{where}: broken back link at pfn {head}");
+            }
+
+            if (++count > list.Count)
+            {
+                return Invariant($"{where}: more entries than its count {list.Count} (cycle?)");
+            }
+
+            string? error = checkHead(head, where);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            int order = BuddyOrder(_buddyState[head]);
+            long pages = order < 0 ? 1 : 1L << order;
+            for (long p = head; p < head + pages; p++)
+            {
+                if (listed[(int)p])
+                {
+                    return Invariant($"{where}: pfn {p} is on two free lists");
+                }
+
+                listed[(int)p] = true;
+            }
+
+            previous = link;
+        }
+
+        if (count != list.Count || list.Last != previous)
+        {
+            return Invariant($"{where}: count {list.Count} but {count} entries, or a wrong tail");
+        }
+
+        return null;
+    }
+
+    private string? CheckBuddyHead(Zone zone, long pfn, int order, FreeType type, string where)
+    {
+        long pages = 1L << order;
+        if ((pfn & (pages - 1)) != 0 || !zone.Contains(pfn) || !zone.Contains(pfn + pages - 1))
+        {
+            return Invariant($"{where}: block {pfn} misaligned or outside the zone");
+        }
+
+        if (BuddyOrder(_buddyState[pfn]) != order || BuddyFreeType(_buddyState[pfn]) != type)
+        {
+            return Invariant($"{where}: block {pfn} has head state {_buddyState[pfn]}");
+        }
+
+        for (long p = pfn; p < pfn + pages; p += PageblockPages)
+        {
+            if (FreeTypeOfPageblock(p) != type)
+            {
+                return Invariant($"{where}: block {pfn} lies in a pageblock of type {FreeTypeOfPageblock(p)}");
+            }
+        }
+
+        if (order < MaxPageOrder && IsFreeBuddyLocked(zone, pfn ^ pages, order, out FreeType buddyType)
+            && (buddyType == FreeType.UnmappedUnmovable) == (type == FreeType.UnmappedUnmovable))
+        {
+            return Invariant($"{where}: block {pfn} and its buddy {pfn ^ pages} are both free and unmerged");
+        }
+
+        return null;
+    }
+
+    private static string Describe(Zone zone, int order, FreeType type) => Invariant($"{zone.Type} order {order} {type}");
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

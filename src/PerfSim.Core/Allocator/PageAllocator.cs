@@ -1,0 +1,643 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using PerfSim.Core.Frames;
+using PerfSim.Core.Memory;
+
+namespace PerfSim.Core.Allocator;
+
+/// <summary>
+/// The page allocator: zones, 2 MiB pageblocks, buddy free lists of orders 0..10 per freetype,
+/// per-CPU lists for order 0, and the ALLOC_UNMAPPED pageblock flips. It places pages the way
+/// mm/page_alloc.c does, closely enough that direct-map fragmentation comes out right.
+/// </summary>
+/// <remarks>
+/// <para><b>Concurrency contract.</b> Each simulated CPU's per-CPU lists and counters have a
+/// single writer: the caller passing that <c>cpu</c>. Callers must never use the same <c>cpu</c>
+/// from two threads at once (the engine owns each simulated CPU on one host thread at a time).
+/// The buddy lists of a zone are protected by its zone lock (<c>zone-&gt;lock</c>), taken for
+/// per-CPU refills and drains, allocations and frees of order &gt; 0, pageblock flips and remaps.
+/// The direct-map hooks (<see cref="IPageblockMapper"/>) and the free check (<see cref="IFreeCheck"/>)
+/// run with no zone lock held. The constructor, <see cref="SetFreeCheck"/> and the test hooks are
+/// single-threaded.</para>
+/// <para><b>Determinism.</b> No hashing by address, no time, no randomness: for the same sequence of
+/// calls (per CPU, and the same interleaving across CPUs) the same pfns come out.</para>
+/// <para><b>Memory.</b> Per-frame links (4 bytes) and buddy heads (1 byte), per-pageblock flags and
+/// per-CPU lists and counters live in the arena; no managed allocation per operation.</para>
+/// </remarks>
+public sealed partial class PageAllocator : IPageTableAllocator
+{
+    /// <summary><c>MAX_PAGE_ORDER</c> (include/linux/mmzone.h): the largest buddy block is 4 MiB.</summary>
+    public const int MaxPageOrder = 10;
+
+    /// <summary>Number of buddy orders (0..<see cref="MaxPageOrder"/>).</summary>
+    public const int NrOrders = MaxPageOrder + 1;
+
+    /// <summary><c>pageblock_order</c> = <c>HPAGE_PMD_ORDER</c> on x86-64: a pageblock is one 2 MiB PMD.</summary>
+    public const int PageblockOrder = 9;
+
+    /// <summary>4 KiB pages per pageblock.</summary>
+    public const long PageblockPages = 1L << PageblockOrder;
+
+    private const long DmaEndPfn = (16 * PageGeometry.MiB) >> PageGeometry.PageShift;
+    private const long Dma32EndPfn = (4 * PageGeometry.GiB) >> PageGeometry.PageShift;
+
+    /// <summary>Per-CPU list heads per CPU: 3 zones × 3 banks, rounded up to whole cache lines so
+    /// that two CPUs never write the same line.</summary>
+    private static readonly int s_pcpStride = RoundUpToCacheLine(3 * FreeTypes.Count * Unsafe.SizeOf<FreeList>()) / Unsafe.SizeOf<FreeList>();
+
+    private readonly FrameTable _frames;
+    private readonly IPageblockMapper? _mapper;
+    private readonly int _cpuCount;
+
+    /// <summary>Backward links of the intrusive lists (<c>pfn + 1</c>, 0 = none).</summary>
+    private readonly NativeArray<uint> _prev;
+
+    /// <summary>Per frame: 0, or the head of a free buddy block (<c>PageBuddy</c> +
+    /// <c>buddy_order</c>): <c>(order + 1) | freetype &lt;&lt; 4</c>. Written under the zone lock only.</summary>
+    private readonly NativeArray<byte> _buddyState;
+
+    /// <summary>Per pageblock: <see cref="PageblockFlags"/> (the migratetype bits and the unmapped
+    /// flag of <c>pageblock_flags</c>).</summary>
+    private readonly NativeArray<byte> _pageblocks;
+
+    /// <summary>Per CPU, per zone, per freetype bank: the order-0 per-CPU list (<c>per_cpu_pages</c>).</summary>
+    private readonly NativeArray<FreeList> _pcp;
+
+    private readonly NativeArray<CpuAllocatorCounters> _counters;
+
+    /// <summary>Zones indexed by <see cref="ZoneType"/>; null when the zone has no RAM.</summary>
+    private readonly Zone?[] _zoneByType = new Zone?[3];
+
+    /// <summary>The zonelist: Normal, then DMA32, then DMA (highest allowed zone first).</summary>
+    private readonly Zone[] _zonelist;
+
+    private IFreeCheck? _freeCheck;
+    private int _injectedFailures;
+    private AllocationKinds _injectedKinds;
+
+    /// <summary>Boots the allocator over <paramref name="frames"/>: reserves the low memory and the
+    /// kernel image, then frees every other RAM frame into the buddy lists as
+    /// <c>memblock_free_all()</c> does.</summary>
+    public PageAllocator(NativeArena arena, FrameTable frames, AllocatorOptions options, IPageblockMapper? mapper = null, IFreeCheck? freeCheck = null)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.CpuCount, 1);
+        if (frames.EndPfn >= uint.MaxValue)
+        {
+            throw new ArgumentException("the allocator links frames with 32-bit pfns (at most 16 TiB of physical address space)", nameof(frames));
+        }
+
+        _frames = frames;
+        _mapper = mapper;
+        _freeCheck = freeCheck;
+        _cpuCount = options.CpuCount;
+        _prev = arena.Allocate<uint>(frames.EndPfn);
+        _buddyState = arena.Allocate<byte>(frames.EndPfn);
+        _pageblocks = arena.Allocate<byte>((frames.EndPfn + PageblockPages - 1) >> PageblockOrder);
+        _pcp = arena.Allocate<FreeList>((long)_cpuCount * s_pcpStride);
+        _counters = arena.Allocate<CpuAllocatorCounters>(_cpuCount);
+
+        // memmap_init_range() marks every pageblock MIGRATE_MOVABLE at boot; unmovable allocations
+        // then claim pageblocks through the fallback path.
+        _pageblocks.Fill(0, _pageblocks.Length, (byte)PageblockFlags.Movable);
+
+        ReserveBootMemory(options);
+        _zonelist = BuildZones(options);
+        FreeBootMemory();
+    }
+
+    /// <summary>The zones with RAM, in zonelist order (Normal first).</summary>
+    public IReadOnlyList<ZoneInfo> Zones => Array.ConvertAll(_zonelist, z => new ZoneInfo(z.Type, z.StartPfn, z.EndPfn, z.ManagedPages, z.PcpBatch, z.PcpHigh));
+
+    /// <summary>Number of simulated CPUs.</summary>
+    public int CpuCount => _cpuCount;
+
+    /// <summary>Installs the free-path checker (single-threaded setup, like the constructor).</summary>
+    public void SetFreeCheck(IFreeCheck? freeCheck) => _freeCheck = freeCheck;
+
+    /// <summary>The zone that <paramref name="pfn"/> belongs to, by physical address.</summary>
+    public static ZoneType ZoneOf(long pfn) => pfn < DmaEndPfn ? ZoneType.Dma : pfn < Dma32EndPfn ? ZoneType.Dma32 : ZoneType.Normal;
+
+    /// <summary>True when the pageblock holding <paramref name="pfn"/> carries the unmapped flag
+    /// (its free pages are out of the direct map).</summary>
+    public bool IsPageblockUnmapped(long pfn) => (ReadPageblock(pfn) & PageblockFlags.Unmapped) != 0;
+
+    /// <summary>
+    /// Allocates 2^<paramref name="order"/> contiguous frames (<c>alloc_pages</c>) and marks them
+    /// <see cref="FrameOwner.Allocated"/> (the head gets <see cref="FrameFlags.Head"/> when order &gt; 0).
+    /// Order 0 goes through this CPU's per-CPU list; higher orders (e.g. a 2 MiB folio, order 9)
+    /// come straight from the buddy lists.
+    /// </summary>
+    /// <returns>False when no zone can satisfy the request (or a failure was injected): <c>-ENOMEM</c>.</returns>
+    public bool TryAllocatePages(int cpu, int order, AllocFlags flags, out long pfn)
+    {
+        FreeType type = FreeTypeFor(flags, order);
+        AllocationKinds kind = type == FreeType.UnmappedUnmovable ? AllocationKinds.Unmapped : AllocationKinds.Mapped;
+        return TryAllocate(cpu, order, type, kind, FrameOwner.Allocated, out pfn);
+    }
+
+    /// <summary>Allocates one page-table page for the direct map (<c>pagetable_alloc(GFP_KERNEL, 0)</c>):
+    /// order 0, unmovable, marked <see cref="FrameOwner.PageTable"/>.</summary>
+    public bool TryAllocatePageTable(int cpu, out long pfn)
+    {
+        if (!TryAllocate(cpu, 0, FreeType.Unmovable, AllocationKinds.PageTable, FrameOwner.PageTable, out pfn))
+        {
+            return false;
+        }
+
+        _counters[cpu].PageTableAllocations++;
+        return true;
+    }
+
+    /// <summary>
+    /// Frees 2^<paramref name="order"/> frames starting at <paramref name="pfn"/> (<c>__free_pages</c>).
+    /// The frames must be <see cref="FrameOwner.Allocated"/> or <see cref="FrameOwner.PageTable"/>
+    /// (a page-cache folio must leave the page cache first). They go to the free lists of their
+    /// pageblock's freetype: pages of an unmapped pageblock return to the unmapped lists and stay
+    /// out of the direct map.
+    /// </summary>
+    public void FreePages(int cpu, long pfn, int order)
+    {
+        CheckCpu(cpu);
+        CheckFreeable(pfn, order);
+        Zone zone = ZoneFor(pfn);
+        FreeType type = FreeTypeOfPageblock(pfn);
+        _freeCheck?.OnFree(cpu, pfn, order, type == FreeType.UnmappedUnmovable);
+
+        long pages = 1L << order;
+        for (long p = pfn; p < pfn + pages; p++)
+        {
+            _frames[p] = new Frame { Owner = FrameOwner.Free };
+        }
+
+        ref CpuAllocatorCounters counters = ref _counters[cpu];
+        counters.Frees++;
+        counters.PagesFreed += pages;
+        if (order == 0)
+        {
+            FreeToPcp(cpu, zone, pfn, type);
+            return;
+        }
+
+        lock (zone.Lock)
+        {
+            // free_one_page(): the freetype is read again under zone->lock, where a concurrent
+            // pageblock claim cannot change it.
+            FreeOneBlockLocked(zone, pfn, order, FreeTypeOfPageblock(pfn), toTail: false);
+        }
+    }
+
+    /// <summary>Frees a page-table page (a collapse gave it back).</summary>
+    public void FreePageTable(int cpu, long pfn) => FreePages(cpu, pfn, 0);
+
+    /// <summary>Moves every page of this CPU's per-CPU lists back to the buddy lists
+    /// (<c>drain_local_pages</c>). Only the CPU's owner may call it.</summary>
+    public void DrainLocalPages(int cpu)
+    {
+        CheckCpu(cpu);
+        foreach (Zone zone in _zonelist)
+        {
+            for (int bank = 0; bank < FreeTypes.Count; bank++)
+            {
+                ref FreeList pcp = ref PcpList(cpu, zone, (FreeType)bank);
+                DrainPcpList(cpu, zone, ref pcp, pcp.Count);
+            }
+        }
+    }
+
+    /// <summary>Makes the next <paramref name="count"/> allocations of the given kinds fail, for tests
+    /// of <c>-ENOMEM</c> paths. A new call replaces the previous injection.</summary>
+    public void InjectFailures(int count, AllocationKinds kinds = AllocationKinds.All)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Volatile.Write(ref _injectedFailures, 0);
+        _injectedKinds = kinds;
+        Volatile.Write(ref _injectedFailures, count);
+    }
+
+    /// <summary>The counters of all CPUs, summed now. Exact when no CPU is allocating concurrently.</summary>
+    public AllocatorCounters GetCounters()
+    {
+        var sum = default(CpuAllocatorCounters);
+        for (int cpu = 0; cpu < _cpuCount; cpu++)
+        {
+            ref CpuAllocatorCounters c = ref _counters[cpu];
+            sum.Allocations += c.Allocations;
+            sum.PagesAllocated += c.PagesAllocated;
+            sum.Frees += c.Frees;
+            sum.PagesFreed += c.PagesFreed;
+            sum.PageTableAllocations += c.PageTableAllocations;
+            sum.PcpRefills += c.PcpRefills;
+            sum.PcpDrains += c.PcpDrains;
+            sum.PageblockFlips += c.PageblockFlips;
+            sum.PageblockRemaps += c.PageblockRemaps;
+            sum.ZoneFallbacks += c.ZoneFallbacks;
+            sum.MigratetypeFallbacks += c.MigratetypeFallbacks;
+            sum.FailedAllocations += c.FailedAllocations;
+            sum.InjectedFailures += c.InjectedFailures;
+        }
+
+        return new AllocatorCounters(
+            sum.Allocations, sum.PagesAllocated, sum.Frees, sum.PagesFreed, sum.PageTableAllocations, sum.PcpRefills, sum.PcpDrains,
+            sum.PageblockFlips, sum.PageblockRemaps, sum.ZoneFallbacks, sum.MigratetypeFallbacks, sum.FailedAllocations, sum.InjectedFailures);
+    }
+
+    private bool TryAllocate(int cpu, int order, FreeType type, AllocationKinds kind, FrameOwner owner, out long pfn)
+    {
+        CheckCpu(cpu);
+        ref CpuAllocatorCounters counters = ref _counters[cpu];
+        if (Volatile.Read(ref _injectedFailures) != 0 && TryConsumeInjectedFailure(kind))
+        {
+            counters.InjectedFailures++;
+            counters.FailedAllocations++;
+            pfn = -1;
+            return false;
+        }
+
+        // get_page_from_freelist(): walk the zonelist, highest zone first.
+        for (int i = 0; i < _zonelist.Length; i++)
+        {
+            if (TryAllocateFromZone(cpu, _zonelist[i], order, type, out pfn))
+            {
+                if (i > 0)
+                {
+                    counters.ZoneFallbacks++;
+                }
+
+                MarkAllocated(pfn, order, owner);
+                counters.Allocations++;
+                counters.PagesAllocated += 1L << order;
+                return true;
+            }
+        }
+
+        counters.FailedAllocations++;
+        pfn = -1;
+        return false;
+    }
+
+    /// <summary>One zone of the zonelist (<c>rmqueue</c>): the free lists of the freetype (with the
+    /// migratetype fallback for mapped memory); when they are empty, convert a whole free pageblock
+    /// between mapped and unmapped and try once more.</summary>
+    private bool TryAllocateFromZone(int cpu, Zone zone, int order, FreeType type, out long pfn)
+    {
+        if (TryTakeFromZone(cpu, zone, order, type, out pfn))
+        {
+            return true;
+        }
+
+        bool converted = type == FreeType.UnmappedUnmovable
+            ? TryFlipPageblockToUnmapped(cpu, zone)
+            : TryRemapUnmappedPageblock(cpu, zone, type);
+        return converted && TryTakeFromZone(cpu, zone, order, type, out pfn);
+    }
+
+    private bool TryTakeFromZone(int cpu, Zone zone, int order, FreeType type, out long pfn)
+    {
+        if (order == 0)
+        {
+            return TryTakeFromPcp(cpu, zone, type, out pfn);
+        }
+
+        lock (zone.Lock)
+        {
+            return RmqueueLocked(cpu, zone, order, type, out pfn);
+        }
+    }
+
+    // ---- Per-CPU lists (order 0) ----
+
+    /// <summary><c>rmqueue_pcplist</c>: the head of the list (the most recently freed, cache-hot page),
+    /// after a refill of one batch when the list is empty.</summary>
+    private bool TryTakeFromPcp(int cpu, Zone zone, FreeType type, out long pfn)
+    {
+        ref FreeList pcp = ref PcpList(cpu, zone, type);
+        if (pcp.Count == 0 && RefillPcp(cpu, zone, type, ref pcp) == 0)
+        {
+            pfn = -1;
+            return false;
+        }
+
+        pfn = pcp.First - 1L;
+        Unlink(ref pcp, pfn);
+        return true;
+    }
+
+    /// <summary><c>rmqueue_bulk</c>: up to one batch of pages under a single <c>zone-&gt;lock</c>
+    /// acquisition, appended to the tail in the order the buddy lists give them.</summary>
+    private int RefillPcp(int cpu, Zone zone, FreeType type, ref FreeList pcp)
+    {
+        int taken = 0;
+        lock (zone.Lock)
+        {
+            while (taken < zone.PcpBatch && RmqueueLocked(cpu, zone, 0, type, out long pfn))
+            {
+                PushBack(ref pcp, pfn);
+                taken++;
+            }
+        }
+
+        if (taken > 0)
+        {
+            _counters[cpu].PcpRefills++;
+        }
+
+        return taken;
+    }
+
+    /// <summary><c>free_frozen_page_commit</c>: push on the head; once the list reaches <c>high</c>,
+    /// return one batch to the buddy lists.</summary>
+    private void FreeToPcp(int cpu, Zone zone, long pfn, FreeType type)
+    {
+        ref FreeList pcp = ref PcpList(cpu, zone, type);
+        PushFront(ref pcp, pfn);
+        if (pcp.Count >= zone.PcpHigh)
+        {
+            DrainPcpList(cpu, zone, ref pcp, zone.PcpBatch);
+        }
+    }
+
+    /// <summary><c>free_pcppages_bulk</c>: the oldest pages first (from the tail), each to the buddy
+    /// list of its pageblock's freetype as read under <c>zone-&gt;lock</c>.</summary>
+    private void DrainPcpList(int cpu, Zone zone, ref FreeList pcp, int count)
+    {
+        if (count <= 0 || pcp.Count == 0)
+        {
+            return;
+        }
+
+        lock (zone.Lock)
+        {
+            for (; count > 0 && pcp.Last != 0; count--)
+            {
+                long pfn = pcp.Last - 1L;
+                Unlink(ref pcp, pfn);
+                FreeOneBlockLocked(zone, pfn, 0, FreeTypeOfPageblock(pfn), toTail: false);
+            }
+        }
+
+        _counters[cpu].PcpDrains++;
+    }
+
+    private ref FreeList PcpList(int cpu, Zone zone, FreeType type) =>
+        ref _pcp[((long)cpu * s_pcpStride) + ((int)zone.Type * FreeTypes.Count) + (int)type];
+
+    // ---- Frame state ----
+
+    private void MarkAllocated(long pfn, int order, FrameOwner owner)
+    {
+        long pages = 1L << order;
+        _frames[pfn] = new Frame { Owner = owner, Flags = order > 0 ? FrameFlags.Head : FrameFlags.None };
+        for (long p = pfn + 1; p < pfn + pages; p++)
+        {
+            _frames[p] = new Frame { Owner = owner };
+        }
+    }
+
+    private void CheckFreeable(long pfn, int order)
+    {
+        if ((uint)order > MaxPageOrder || pfn < 0 || (pfn & ((1L << order) - 1)) != 0 || pfn + (1L << order) > _frames.EndPfn)
+        {
+            ThrowBadFree(pfn, order, "misaligned or out of range");
+        }
+
+        for (long p = pfn; p < pfn + (1L << order); p++)
+        {
+            FrameOwner owner = _frames[p].Owner;
+            if (owner is not (FrameOwner.Allocated or FrameOwner.PageTable))
+            {
+                ThrowBadFree(p, order, $"frame is {owner} (double free, or still in a page cache)");
+            }
+        }
+    }
+
+    // ---- Fault injection ----
+
+    private bool TryConsumeInjectedFailure(AllocationKinds kind)
+    {
+        if ((_injectedKinds & kind) == 0)
+        {
+            return false;
+        }
+
+        int left = Volatile.Read(ref _injectedFailures);
+        while (left > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _injectedFailures, left - 1, left);
+            if (seen == left)
+            {
+                return true;
+            }
+
+            left = seen;
+        }
+
+        return false;
+    }
+
+    // ---- Pageblocks and freetypes ----
+
+    private PageblockFlags ReadPageblock(long pfn) => (PageblockFlags)Volatile.Read(ref _pageblocks[pfn >> PageblockOrder]);
+
+    private FreeType FreeTypeOfPageblock(long pfn)
+    {
+        PageblockFlags flags = ReadPageblock(pfn);
+        return (flags & PageblockFlags.Unmapped) != 0 ? FreeType.UnmappedUnmovable
+            : (flags & PageblockFlags.Movable) != 0 ? FreeType.Movable
+            : FreeType.Unmovable;
+    }
+
+    /// <summary>Sets the pageblock flags of every pageblock in [pfn, pfn + 2^order) to <paramref name="type"/>.</summary>
+    private void SetPageblockType(long pfn, int order, FreeType type)
+    {
+        PageblockFlags flags = type switch
+        {
+            FreeType.Movable => PageblockFlags.Movable,
+            FreeType.UnmappedUnmovable => PageblockFlags.Unmapped,
+            _ => PageblockFlags.None,
+        };
+        long first = pfn >> PageblockOrder;
+        long last = (pfn + (1L << order) - 1) >> PageblockOrder;
+        for (long block = first; block <= last; block++)
+        {
+            Volatile.Write(ref _pageblocks[block], (byte)flags);
+        }
+    }
+
+    private static FreeType FreeTypeFor(AllocFlags flags, int order)
+    {
+        if ((uint)order > MaxPageOrder)
+        {
+            ThrowArgument(nameof(order), "order must be 0..MAX_PAGE_ORDER (10)");
+        }
+
+        if ((flags & AllocFlags.Unmapped) == 0)
+        {
+            return (flags & AllocFlags.Movable) != 0 ? FreeType.Movable : FreeType.Unmovable;
+        }
+
+        if ((flags & AllocFlags.Movable) != 0)
+        {
+            ThrowArgument(nameof(flags), "ALLOC_UNMAPPED is supported only for unmovable memory");
+        }
+
+        if (order > PageblockOrder)
+        {
+            ThrowArgument(nameof(order), "ALLOC_UNMAPPED flips one pageblock at a time: order must be at most pageblock_order (9)");
+        }
+
+        return FreeType.UnmappedUnmovable;
+    }
+
+    private Zone ZoneFor(long pfn) => _zoneByType[(int)ZoneOf(pfn)] ?? throw new InvalidOperationException("pfn in a zone without RAM");
+
+    private void CheckCpu(int cpu)
+    {
+        if ((uint)cpu >= (uint)_cpuCount)
+        {
+            ThrowArgument(nameof(cpu), "cpu outside 0..CpuCount-1");
+        }
+    }
+
+    private static int RoundUpToCacheLine(int bytes) => (bytes + NativeArena.CacheLine - 1) / NativeArena.CacheLine * NativeArena.CacheLine;
+
+    // ---- Boot ----
+
+    private void ReserveBootMemory(AllocatorOptions options)
+    {
+        Reserve(0, options.ReservedLowBytes);
+        Reserve(options.KernelImageStart, options.KernelImageStart + options.KernelImageBytes);
+    }
+
+    private void Reserve(long startByte, long endByte)
+    {
+        long first = startByte >> PageGeometry.PageShift;
+        long end = Math.Min((endByte + PageGeometry.PageSize - 1) >> PageGeometry.PageShift, _frames.EndPfn);
+        for (long pfn = Math.Max(first, 0); pfn < end; pfn++)
+        {
+            if (_frames[pfn].Owner == FrameOwner.Free)
+            {
+                _frames[pfn].Owner = FrameOwner.Reserved;
+            }
+        }
+    }
+
+    private Zone[] BuildZones(AllocatorOptions options)
+    {
+        (ZoneType Type, long Start, long End)[] spans =
+        [
+            (ZoneType.Dma, 0, DmaEndPfn),
+            (ZoneType.Dma32, DmaEndPfn, Dma32EndPfn),
+            (ZoneType.Normal, Dma32EndPfn, long.MaxValue),
+        ];
+        var present = new List<Zone>();
+        foreach ((ZoneType type, long start, long end) in spans)
+        {
+            long clippedEnd = Math.Min(end, _frames.EndPfn);
+            long managed = 0;
+            for (long pfn = start; pfn < clippedEnd; pfn++)
+            {
+                if (_frames[pfn].Owner == FrameOwner.Free)
+                {
+                    managed++;
+                }
+            }
+
+            if (managed == 0)
+            {
+                continue;
+            }
+
+            int batch = options.PcpBatch ?? ZoneBatchSize(managed);
+            var zone = new Zone(type, start, clippedEnd)
+            {
+                ManagedPages = managed,
+                PcpBatch = batch,
+                PcpHigh = options.PcpHigh ?? 6 * batch,
+            };
+            _zoneByType[(int)type] = zone;
+            present.Add(zone);
+        }
+
+        if (present.Count == 0)
+        {
+            throw new ArgumentException("no free RAM left after the boot reservations", nameof(options));
+        }
+
+        present.Reverse();
+        return [.. present];
+    }
+
+    /// <summary><c>zone_batchsize()</c> (mm/page_alloc.c): about a quarter of a 1 MiB worth of pages,
+    /// clamped to 2^n - 1 so that batches do not alias cache colours: 63 for any zone of 1 GiB or
+    /// more. The kernel's result 0 for tiny zones (DMA shows "batch: 1") is clamped to 1.</summary>
+    internal static int ZoneBatchSize(long managedPages)
+    {
+        long batch = Math.Min(managedPages >> 10, PageGeometry.MiB / PageGeometry.PageSize);
+        batch /= 4;
+        batch = Math.Max(batch, 1);
+        batch = (long)BitOperations.RoundUpToPowerOf2((ulong)(batch + (batch / 2)) + 1) / 2 - 1;
+        return (int)Math.Max(batch, 1);
+    }
+
+    /// <summary><c>memblock_free_all()</c> → <c>__free_pages_memory()</c>: every run of free RAM is
+    /// freed in the largest naturally aligned blocks, each added to the tail of its list
+    /// (<c>FPI_TO_TAIL</c>), so the lists start in ascending pfn order.</summary>
+    private void FreeBootMemory()
+    {
+        foreach (Zone zone in _zonelist)
+        {
+            long pfn = zone.StartPfn;
+            while (pfn < zone.EndPfn)
+            {
+                if (_frames[pfn].Owner != FrameOwner.Free)
+                {
+                    pfn++;
+                    continue;
+                }
+
+                long runEnd = pfn;
+                while (runEnd < zone.EndPfn && _frames[runEnd].Owner == FrameOwner.Free)
+                {
+                    runEnd++;
+                }
+
+                while (pfn < runEnd)
+                {
+                    int order = Math.Min(MaxPageOrder, BitOperations.TrailingZeroCount(pfn | (1L << MaxPageOrder)));
+                    while (pfn + (1L << order) > runEnd)
+                    {
+                        order--;
+                    }
+
+                    FreeOneBlockLocked(zone, pfn, order, FreeTypeOfPageblock(pfn), toTail: true);
+                    pfn += 1L << order;
+                }
+            }
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowArgument(string name, string message) => throw new ArgumentException(message, name);
+
+    [DoesNotReturn]
+    private static void ThrowBadFree(long pfn, int order, string why) =>
+        throw new InvalidOperationException(FormattableString.Invariant($"bad free of pfn {pfn} order {order}: {why}"));
+}
+
+/// <summary>The per-pageblock bits the model keeps (<c>pageblock_flags</c>).</summary>
+[Flags]
+internal enum PageblockFlags : byte
+{
+    /// <summary>Unmovable, mapped.</summary>
+    None = 0,
+
+    /// <summary>Migratetype MOVABLE (otherwise UNMOVABLE).</summary>
+    Movable = 1 << 0,
+
+    /// <summary>The pageblock is out of the direct map (ALLOC_UNMAPPED's pageblock flag).</summary>
+    Unmapped = 1 << 1,
+}

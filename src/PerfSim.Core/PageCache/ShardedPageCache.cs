@@ -1,0 +1,357 @@
+using System.Diagnostics.CodeAnalysis;
+using PerfSim.Core.Concurrency;
+using PerfSim.Core.Frames;
+using PerfSim.Core.Memory;
+
+namespace PerfSim.Core.PageCache;
+
+/// <summary>
+/// The page caches of all mappings (inodes): per mapping, index → folio (the <c>i_pages</c> xarray
+/// in spirit), with the mapping's <c>AS_*</c> flags and size. Slots live in native 4 KiB chunks,
+/// one per 2 MiB run of indices; a folio of order n fills its 2^n slots.
+/// </summary>
+/// <remarks>
+/// <para><b>Concurrency contract.</b> Inserts and removals take the shard lock of (mapping, index)
+/// (<see cref="Sharding.PageCacheShard"/>; the <c>i_pages</c> lock, striped). Lookups
+/// (<see cref="TryLookup"/>) take no lock: they read the chunk handle and the slot with acquire
+/// semantics, and inserts publish the slot last with release semantics after setting the frames'
+/// owner, mapping and index (the order of <c>__filemap_add_folio</c>). A lookup returns a snapshot:
+/// callers that must not race with removal hold what the kernel holds
+/// (<c>filemap_invalidate_lock</c> shared in fault paths, exclusive around PUNCH_HOLE and truncate).
+/// The <see cref="IFreeFolioCallback"/> runs with no lock held. Creating and tearing down mappings
+/// is serialised by a separate lock; a mapping must not be used while it is being torn down
+/// (the kernel evicts an inode only when nothing refers to it).</para>
+/// <para><b>Ids.</b> Mapping ids are 1..65,535 (<see cref="Frame.MappingId"/> is 16 bits, 0 = none).
+/// Released ids are reused last-released-first, so the ids handed out depend only on the call
+/// sequence.</para>
+/// <para><b>Largest folio.</b> Order 9 (2 MiB): <c>MAX_PAGECACHE_ORDER</c> is capped by
+/// <c>PREFERRED_MAX_PAGECACHE_ORDER</c> = <c>HPAGE_PMD_ORDER</c> on x86-64, which is also what keeps
+/// a folio inside one shard.</para>
+/// </remarks>
+public sealed class ShardedPageCache
+{
+    /// <summary>Highest mapping id (ids are 16-bit, 0 means "no mapping").</summary>
+    public const int MaxMappings = ushort.MaxValue;
+
+    /// <summary>Largest folio order the page cache holds (<c>MAX_PAGECACHE_ORDER</c> on x86-64).</summary>
+    public const int MaxFolioOrder = 9;
+
+    private const int ChunkShift = Sharding.PageCacheChunkShift;
+    private const long ChunkMask = SlotChunkPool.SlotsPerChunk - 1;
+
+    private readonly FrameTable _frames;
+    private readonly SlotChunkPool _chunks;
+    private readonly Lock[] _shardLocks;
+    private readonly MappingState?[] _mappings = new MappingState?[MaxMappings + 1];
+    private readonly Lock _mappingsLock = new();
+    private readonly ushort[] _releasedIds = new ushort[MaxMappings];
+    private int _releasedCount;
+    private int _neverUsedId = 1;
+
+    /// <summary>A page cache over <paramref name="frames"/>, with <paramref name="shardCount"/> lock
+    /// shards (a power of two; null = <see cref="Sharding.ShardCountFor"/> with the page-cache cap).</summary>
+    public ShardedPageCache(NativeArena arena, FrameTable frames, int? shardCount = null)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        ArgumentNullException.ThrowIfNull(frames);
+        int shards = shardCount ?? Sharding.ShardCountFor(Sharding.PageCacheShardCap);
+        if (shards < 1 || (shards & (shards - 1)) != 0)
+        {
+            throw new ArgumentException("the shard count must be a power of two", nameof(shardCount));
+        }
+
+        _frames = frames;
+        _chunks = new SlotChunkPool(arena);
+        _shardLocks = new Lock[shards];
+        for (int i = 0; i < shards; i++)
+        {
+            _shardLocks[i] = new Lock();
+        }
+    }
+
+    /// <summary>Number of lock shards.</summary>
+    public int ShardCount => _shardLocks.Length;
+
+    /// <summary>Mappings alive now.</summary>
+    public int LiveMappings
+    {
+        get
+        {
+            lock (_mappingsLock)
+            {
+                return _neverUsedId - 1 - _releasedCount;
+            }
+        }
+    }
+
+    /// <summary>Creates a mapping of <paramref name="sizePages"/> pages (the inode's size, fixed for
+    /// secretmem after the first ftruncate and for guest_memfd at creation).</summary>
+    /// <returns>False when 65,535 mappings are alive (the caller reports <c>-ENFILE</c>).</returns>
+    public bool TryCreateMapping(AddressSpaceFlags flags, long sizePages, out ushort mapping)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sizePages);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sizePages, (long)uint.MaxValue + 1);
+        lock (_mappingsLock)
+        {
+            if (_releasedCount > 0)
+            {
+                mapping = _releasedIds[--_releasedCount];
+            }
+            else if (_neverUsedId <= MaxMappings)
+            {
+                mapping = (ushort)_neverUsedId++;
+            }
+            else
+            {
+                mapping = 0;
+                return false;
+            }
+
+            var state = new MappingState(flags, sizePages, new uint[(sizePages + ChunkMask) >> ChunkShift]);
+            Volatile.Write(ref _mappings[mapping], state);
+            return true;
+        }
+    }
+
+    /// <summary>The mapping's <c>AS_*</c> flags.</summary>
+    public AddressSpaceFlags GetFlags(ushort mapping) => Live(mapping).Flags;
+
+    /// <summary>Sets the mapping's flags (<c>mapping_set_*</c>, done once at creation time in the kernel).</summary>
+    public void SetFlags(ushort mapping, AddressSpaceFlags flags) => Live(mapping).Flags = flags;
+
+    /// <summary>The mapping's size in pages.</summary>
+    public long GetSizePages(ushort mapping) => Live(mapping).SizePages;
+
+    /// <summary>The folio covering (<paramref name="mapping"/>, <paramref name="index"/>), without a lock
+    /// (<c>filemap_get_entry</c>'s RCU walk). False for an absent index, an index beyond the size or a
+    /// dead mapping.</summary>
+    public bool TryLookup(ushort mapping, long index, out Folio folio)
+    {
+        MappingState? state = Volatile.Read(ref _mappings[mapping]);
+        if (state is not null && (ulong)index < (ulong)state.SizePages)
+        {
+            uint chunk = Volatile.Read(ref state.Chunks[index >> ChunkShift]);
+            if (chunk != 0)
+            {
+                ulong entry = Volatile.Read(ref _chunks.Slot(chunk, index & ChunkMask));
+                if (entry != 0)
+                {
+                    folio = Decode(entry, index);
+                    return true;
+                }
+            }
+        }
+
+        folio = default;
+        return false;
+    }
+
+    /// <summary>
+    /// <c>filemap_add_folio</c>: inserts the 2^<paramref name="order"/> frames at <paramref name="pfn"/>
+    /// (allocated, <see cref="FrameOwner.Allocated"/>) at <paramref name="index"/> (aligned to the
+    /// folio size) and marks them <see cref="FrameOwner.PageCache"/> with this mapping and their index.
+    /// </summary>
+    /// <returns><see cref="AddResult.Exists"/> when any of the indices is taken: nothing changed.</returns>
+    public AddResult FilemapAddFolio(ushort mapping, long index, long pfn, int order)
+    {
+        MappingState state = Live(mapping);
+        if ((uint)order > MaxFolioOrder || index < 0 || (index & ((1L << order) - 1)) != 0 || index + (1L << order) > state.SizePages)
+        {
+            ThrowBadFolio(mapping, index, order, "order above 9, misaligned index or beyond the mapping's size");
+        }
+
+        long pages = 1L << order;
+        for (long p = pfn; p < pfn + pages; p++)
+        {
+            if (_frames[p].Owner != FrameOwner.Allocated)
+            {
+                ThrowBadFolio(mapping, index, order, "frames not allocated (or already in a page cache)");
+            }
+        }
+
+        ulong entry = Encode(pfn, order);
+        long slot = index & ChunkMask;
+        lock (ShardLock(mapping, index))
+        {
+            ref uint chunkRef = ref state.Chunks[index >> ChunkShift];
+            uint chunk = chunkRef;
+            if (chunk == 0)
+            {
+                chunk = _chunks.Rent();
+                Volatile.Write(ref chunkRef, chunk);
+            }
+            else
+            {
+                for (long s = slot; s < slot + pages; s++)
+                {
+                    if (_chunks.Slot(chunk, s) != 0)
+                    {
+                        return AddResult.Exists;
+                    }
+                }
+            }
+
+            // folio->mapping and folio->index are set before the entry is stored.
+            for (long i = 0; i < pages; i++)
+            {
+                ref Frame frame = ref _frames[pfn + i];
+                frame.Owner = FrameOwner.PageCache;
+                frame.MappingId = mapping;
+                frame.Index = (uint)(index + i);
+            }
+
+            for (long s = slot; s < slot + pages; s++)
+            {
+                Volatile.Write(ref _chunks.Slot(chunk, s), entry);
+            }
+        }
+
+        return AddResult.Added;
+    }
+
+    /// <summary>
+    /// <c>filemap_remove_folio</c> of the folio covering <paramref name="index"/>, in the kernel's
+    /// order: under the shard lock the entry leaves the cache and the frames' mapping is cleared
+    /// (<see cref="Frame.MappingId"/> = 0, owner <see cref="FrameOwner.Allocated"/>; the index is kept,
+    /// as <c>page_cache_delete</c> keeps <c>folio-&gt;index</c>); then, with no lock held,
+    /// <paramref name="freeFolio"/> runs. The frames are still allocated afterwards: the caller drops
+    /// its reference and frees them to the allocator.
+    /// </summary>
+    public RemoveResult FilemapRemoveFolio(ushort mapping, long index, IFreeFolioCallback? freeFolio, out Folio folio)
+    {
+        MappingState state = Live(mapping);
+        if ((ulong)index >= (ulong)state.SizePages)
+        {
+            folio = default;
+            return RemoveResult.NotFound;
+        }
+
+        lock (ShardLock(mapping, index))
+        {
+            uint chunk = state.Chunks[index >> ChunkShift];
+            ulong entry = chunk == 0 ? 0 : _chunks.Slot(chunk, index & ChunkMask);
+            if (entry == 0)
+            {
+                folio = default;
+                return RemoveResult.NotFound;
+            }
+
+            folio = Decode(entry, index);
+            long first = folio.Index & ChunkMask;
+            for (long s = first; s < first + folio.Pages; s++)
+            {
+                Volatile.Write(ref _chunks.Slot(chunk, s), 0UL);
+            }
+
+            for (long i = 0; i < folio.Pages; i++)
+            {
+                ref Frame frame = ref _frames[folio.Pfn + i];
+                frame.MappingId = 0;
+                frame.Owner = FrameOwner.Allocated;
+            }
+        }
+
+        freeFolio?.FreeFolio(folio);
+        return RemoveResult.Removed;
+    }
+
+    /// <summary>
+    /// <c>truncate_inode_pages_range</c> / PUNCH_HOLE over [<paramref name="start"/>,
+    /// <paramref name="end"/>): every folio wholly inside the range is removed, in index order, each
+    /// followed by <c>free_folio</c> and the drop of the cache's reference. A large folio only
+    /// partly inside stays (the kernel would split or zero it; see the docs).
+    /// </summary>
+    /// <returns>The number of folios removed.</returns>
+    public int TruncateRange(ushort mapping, long start, long end, ITruncateCallbacks callbacks)
+    {
+        ArgumentNullException.ThrowIfNull(callbacks);
+        MappingState state = Live(mapping);
+        end = Math.Min(end, state.SizePages);
+        int removed = 0;
+        for (long index = Math.Max(start, 0); index < end;)
+        {
+            uint chunk = Volatile.Read(ref state.Chunks[index >> ChunkShift]);
+            if (chunk == 0)
+            {
+                index = (index | ChunkMask) + 1;
+                continue;
+            }
+
+            ulong entry = Volatile.Read(ref _chunks.Slot(chunk, index & ChunkMask));
+            if (entry == 0)
+            {
+                index++;
+                continue;
+            }
+
+            Folio found = Decode(entry, index);
+            if (found.Index >= start && found.Index + found.Pages <= end
+                && FilemapRemoveFolio(mapping, index, callbacks, out Folio folio) == RemoveResult.Removed)
+            {
+                callbacks.PutFolio(folio);
+                removed++;
+            }
+
+            index = found.Index + found.Pages;
+        }
+
+        return removed;
+    }
+
+    /// <summary>Inode eviction: truncate the whole mapping, then release its id and its slot chunks.</summary>
+    /// <returns>The number of folios removed.</returns>
+    public int TeardownMapping(ushort mapping, ITruncateCallbacks callbacks)
+    {
+        MappingState state = Live(mapping);
+        int removed = TruncateRange(mapping, 0, state.SizePages, callbacks);
+        lock (_mappingsLock)
+        {
+            Volatile.Write(ref _mappings[mapping], null);
+            foreach (uint chunk in state.Chunks)
+            {
+                if (chunk != 0)
+                {
+                    _chunks.Return(chunk);
+                }
+            }
+
+            _releasedIds[_releasedCount++] = mapping;
+        }
+
+        return removed;
+    }
+
+    /// <summary>Slot chunks in use (4 KiB each).</summary>
+    internal long TestHookRentedChunks => _chunks.RentedChunks;
+
+    /// <summary>True when the calling thread holds any shard lock.</summary>
+    internal bool TestHookHoldsAnyShardLock() => Array.Exists(_shardLocks, l => l.IsHeldByCurrentThread);
+
+    private Lock ShardLock(ushort mapping, long index) => _shardLocks[Sharding.PageCacheShard(mapping, index, _shardLocks.Length)];
+
+    private MappingState Live(ushort mapping) =>
+        Volatile.Read(ref _mappings[mapping]) ?? throw new InvalidOperationException(FormattableString.Invariant($"mapping {mapping} is not alive"));
+
+    /// <summary>A slot entry: <c>(pfn + 1) &lt;&lt; 8 | order</c>, so that 0 is the empty slot.</summary>
+    private static ulong Encode(long pfn, int order) => ((ulong)(pfn + 1) << 8) | (uint)order;
+
+    private static Folio Decode(ulong entry, long index)
+    {
+        int order = (int)(entry & 0xFF);
+        return new Folio((long)(entry >> 8) - 1, order, index & ~((1L << order) - 1));
+    }
+
+    [DoesNotReturn]
+    private static void ThrowBadFolio(ushort mapping, long index, int order, string why) =>
+        throw new ArgumentException(FormattableString.Invariant($"cannot add a folio of order {order} at index {index} of mapping {mapping}: {why}"));
+
+    private sealed class MappingState(AddressSpaceFlags flags, long sizePages, uint[] chunks)
+    {
+        public AddressSpaceFlags Flags { get; set; } = flags;
+
+        public long SizePages { get; } = sizePages;
+
+        /// <summary>Per 512-index run: the slot chunk handle, 0 until the first folio lands there.</summary>
+        public uint[] Chunks { get; } = chunks;
+    }
+}

@@ -1,0 +1,79 @@
+using PerfSim.Core.Concurrency;
+using PerfSim.Core.Memory;
+
+namespace PerfSim.Core.PageCache;
+
+/// <summary>
+/// Native storage for page-cache slots: chunks of 512 eight-byte slots (4 KiB, one 2 MiB run of
+/// indices), carved from arena blocks of 64 chunks and recycled through an intrusive free list.
+/// </summary>
+/// <remarks>
+/// <para>Handles are 1-based (0 = no chunk). <see cref="Slot"/> may be called without the pool lock
+/// (lock-free lookups): the block table is replaced, never mutated, when it grows, and a block
+/// never moves or goes away before the arena is disposed.</para>
+/// <para>A free chunk is all zero except slot 0, which links to the next free chunk; renting clears it.
+/// Chunks are returned only at mapping teardown, so a lock-free reader of a live mapping never sees
+/// a chunk change owners under it.</para>
+/// </remarks>
+internal sealed class SlotChunkPool
+{
+    public const int SlotsPerChunk = 1 << Sharding.PageCacheChunkShift;
+
+    /// <summary>64 chunks = 256 KiB per arena block: few blocks for large caches, little waste for small ones.</summary>
+    private const int ChunkShiftPerBlock = 6;
+    private const int ChunksPerBlock = 1 << ChunkShiftPerBlock;
+
+    private readonly NativeArena _arena;
+    private readonly Lock _lock = new();
+    private NativeArray<ulong>[] _blocks = [];
+    private uint _freeHead;
+    private uint _chunksCarved;
+
+    public SlotChunkPool(NativeArena arena) => _arena = arena;
+
+    /// <summary>Chunks currently rented (for tests and reports).</summary>
+    public long RentedChunks { get; private set; }
+
+    public uint Rent()
+    {
+        lock (_lock)
+        {
+            RentedChunks++;
+            if (_freeHead != 0)
+            {
+                uint chunk = _freeHead;
+                ref ulong link = ref Slot(chunk, 0);
+                _freeHead = (uint)link;
+                link = 0;
+                return chunk;
+            }
+
+            if (_chunksCarved == (uint)_blocks.Length * ChunksPerBlock)
+            {
+                NativeArray<ulong>[] grown = [.. _blocks, _arena.Allocate<ulong>((long)ChunksPerBlock * SlotsPerChunk)];
+                Volatile.Write(ref _blocks, grown);
+            }
+
+            return ++_chunksCarved;
+        }
+    }
+
+    /// <summary>Returns an all-zero chunk.</summary>
+    public void Return(uint chunk)
+    {
+        lock (_lock)
+        {
+            Slot(chunk, 0) = _freeHead;
+            _freeHead = chunk;
+            RentedChunks--;
+        }
+    }
+
+    /// <summary>Slot <paramref name="slot"/> of <paramref name="chunk"/>.</summary>
+    public ref ulong Slot(uint chunk, long slot)
+    {
+        uint zeroBased = chunk - 1;
+        NativeArray<ulong> block = Volatile.Read(ref _blocks)[zeroBased >> ChunkShiftPerBlock];
+        return ref block[((long)(zeroBased & (ChunksPerBlock - 1)) * SlotsPerChunk) + slot];
+    }
+}
