@@ -1,0 +1,447 @@
+using System.Numerics;
+using PerfSim.Core.Costs;
+using PerfSim.Core.Memory;
+using PerfSim.Core.Tlb;
+
+namespace PerfSim.Core.Flush;
+
+/// <summary>
+/// Simulates the kernel's direct-map TLB flushes for one architecture profile: which CPUs are
+/// reached, by which primitive, how many invalidations run, what the initiator waits and what the
+/// targets pay, and the stale-translation exposure each flush closes.
+/// </summary>
+/// <remarks>
+/// <para><b>Rules</b> (kernel-model.md §1.6, §2.4):</para>
+/// <list type="bullet">
+/// <item>x86-64 (<c>arch/x86/mm/tlb.c</c> <c>flush_tlb_kernel_range</c>): more pages than
+/// <c>tlb_single_page_flush_ceiling</c> (33, strictly greater) → full flush; else INVLPG per page.
+/// Either way <c>on_each_cpu</c>: an IPI to every other online CPU (lazy and idle CPUs are not
+/// skipped for kernel flushes), the local flush runs while the IPIs are in flight, and the initiator
+/// waits for every acknowledgement. <c>flush_tlb_all</c>: <c>on_each_cpu(do_flush_tlb_all)</c>.</item>
+/// <item>x86-64 with INVLPGB: same ceiling; ranged → INVLPGB in chunks of <c>invlpgb_count_max</c>
+/// pages, one TLBSYNC; full → <c>invlpgb_flush_all</c>; no IPIs.</item>
+/// <item>arm64 (<c>arch/arm64/include/asm/tlbflush.h</c>): <c>__flush_tlb_range_limit_excess</c>
+/// → <c>flush_tlb_all</c> (TLBI VMALLE1IS) when pages ≥ MAX_DVM_OPS (512) without FEAT_TLBIRANGE
+/// or pages &gt; MAX_TLBI_RANGE_PAGES with it; else DSB ISHST, TLBI VAALE1IS per page or the
+/// range-op encoding of <c>__flush_tlb_range_op</c>, DSB ISH, ISB. Hardware broadcast: never IPIs.</item>
+/// </list>
+/// <para><b>Cost of simulating.</b> A full flush is O(1) (TLB epochs); a ranged flush is
+/// O(pages + regions × cpus/64 + holders × pages); target interrupt time is charged in aggregate
+/// (<see cref="TakeInterruptDebt"/>), never by visiting targets. Nothing is allocated per flush.</para>
+/// <para><b>Concurrency contract.</b> The flush methods whose name does not say Local
+/// (<see cref="FlushKernelRange"/>, <see cref="FlushKernelRanges"/>, <see cref="FlushAll"/>) and
+/// <see cref="FlushLocalRange"/> are <i>initiator</i> operations: they write other CPUs' TLB state
+/// and the global debt sum, so they must not run concurrently with anything on the same
+/// <see cref="TlbModel"/> (call them single-threaded or at a quantum barrier in canonical order).
+/// <see cref="FlushLocalAll"/> and <see cref="TakeInterruptDebt"/> of CPU c touch only CPU c's state
+/// and may run on c's host thread. Counters are kept per initiating CPU (own cache lines) and merged
+/// by <see cref="TotalCounters"/> / <see cref="TotalExposure"/> at the end of a run.</para>
+/// <para><b>Time.</b> The TLB entries are removed when the flush is simulated; the exposure window
+/// of a zapped page ends when the initiator's wait ends (<c>nowNs + InitiatorLatencyNs</c>), which is
+/// when the kernel knows every CPU has flushed (an upper bound by at most one acknowledgement
+/// return on x86).</para>
+/// </remarks>
+public sealed class FlushEngine : IDisposable
+{
+    /// <summary>Marks a range that is not closing a zap.</summary>
+    public const long NotZapped = -1;
+
+    /// <summary>Buckets of the per-page exposure histogram: bucket b counts windows in
+    /// [2^(b−1), 2^b) ns (bucket 0: 0 ns).</summary>
+    public const int HistogramBuckets = 64;
+
+    private readonly NativeArena _arena = new();
+    private readonly NativeArray<FlushCpuState> _cpus;
+    private readonly NativeArray<long> _histogram;
+    private readonly TlbModel _tlb;
+    private long _broadcastHandlerNs;
+    private bool _disposed;
+
+    /// <summary>Creates the engine for <paramref name="tlb"/> (not owned) with the rules of
+    /// <paramref name="arch"/> and the prices of <paramref name="costs"/>.</summary>
+    public FlushEngine(TlbModel tlb, ArchProfile arch, CostProfile costs)
+    {
+        ArgumentNullException.ThrowIfNull(tlb);
+        ArgumentNullException.ThrowIfNull(arch);
+        ArgumentNullException.ThrowIfNull(costs);
+        arch.Validate();
+        costs.Validate();
+        _tlb = tlb;
+        Arch = arch;
+        Costs = costs;
+        _cpus = _arena.Allocate<FlushCpuState>(tlb.CpuCount);
+        _histogram = _arena.Allocate<long>((long)tlb.CpuCount * HistogramBuckets);
+    }
+
+    public ArchProfile Arch { get; }
+
+    public CostProfile Costs { get; }
+
+    public TlbModel Tlb => _tlb;
+
+    /// <summary>Online CPUs (all simulated CPUs are online).</summary>
+    public int OnlineCpus => _tlb.CpuCount;
+
+    /// <summary>Native bytes owned by the engine (0 after <see cref="Dispose"/>).</summary>
+    public long NativeBytes => _arena.AllocatedBytes;
+
+    /// <summary><c>flush_tlb_kernel_range(start, start + pages)</c> issued by
+    /// <paramref name="initiatorCpu"/> at <paramref name="nowNs"/>. Pass
+    /// <paramref name="zappedAtNs"/> when the flush closes a present→non-present change made at that
+    /// time, to record the exposure window and stale holders of each page.</summary>
+    public FlushOutcome FlushKernelRange(int initiatorCpu, long startPfn, long pages, long nowNs, long zappedAtNs = NotZapped)
+    {
+        var range = new PfnRange(startPfn, pages, zappedAtNs);
+        return FlushKernelRanges(initiatorCpu, new ReadOnlySpan<PfnRange>(in range), nowNs);
+    }
+
+    /// <summary>One batched flush of several ranges: a single IPI round (x86), one TLBSYNC or one
+    /// DSB wait, with the threshold applied to the total page count. This is what designs that
+    /// batch (per folio batch, per pageblock flip, per population call) pay; see
+    /// <see cref="FlushBatch"/>.</summary>
+    public FlushOutcome FlushKernelRanges(int initiatorCpu, ReadOnlySpan<PfnRange> ranges, long nowNs)
+    {
+        ref FlushCpuState s = ref _cpus[initiatorCpu];
+        long total = 0;
+        foreach (PfnRange r in ranges)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(r.Pages, nameof(ranges));
+            total += r.Pages;
+        }
+
+        if (total == 0)
+        {
+            return default;
+        }
+
+        s.KernelRangeFlushes++;
+        bool full = IsFullFlush(total);
+        StaleTally tally = Invalidate(ranges, full, onlyCpu: -1);
+        AddTally(ref s, tally);
+        FlushOutcome outcome = Charge(ref s, ranges, total, full, tally);
+        RecordExposure(initiatorCpu, ref s, ranges, nowNs + outcome.InitiatorLatencyNs);
+        return outcome;
+    }
+
+    /// <summary><c>flush_tlb_all()</c>: a full flush of every CPU (as after a direct-map split).</summary>
+    public FlushOutcome FlushAll(int initiatorCpu, long nowNs)
+    {
+        _ = nowNs;
+        ref FlushCpuState s = ref _cpus[initiatorCpu];
+        s.FlushAlls++;
+        _tlb.FlushAllCpus();
+        return Charge(ref s, [], 0, full: true, default);
+    }
+
+    /// <summary>Local full flush of <paramref name="cpu"/> only (x86 <c>__flush_tlb_all()</c>, the
+    /// mermap slot wrap-around and DEBUG_PAGEALLOC; arm64 <c>local_flush_tlb_all</c>). No other CPU
+    /// is touched. Owner operation.</summary>
+    public FlushOutcome FlushLocalAll(int cpu, long nowNs)
+    {
+        _ = nowNs;
+        ref FlushCpuState s = ref _cpus[cpu];
+        s.LocalFlushes++;
+        s.FullFlushes++;
+        _tlb.FlushLocalAll(cpu);
+        long latency = Arch.Kind.IsX86() ? Costs.FlushBaseNs + Costs.FullFlushNs : Costs.TlbiSyncNs + Costs.TlbiAllNs;
+        if (!Arch.Kind.IsX86())
+        {
+            s.TlbiOps++;
+        }
+
+        return new FlushOutcome(latency, true, 0, Arch.Kind.IsX86() ? 0 : 1, 0, 0, default);
+    }
+
+    /// <summary>Local flush of a page range on <paramref name="cpu"/> only (INVLPG per page, or a
+    /// local full flush above the ceiling). Initiator operation (it uses the model's scratch).</summary>
+    public FlushOutcome FlushLocalRange(int cpu, long startPfn, long pages, long nowNs, long zappedAtNs = NotZapped)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pages);
+        if (pages == 0)
+        {
+            return default;
+        }
+
+        ref FlushCpuState s = ref _cpus[cpu];
+        s.LocalFlushes++;
+        bool x86 = Arch.Kind.IsX86();
+        bool full = x86 ? pages > Arch.SinglePageFlushCeiling : pages >= Arch.MaxDvmOps;
+        var range = new PfnRange(startPfn, pages, zappedAtNs);
+        StaleTally tally = zappedAtNs != NotZapped || !full ? _tlb.InvalidateRange(startPfn, pages, cpu) : default;
+        long latency;
+        long ops;
+        if (full)
+        {
+            _tlb.FlushLocalAll(cpu);
+            s.FullFlushes++;
+            latency = x86 ? Costs.FlushBaseNs + Costs.FullFlushNs : Costs.TlbiSyncNs + Costs.TlbiAllNs;
+            ops = x86 ? 0 : 1;
+        }
+        else
+        {
+            latency = x86 ? Costs.FlushBaseNs + (pages * Costs.InvlpgNs) : Costs.TlbiSyncNs + (pages * Costs.TlbiPageNs);
+            ops = pages;
+        }
+
+        if (x86)
+        {
+            s.Invlpg += full ? 0 : ops;
+        }
+        else
+        {
+            s.TlbiOps += ops;
+        }
+
+        if (zappedAtNs != NotZapped)
+        {
+            AddTally(ref s, tally);
+        }
+
+        RecordExposure(cpu, ref s, new ReadOnlySpan<PfnRange>(in range), nowNs + latency);
+        return new FlushOutcome(latency, full, 0, ops, 0, 0, zappedAtNs != NotZapped ? tally : default);
+    }
+
+    /// <summary>IPI handler time other CPUs' flushes took from <paramref name="cpu"/> since its
+    /// last call, in simulated ns; the caller adds it to the CPU's clock (a vCPU hit by IPIs gets
+    /// slower). Broadcasts the CPU initiated itself are excluded. O(1). Owner operation.</summary>
+    public long TakeInterruptDebt(int cpu)
+    {
+        ref FlushCpuState s = ref _cpus[cpu];
+        long sum = Volatile.Read(ref _broadcastHandlerNs);
+        long debt = sum - s.DebtPaid - s.DebtSelf;
+        s.DebtPaid = sum;
+        s.DebtSelf = 0;
+        return debt;
+    }
+
+    /// <summary>Counters of initiating CPU <paramref name="cpu"/>.</summary>
+    public FlushCounters CountersOf(int cpu)
+    {
+        ref FlushCpuState s = ref _cpus[cpu];
+        return new FlushCounters(s.KernelRangeFlushes, s.FlushAlls, s.LocalFlushes, s.FullFlushes, s.IpisSent,
+            s.Invlpg, s.TlbiOps, s.InvlpgbOps, s.Tlbsyncs);
+    }
+
+    /// <summary>All initiators' counters merged.</summary>
+    public FlushCounters TotalCounters()
+    {
+        FlushCounters total = default;
+        for (int c = 0; c < OnlineCpus; c++)
+        {
+            total += CountersOf(c);
+        }
+
+        return total;
+    }
+
+    /// <summary>Exposure closed by flushes that <paramref name="cpu"/> initiated.</summary>
+    public StaleExposure ExposureOf(int cpu)
+    {
+        ref FlushCpuState s = ref _cpus[cpu];
+        return new StaleExposure(s.ZappedPages, s.PagesWithHolders, s.HolderPairs, (int)s.MaxHolders, s.WindowSumNs, s.WindowMaxNs);
+    }
+
+    /// <summary>All initiators' exposure merged.</summary>
+    public StaleExposure TotalExposure()
+    {
+        StaleExposure total = default;
+        for (int c = 0; c < OnlineCpus; c++)
+        {
+            total += ExposureOf(c);
+        }
+
+        return total;
+    }
+
+    /// <summary>Adds the exposure-window histogram of every initiator into
+    /// <paramref name="buckets"/> (length ≥ <see cref="HistogramBuckets"/>).</summary>
+    public void AddExposureHistogram(Span<long> buckets)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(buckets.Length, HistogramBuckets, nameof(buckets));
+        for (int c = 0; c < OnlineCpus; c++)
+        {
+            Span<long> mine = _histogram.Slice((long)c * HistogramBuckets, HistogramBuckets);
+            for (int b = 0; b < HistogramBuckets; b++)
+            {
+                buckets[b] += mine[b];
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _arena.Dispose();
+        }
+    }
+
+    /// <summary>Number of range TLBIs and single-page TLBIs <c>__flush_tlb_range_op</c> issues for
+    /// <paramref name="pages"/> pages with FEAT_TLBIRANGE (4K granule, no LPA2): scales from 3 down
+    /// to 0, <c>__TLBI_RANGE_NUM(pages, scale) = min(pages, (31 + 1) &lt;&lt; (5 × scale + 1)) &gt;&gt;
+    /// (5 × scale + 1) − 1</c>, one single op when one page is left.</summary>
+    internal static (int RangeOps, int PageOps) Arm64RangeOps(long pages)
+    {
+        int rangeOps = 0, pageOps = 0;
+        int scale = 3;
+        while (pages > 0)
+        {
+            if (pages == 1)
+            {
+                pageOps++;
+                pages--;
+                continue;
+            }
+
+            int shift = (5 * scale) + 1;
+            long num = (Math.Min(pages, 32L << shift) >> shift) - 1;
+            if (num >= 0)
+            {
+                rangeOps++;
+                pages -= (num + 1) << shift;
+            }
+
+            scale--;
+        }
+
+        return (rangeOps, pageOps);
+    }
+
+    private bool IsFullFlush(long pages) => Arch.Kind switch
+    {
+        ArchKind.X86_64 or ArchKind.X86_64Invlpgb => pages > Arch.SinglePageFlushCeiling,
+        _ => Arch.HasTlbiRange ? pages > Arch.MaxTlbiRangePages : pages >= Arch.MaxDvmOps,
+    };
+
+    private StaleTally Invalidate(ReadOnlySpan<PfnRange> ranges, bool full, int onlyCpu)
+    {
+        StaleTally tally = default;
+        foreach (PfnRange r in ranges)
+        {
+            if (r.ZappedAtNs != NotZapped)
+            {
+                tally += _tlb.InvalidateRange(r.StartPfn, r.Pages, onlyCpu);
+            }
+            else if (!full)
+            {
+                _tlb.InvalidateRange(r.StartPfn, r.Pages, onlyCpu);
+            }
+        }
+
+        if (full)
+        {
+            _tlb.FlushAllCpus();
+        }
+
+        return tally;
+    }
+
+    private FlushOutcome Charge(ref FlushCpuState s, ReadOnlySpan<PfnRange> ranges, long pages, bool full, StaleTally tally)
+    {
+        int targets = OnlineCpus - 1;
+        CostProfile c = Costs;
+        if (full)
+        {
+            s.FullFlushes++;
+        }
+
+        switch (Arch.Kind)
+        {
+            case ArchKind.X86_64:
+            {
+                long perCpuOps = full ? c.FullFlushNs : pages * c.InvlpgNs;
+                long handler = c.IpiHandlerNs + perCpuOps;
+                // on_each_cpu: IPIs go out, the local flush runs while they are in flight, then the
+                // initiator waits for the slowest acknowledgement (the handler includes the same
+                // invalidations, so the remote path is always the longer one).
+                long latency = targets == 0
+                    ? c.FlushBaseNs + perCpuOps
+                    : c.FlushBaseNs + c.IpiSendNs + c.IpiDeliveryNs + handler + ((targets - 1) * c.AckWaitPerExtraTargetNs);
+                long invlpg = full ? 0 : pages * OnlineCpus;
+                s.IpisSent += targets;
+                s.Invlpg += invlpg;
+                if (targets > 0)
+                {
+                    Volatile.Write(ref _broadcastHandlerNs, _broadcastHandlerNs + handler);
+                    s.DebtSelf += handler;
+                }
+
+                return new FlushOutcome(latency, full, targets, invlpg, targets, targets > 0 ? handler : 0, tally);
+            }
+
+            case ArchKind.X86_64Invlpgb:
+            {
+                long ops = 1;
+                if (!full)
+                {
+                    ops = 0;
+                    foreach (PfnRange r in ranges)
+                    {
+                        ops += (r.Pages + Arch.InvlpgbCountMax - 1) / Arch.InvlpgbCountMax;
+                    }
+                }
+
+                s.InvlpgbOps += ops;
+                s.Tlbsyncs++;
+                long latency = c.FlushBaseNs + (ops * c.InvlpgbNs) + c.TlbsyncNs;
+                return new FlushOutcome(latency, full, 0, ops, targets, 0, tally);
+            }
+
+            default:
+            {
+                long latency = c.TlbiSyncNs;
+                long ops;
+                if (full)
+                {
+                    ops = 1;
+                    latency += c.TlbiAllNs;
+                }
+                else if (Arch.HasTlbiRange)
+                {
+                    ops = 0;
+                    foreach (PfnRange r in ranges)
+                    {
+                        (int rangeOps, int pageOps) = Arm64RangeOps(r.Pages);
+                        ops += rangeOps + pageOps;
+                        latency += (rangeOps * c.TlbiRangeOpNs) + (pageOps * c.TlbiPageNs);
+                    }
+                }
+                else
+                {
+                    ops = pages;
+                    latency += pages * c.TlbiPageNs;
+                }
+
+                s.TlbiOps += ops;
+                return new FlushOutcome(latency, full, 0, ops, targets, 0, tally);
+            }
+        }
+    }
+
+    private void RecordExposure(int cpu, ref FlushCpuState s, ReadOnlySpan<PfnRange> ranges, long completedNs)
+    {
+        foreach (PfnRange r in ranges)
+        {
+            if (r.ZappedAtNs == NotZapped || r.Pages == 0)
+            {
+                continue;
+            }
+
+            long window = Math.Max(0, completedNs - r.ZappedAtNs);
+            s.ZappedPages += r.Pages;
+            s.WindowSumNs += window * r.Pages;
+            s.WindowMaxNs = Math.Max(s.WindowMaxNs, window);
+            int bucket = 64 - BitOperations.LeadingZeroCount((ulong)window);
+            _histogram[((long)cpu * HistogramBuckets) + Math.Min(bucket, HistogramBuckets - 1)] += r.Pages;
+        }
+    }
+
+    /// <summary>Adds a tally to the initiator's exposure (separate so that ranges of one batch share it).</summary>
+    private static void AddTally(ref FlushCpuState s, StaleTally tally)
+    {
+        s.PagesWithHolders += tally.PagesWithHolders;
+        s.HolderPairs += tally.HolderPairs;
+        s.MaxHolders = Math.Max(s.MaxHolders, tally.MaxHolders);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Runtime.InteropServices;
+using PerfSim.Core.Tlb;
+
+namespace PerfSim.Core.Flush;
+
+/// <summary>A range of direct-map pages to flush. <see cref="ZappedAtNs"/> is the simulated time
+/// at which the pages were made non-present (the start of their exposure window), or
+/// <see cref="FlushEngine.NotZapped"/> when the flush is not closing a zap (no exposure is
+/// recorded, the range is still invalidated).</summary>
+public readonly record struct PfnRange(long StartPfn, long Pages, long ZappedAtNs = FlushEngine.NotZapped)
+{
+    public long EndPfn => StartPfn + Pages;
+}
+
+/// <summary>What one simulated flush cost and did.</summary>
+/// <param name="InitiatorLatencyNs">Simulated ns the initiating CPU spends in the flush call,
+/// including waiting for every acknowledgement (IPI) or for TLBSYNC / DSB completion.</param>
+/// <param name="FullFlush">The flush became (or was) a full flush on every CPU it reached.</param>
+/// <param name="IpisSent">IPIs sent (x86 without INVLPGB: every other online CPU; else 0).</param>
+/// <param name="InvalidationOps">Invalidation instructions executed: INVLPGs over all CPUs (x86
+/// IPI), INVLPGB instructions (x86 INVLPGB), or broadcast TLBIs issued (arm64).</param>
+/// <param name="Targets">CPUs other than the initiator whose TLBs the flush reached.</param>
+/// <param name="HandlerNsPerTarget">Interrupt-handler time taken from each target (x86 IPI only).</param>
+/// <param name="Stale">Stale-holder tally of the zapped ranges (empty when nothing was zapped).</param>
+public readonly record struct FlushOutcome(
+    long InitiatorLatencyNs, bool FullFlush, int IpisSent, long InvalidationOps, int Targets,
+    long HandlerNsPerTarget, StaleTally Stale);
+
+/// <summary>Flush counters of one initiating CPU (a snapshot). Mirrors the kernel's
+/// NR_TLB_REMOTE_FLUSH / NR_TLB_LOCAL_FLUSH_* vm events, split by primitive.</summary>
+public readonly record struct FlushCounters(
+    long KernelRangeFlushes, long FlushAlls, long LocalFlushes, long FullFlushes, long IpisSent,
+    long Invlpg, long TlbiOps, long InvlpgbOps, long Tlbsyncs)
+{
+    public static FlushCounters operator +(FlushCounters a, FlushCounters b) => new(
+        a.KernelRangeFlushes + b.KernelRangeFlushes, a.FlushAlls + b.FlushAlls, a.LocalFlushes + b.LocalFlushes,
+        a.FullFlushes + b.FullFlushes, a.IpisSent + b.IpisSent, a.Invlpg + b.Invlpg, a.TlbiOps + b.TlbiOps,
+        a.InvlpgbOps + b.InvlpgbOps, a.Tlbsyncs + b.Tlbsyncs);
+
+    public static FlushCounters Add(FlushCounters left, FlushCounters right) => left + right;
+}
+
+/// <summary>Stale-translation exposure closed by one initiator's flushes (a snapshot). For every
+/// zapped page: its window (zap → flush complete on every CPU, simulated ns) and how many CPUs held a
+/// valid translation of it when the flush ran.</summary>
+public readonly record struct StaleExposure(
+    long ZappedPages, long PagesWithHolders, long HolderPairs, int MaxHolders, long WindowSumNs, long WindowMaxNs)
+{
+    /// <summary>Mean exposure window per zapped page, ns.</summary>
+    public double MeanWindowNs => ZappedPages == 0 ? 0 : (double)WindowSumNs / ZappedPages;
+
+    public static StaleExposure operator +(StaleExposure a, StaleExposure b) => new(
+        a.ZappedPages + b.ZappedPages, a.PagesWithHolders + b.PagesWithHolders, a.HolderPairs + b.HolderPairs,
+        Math.Max(a.MaxHolders, b.MaxHolders), a.WindowSumNs + b.WindowSumNs, Math.Max(a.WindowMaxNs, b.WindowMaxNs));
+
+    public static StaleExposure Add(StaleExposure left, StaleExposure right) => left + right;
+}
+
+/// <summary>Per-initiator flush state: counters, exposure and the interrupt-debt cursor. Two
+/// 128-byte lines per CPU (no sharing between host threads).</summary>
+[StructLayout(LayoutKind.Sequential, Size = 256)]
+internal struct FlushCpuState
+{
+    public long KernelRangeFlushes;
+    public long FlushAlls;
+    public long LocalFlushes;
+    public long FullFlushes;
+    public long IpisSent;
+    public long Invlpg;
+    public long TlbiOps;
+    public long InvlpgbOps;
+    public long Tlbsyncs;
+
+    /// <summary>Broadcast handler ns already charged to this CPU (cursor into the global sum).</summary>
+    public long DebtPaid;
+
+    /// <summary>Handler ns of broadcasts this CPU initiated since its last debt collection: it ran
+    /// the flush itself instead of taking an interrupt, so it does not owe them.</summary>
+    public long DebtSelf;
+
+    public long ZappedPages;
+    public long PagesWithHolders;
+    public long HolderPairs;
+    public long MaxHolders;
+    public long WindowSumNs;
+    public long WindowMaxNs;
+}

@@ -1,0 +1,746 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using PerfSim.Core.Memory;
+
+namespace PerfSim.Core.Tlb;
+
+/// <summary>
+/// The data TLBs of every simulated CPU, for direct-map translations only. It does not know the
+/// direct map: the caller looks up a pfn, and on a miss walks its own page tables and calls
+/// <see cref="Fill"/> with the size of the leaf it found.
+/// </summary>
+/// <remarks>
+/// <para><b>Entries.</b> Each CPU has the set-associative arrays of its <see cref="TlbGeometry"/>;
+/// an entry caches one 4K page, one 2M region or one 1G region, keyed by the pfn shifted to that
+/// size. LRU per set, invalid ways first. A hit through an entry whose page the caller reports as
+/// not present is a <i>stale hit</i>: after <c>set_direct_map_invalid_noflush</c> and until the
+/// flush reaches that CPU, the CPU can still read the page (kernel-model.md §7.4).</para>
+/// <para><b>Full flushes are O(1).</b> Each CPU has an epoch; an entry is valid only while its
+/// epoch equals the CPU's. A local full flush bumps one CPU's epoch; a global one bumps a global
+/// counter that every CPU folds into its own epoch at its next access. No entry is walked.</para>
+/// <para><b>Ranged flushes are O(pages + holders).</b> Per 2M region (for 4K and 2M entries) and
+/// per 1G region (for 1G entries) a CPU bitmask records which CPUs may hold an entry there. Each
+/// CPU also keeps a small region table counting its valid entries per region, so a bit is cleared
+/// as soon as that CPU's last entry in the region goes (eviction or flush); bits made stale by a
+/// full flush are cleared the first time a flush probes them. A ranged flush therefore probes only
+/// CPUs that really hold something in the regions it touches, removes the matching entries (an
+/// INVLPG of a 4K address also drops a 2M/1G entry covering it, as on hardware), and counts, per
+/// page, how many CPUs could still reach it: the stale-holder count. There is no per-frame array:
+/// native memory is <c>(cpus/64 words × 8 + ...)</c> bytes per 2M region, about 0.02 B/frame at 64
+/// CPUs and 0.25 B/frame at 1024, plus ~57 KiB per CPU.</para>
+/// <para><b>Concurrency contract.</b> <see cref="Lookup"/>, <see cref="Fill"/> and
+/// <see cref="FlushLocalAll"/> of CPU <c>c</c> touch only CPU <c>c</c>'s entries, counters and
+/// region table, plus the shared region bitmasks through <see cref="Interlocked"/> operations: calls
+/// for different CPUs may run on different host threads. <see cref="InvalidateRange"/> and
+/// <see cref="FlushAllCpus"/> (the <i>initiator</i> operations) write other CPUs' state and must not
+/// run concurrently with anything else on this model (run them single-threaded or at a quantum
+/// barrier, in a canonical order).</para>
+/// </remarks>
+public sealed class TlbModel : IDisposable
+{
+    /// <summary>Most simulated CPUs supported (bitmask words and region keys are sized for it).</summary>
+    public const int MaxCpus = 1024;
+
+    private const int PagesPer2MShift = 9;
+    private const int PagesPer1GShift = 18;
+    private const uint GigaTag = 0x8000_0000;
+
+    private readonly NativeArena _arena = new();
+    private readonly NativeArray<TlbEntry> _entries;
+    private readonly NativeArray<TlbCpuState> _cpus;
+    private readonly NativeArray<RegionSlot> _regions;
+    private readonly NativeArray<long> _mask2M;
+    private readonly NativeArray<long> _mask1G;
+    private readonly LevelArray[] _levels = new LevelArray[4];
+    private readonly int _entriesPerCpu;
+    private readonly int _slotsPerCpu;
+    private readonly int _slotShift;
+    private readonly int _words;
+    private readonly long _endPfn;
+
+    // Scratch for InvalidateRange (single caller at a time by contract): per-page holder counts of
+    // the 2M region being processed, and the CPUs holding a valid 1G entry of the current 1G region.
+    private readonly int[] _pageHolders = new int[PageGeometry.PagesPer2M];
+    private readonly long[] _held1G;
+
+    private long _globalFlushes;
+    private bool _disposed;
+
+    /// <summary>Creates the TLBs of <paramref name="cpus"/> CPUs for a direct map of
+    /// <paramref name="endPfn"/> frames (pfns 0 .. endPfn − 1).</summary>
+    public TlbModel(int cpus, long endPfn, TlbGeometry geometry)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(cpus, MaxCpus);
+        ArgumentOutOfRangeException.ThrowIfLessThan(endPfn, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(endPfn, (long)int.MaxValue << PagesPer2MShift);
+        geometry.Validate();
+
+        Geometry = geometry;
+        CpuCount = cpus;
+        _endPfn = endPfn;
+        int offset = 0;
+        foreach (TlbArrayGeometry a in geometry.Arrays)
+        {
+            for (int level = 1; level <= 3; level++)
+            {
+                if (a.Holds((PageLevel)level))
+                {
+                    _levels[level] = new LevelArray(offset, a.Sets - 1, a.Ways);
+                }
+            }
+
+            offset += a.Entries;
+        }
+
+        _entriesPerCpu = offset;
+        // Region table: at most one slot per valid entry, so twice the entry count keeps linear
+        // probing short (load factor <= 0.5).
+        _slotsPerCpu = (int)BitOperations.RoundUpToPowerOf2((uint)(2 * _entriesPerCpu));
+        _slotShift = 32 - BitOperations.Log2((uint)_slotsPerCpu);
+        _words = (cpus + 63) / 64;
+        _held1G = new long[_words];
+
+        _entries = _arena.Allocate<TlbEntry>((long)cpus * _entriesPerCpu);
+        _cpus = _arena.Allocate<TlbCpuState>(cpus);
+        _regions = _arena.Allocate<RegionSlot>((long)cpus * _slotsPerCpu);
+        _mask2M = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer2M - 1) >> PagesPer2MShift) * _words);
+        _mask1G = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer1G - 1) >> PagesPer1GShift) * _words);
+        for (int c = 0; c < cpus; c++)
+        {
+            _cpus[c].Epoch = 1;
+        }
+    }
+
+    /// <summary>Number of simulated CPUs.</summary>
+    public int CpuCount { get; }
+
+    /// <summary>One past the highest pfn the model covers.</summary>
+    public long EndPfn => _endPfn;
+
+    public TlbGeometry Geometry { get; }
+
+    /// <summary>Native bytes owned by this model (0 after <see cref="Dispose"/>).</summary>
+    public long NativeBytes => _arena.AllocatedBytes;
+
+    /// <summary>Looks <paramref name="pfn"/> up in CPU <paramref name="cpu"/>'s TLB. On a hit the
+    /// entry becomes most recently used. Pass <paramref name="pagePresent"/> = false when the
+    /// direct-map PTE of the page is not present: a hit is then counted as a stale access.</summary>
+    public TlbLookup Lookup(int cpu, long pfn, bool pagePresent = true)
+    {
+        CheckPfn(pfn);
+        ref TlbCpuState s = ref _cpus[cpu];
+        uint epoch = SyncEpoch(cpu, ref s);
+        uint clock = Tick(cpu, ref s);
+        for (int level = 1; level <= 3; level++)
+        {
+            long vpn = pfn >> (PagesPer2MShift * (level - 1));
+            Span<TlbEntry> set = Set(cpu, level, vpn);
+            long key = (vpn << 2) | (uint)level;
+            for (int w = 0; w < set.Length; w++)
+            {
+                ref TlbEntry e = ref set[w];
+                if (e.Key == key && e.Epoch == epoch)
+                {
+                    e.Lru = clock;
+                    s.Hits++;
+                    if (level == 1)
+                    {
+                        s.Hits4K++;
+                    }
+                    else if (level == 2)
+                    {
+                        s.Hits2M++;
+                    }
+                    else
+                    {
+                        s.Hits1G++;
+                    }
+
+                    if (!pagePresent)
+                    {
+                        s.StaleHits++;
+                    }
+
+                    return new TlbLookup((PageLevel)level, !pagePresent);
+                }
+            }
+        }
+
+        s.Misses++;
+        return default;
+    }
+
+    /// <summary>Installs the translation the caller's page walk found for <paramref name="pfn"/>
+    /// (a leaf of <paramref name="leafLevel"/>), evicting the set's LRU entry if needed.</summary>
+    public void Fill(int cpu, long pfn, PageLevel leafLevel)
+    {
+        CheckPfn(pfn);
+        if (leafLevel is not (PageLevel.Level4K or PageLevel.Level2M or PageLevel.Level1G))
+        {
+            throw new ArgumentOutOfRangeException(nameof(leafLevel), leafLevel, "a TLB entry maps a 4K, 2M or 1G leaf");
+        }
+
+        int level = (int)leafLevel;
+        ref TlbCpuState s = ref _cpus[cpu];
+        uint epoch = SyncEpoch(cpu, ref s);
+        uint clock = Tick(cpu, ref s);
+        long vpn = pfn >> (PagesPer2MShift * (level - 1));
+        long key = (vpn << 2) | (uint)level;
+        Span<TlbEntry> set = Set(cpu, level, vpn);
+        int invalid = -1, lru = -1;
+        uint oldest = uint.MaxValue;
+        for (int w = 0; w < set.Length; w++)
+        {
+            ref TlbEntry e = ref set[w];
+            if (e.Key == 0 || e.Epoch != epoch)
+            {
+                if (invalid < 0)
+                {
+                    invalid = w;
+                }
+
+                continue;
+            }
+
+            if (e.Key == key)
+            {
+                e.Lru = clock;
+                return;
+            }
+
+            if (e.Lru < oldest)
+            {
+                oldest = e.Lru;
+                lru = w;
+            }
+        }
+
+        int victim = invalid >= 0 ? invalid : lru;
+        ref TlbEntry v = ref set[victim];
+        if (v.Key != 0 && v.Epoch == epoch)
+        {
+            int vLevel = (int)(v.Key & 3);
+            RegionRemove(cpu, epoch, RegionKey(vLevel, v.Key >> 2), vLevel, v.Key >> 2);
+            s.Evictions++;
+        }
+
+        v.Key = key;
+        v.Epoch = epoch;
+        v.Lru = clock;
+        RegionAdd(cpu, epoch, RegionKey(level, vpn), level, vpn);
+        s.Fills++;
+    }
+
+    /// <summary>Local full flush of one CPU (x86 <c>__flush_tlb_all</c> on this CPU, e.g. the
+    /// mermap slot wrap-around; arm64 <c>local_flush_tlb_all</c>). O(1).</summary>
+    public void FlushLocalAll(int cpu)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        SyncEpoch(cpu, ref s);
+        BumpEpoch(cpu, ref s);
+        s.FullFlushes++;
+    }
+
+    /// <summary>Full flush of every CPU (<c>flush_tlb_all</c>). O(1): each CPU applies it at its
+    /// next access. Initiator operation (see the concurrency contract).</summary>
+    public void FlushAllCpus() => Volatile.Write(ref _globalFlushes, _globalFlushes + 1);
+
+    /// <summary>Removes every translation covering pfns [<paramref name="startPfn"/>,
+    /// <paramref name="startPfn"/> + <paramref name="pages"/>) from every CPU (or only from
+    /// <paramref name="onlyCpu"/> when it is ≥ 0), as INVLPG/TLBI of each page would, and returns how
+    /// many CPUs could still reach each page just before. Initiator operation.</summary>
+    public StaleTally InvalidateRange(long startPfn, long pages, int onlyCpu = -1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pages);
+        if (pages == 0)
+        {
+            return default;
+        }
+
+        CheckPfn(startPfn);
+        CheckPfn(startPfn + pages - 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(onlyCpu, CpuCount);
+
+        long end = startPfn + pages;
+        long pagesWithHolders = 0, pairs = 0;
+        int maxHolders = 0;
+        for (long g = startPfn >> PagesPer1GShift; g <= (end - 1) >> PagesPer1GShift; g++)
+        {
+            long gStart = Math.Max(startPfn, g << PagesPer1GShift);
+            long gEnd = Math.Min(end, (g + 1) << PagesPer1GShift);
+            bool any1G = Collect1GHolders(g, onlyCpu);
+            for (long r = gStart >> PagesPer2MShift; r <= (gEnd - 1) >> PagesPer2MShift; r++)
+            {
+                long lo = Math.Max(gStart, r << PagesPer2MShift);
+                long hi = Math.Min(gEnd, (r + 1) << PagesPer2MShift);
+                if (InvalidateIn2MRegion(r, lo, hi, onlyCpu, any1G))
+                {
+                    int n = (int)(hi - lo);
+                    for (int i = 0; i < n; i++)
+                    {
+                        int h = _pageHolders[i];
+                        if (h > 0)
+                        {
+                            pagesWithHolders++;
+                            pairs += h;
+                            maxHolders = Math.Max(maxHolders, h);
+                        }
+                    }
+                }
+            }
+
+            if (any1G)
+            {
+                Remove1GEntries(g);
+            }
+        }
+
+        return new StaleTally(pages, pagesWithHolders, pairs, maxHolders);
+    }
+
+    /// <summary>Counters of CPU <paramref name="cpu"/>.</summary>
+    public TlbCpuCounters CountersOf(int cpu)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        return new TlbCpuCounters(s.Hits, s.Misses, s.StaleHits, s.Fills, s.Evictions, s.Hits4K, s.Hits2M, s.Hits1G, s.FullFlushes);
+    }
+
+    /// <summary>Sum of every CPU's counters (merge at the end of a run).</summary>
+    public TlbCpuCounters TotalCounters()
+    {
+        TlbCpuCounters total = default;
+        for (int c = 0; c < CpuCount; c++)
+        {
+            total += CountersOf(c);
+        }
+
+        return total;
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _arena.Dispose();
+        }
+    }
+
+    /// <summary>Test hook: the size of the valid entry that would serve <paramref name="pfn"/> on
+    /// <paramref name="cpu"/>, without touching LRU state or counters.</summary>
+    internal PageLevel PeekLevel(int cpu, long pfn)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        uint epoch = EffectiveEpoch(ref s);
+        for (int level = 1; level <= 3; level++)
+        {
+            long vpn = pfn >> (PagesPer2MShift * (level - 1));
+            if (Find(cpu, level, vpn, epoch) >= 0)
+            {
+                return (PageLevel)level;
+            }
+        }
+
+        return PageLevel.None;
+    }
+
+    /// <summary>Test hook: recomputes region counts and bitmask coverage from the entries (O(all
+    /// entries)) and throws if the incremental bookkeeping disagrees.</summary>
+    internal void AssertInvariants()
+    {
+        var counts = new Dictionary<uint, int>();
+        for (int c = 0; c < CpuCount; c++)
+        {
+            counts.Clear();
+            ref TlbCpuState s = ref _cpus[c];
+            uint epoch = EffectiveEpoch(ref s);
+            bool synced = s.SeenGlobalFlushes == Volatile.Read(ref _globalFlushes);
+            Span<TlbEntry> all = _entries.Slice((long)c * _entriesPerCpu, _entriesPerCpu);
+            foreach (ref TlbEntry e in all)
+            {
+                if (e.Key != 0 && e.Epoch == epoch)
+                {
+                    int level = (int)(e.Key & 3);
+                    uint key = RegionKey(level, e.Key >> 2);
+                    counts[key] = counts.GetValueOrDefault(key) + 1;
+                    long word = level == 3 ? _mask1G[((e.Key >> 2) * _words) + (c >> 6)] : _mask2M[(RegionOf(level, e.Key >> 2) * _words) + (c >> 6)];
+                    if ((word & (1L << c)) == 0)
+                    {
+                        throw new InvalidOperationException($"cpu {c}: entry {e.Key:x} has no bit in its region mask");
+                    }
+                }
+            }
+
+            if (!synced)
+            {
+                continue;
+            }
+
+            int live = 0;
+            Span<RegionSlot> slots = _regions.Slice((long)c * _slotsPerCpu, _slotsPerCpu);
+            foreach (ref RegionSlot slot in slots)
+            {
+                if (slot.Key != 0 && slot.Epoch == (ushort)epoch)
+                {
+                    live++;
+                    if (counts.GetValueOrDefault(slot.Key) != slot.Count)
+                    {
+                        throw new InvalidOperationException($"cpu {c}: region {slot.Key:x} counts {slot.Count}, entries {counts.GetValueOrDefault(slot.Key)}");
+                    }
+                }
+            }
+
+            if (live != counts.Count)
+            {
+                throw new InvalidOperationException($"cpu {c}: {live} region slots for {counts.Count} regions");
+            }
+        }
+    }
+
+    /// <summary>Test hook: forces CPU <paramref name="cpu"/>'s epoch close to a wrap.</summary>
+    internal void SetEpochForTest(int cpu, uint epoch)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        SyncEpoch(cpu, ref s);
+        ClearCpu(cpu);
+        ClearRegionTable(cpu);
+        s.Epoch = epoch;
+    }
+
+    /// <summary>Test hook: forces CPU <paramref name="cpu"/>'s LRU clock close to a wrap.</summary>
+    internal void SetClockForTest(int cpu, uint clock) => _cpus[cpu].Clock = clock;
+
+    // ---- per-CPU helpers (owner CPU, or the initiator under the contract) ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint SyncEpoch(int cpu, ref TlbCpuState s)
+    {
+        long global = Volatile.Read(ref _globalFlushes);
+        if (s.SeenGlobalFlushes != global)
+        {
+            ApplyGlobalFlush(cpu, ref s, global);
+        }
+
+        return s.Epoch;
+    }
+
+    private uint EffectiveEpoch(ref TlbCpuState s) =>
+        s.SeenGlobalFlushes == Volatile.Read(ref _globalFlushes) ? s.Epoch : s.Epoch + 1;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ApplyGlobalFlush(int cpu, ref TlbCpuState s, long global)
+    {
+        s.SeenGlobalFlushes = global;
+        BumpEpoch(cpu, ref s);
+        s.FullFlushes++;
+    }
+
+    private void BumpEpoch(int cpu, ref TlbCpuState s)
+    {
+        s.Epoch++;
+        if (s.Epoch == 0)
+        {
+            // 2^32 full flushes of one CPU: clear its entries so no entry of epoch 0 can alias.
+            ClearCpu(cpu);
+            s.Epoch = 1;
+        }
+
+        if ((ushort)s.Epoch == 0 || s.Epoch == 1)
+        {
+            // Region slots carry 16 epoch bits: wipe the table when they wrap so no old slot aliases.
+            ClearRegionTable(cpu);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint Tick(int cpu, ref TlbCpuState s)
+    {
+        uint clock = ++s.Clock;
+        if (clock == 0)
+        {
+            clock = ResetLru(cpu, ref s);
+        }
+
+        return clock;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private uint ResetLru(int cpu, ref TlbCpuState s)
+    {
+        // Once per 2^32 accesses of a CPU: recency order is forgotten (documented approximation).
+        foreach (ref TlbEntry e in _entries.Slice((long)cpu * _entriesPerCpu, _entriesPerCpu))
+        {
+            e.Lru = 0;
+        }
+
+        s.Clock = 1;
+        return 1;
+    }
+
+    private void ClearCpu(int cpu) => _entries.Fill((long)cpu * _entriesPerCpu, _entriesPerCpu, default);
+
+    private void ClearRegionTable(int cpu) => _regions.Fill((long)cpu * _slotsPerCpu, _slotsPerCpu, default);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<TlbEntry> Set(int cpu, int level, long vpn)
+    {
+        LevelArray la = _levels[level];
+        long start = ((long)cpu * _entriesPerCpu) + la.Offset + ((vpn & la.SetMask) * la.Ways);
+        return _entries.Slice(start, la.Ways);
+    }
+
+    private int Find(int cpu, int level, long vpn, uint epoch)
+    {
+        Span<TlbEntry> set = Set(cpu, level, vpn);
+        long key = (vpn << 2) | (uint)level;
+        for (int w = 0; w < set.Length; w++)
+        {
+            if (set[w].Key == key && set[w].Epoch == epoch)
+            {
+                return w;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Drops CPU <paramref name="cpu"/>'s valid entry (level, vpn) if present.</summary>
+    private bool RemoveIfValid(int cpu, int level, long vpn, uint epoch)
+    {
+        int w = Find(cpu, level, vpn, epoch);
+        if (w < 0)
+        {
+            return false;
+        }
+
+        Set(cpu, level, vpn)[w].Key = 0;
+        RegionRemove(cpu, epoch, RegionKey(level, vpn), level, vpn);
+        return true;
+    }
+
+    private static long RegionOf(int level, long vpn) => level == 1 ? vpn >> PagesPer2MShift : vpn;
+
+    private static uint RegionKey(int level, long vpn) => level switch
+    {
+        1 => (uint)(vpn >> PagesPer2MShift) + 1,
+        2 => (uint)vpn + 1,
+        _ => GigaTag | (uint)(vpn + 1),
+    };
+
+    private ref long MaskWord(int level, long vpn, int cpu) => ref level == 3
+        ? ref _mask1G[(vpn * _words) + (cpu >> 6)]
+        : ref _mask2M[(RegionOf(level, vpn) * _words) + (cpu >> 6)];
+
+    private void RegionAdd(int cpu, uint epoch, uint key, int level, long vpn)
+    {
+        Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
+        int mask = _slotsPerCpu - 1;
+        ushort ep = (ushort)epoch;
+        for (int i = Hash(key); ; i = (i + 1) & mask)
+        {
+            ref RegionSlot slot = ref slots[i];
+            if (slot.Key == 0 || slot.Epoch != ep)
+            {
+                slot = new RegionSlot { Key = key, Count = 1, Epoch = ep };
+                ref long word = ref MaskWord(level, vpn, cpu);
+                long bit = 1L << cpu;
+                if ((Volatile.Read(ref word) & bit) == 0)
+                {
+                    Interlocked.Or(ref word, bit);
+                }
+
+                return;
+            }
+
+            if (slot.Key == key)
+            {
+                slot.Count++;
+                return;
+            }
+        }
+    }
+
+    private void RegionRemove(int cpu, uint epoch, uint key, int level, long vpn)
+    {
+        Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
+        int mask = _slotsPerCpu - 1;
+        ushort ep = (ushort)epoch;
+        int i = Hash(key);
+        while (slots[i].Key != key || slots[i].Epoch != ep)
+        {
+            if (slots[i].Key == 0 || slots[i].Epoch != ep)
+            {
+                throw new InvalidOperationException($"TLB region table of cpu {cpu} lost region {key:x}");
+            }
+
+            i = (i + 1) & mask;
+        }
+
+        if (--slots[i].Count > 0)
+        {
+            return;
+        }
+
+        // Backward-shift deletion keeps every live key reachable from its home slot.
+        int hole = i;
+        for (int j = (i + 1) & mask; slots[j].Key != 0 && slots[j].Epoch == ep; j = (j + 1) & mask)
+        {
+            int home = Hash(slots[j].Key);
+            bool movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
+            if (movable)
+            {
+                slots[hole] = slots[j];
+                hole = j;
+            }
+        }
+
+        slots[hole] = default;
+        Interlocked.And(ref MaskWord(level, vpn, cpu), ~(1L << cpu));
+    }
+
+    private bool RegionLive(int cpu, uint epoch, uint key)
+    {
+        Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
+        int mask = _slotsPerCpu - 1;
+        ushort ep = (ushort)epoch;
+        for (int i = Hash(key); slots[i].Key != 0 && slots[i].Epoch == ep; i = (i + 1) & mask)
+        {
+            if (slots[i].Key == key)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private int Hash(uint key) => (int)((key * 0x9E3779B1u) >> _slotShift);
+
+    // ---- ranged invalidation (initiator) ----
+
+    private bool Collect1GHolders(long g, int onlyCpu)
+    {
+        bool any = false;
+        uint key = RegionKey(3, g);
+        for (int w = 0; w < _words; w++)
+        {
+            long bits = _mask1G[(g * _words) + w] & OnlyMask(onlyCpu, w);
+            long held = 0;
+            while (bits != 0)
+            {
+                int b = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                int cpu = (w << 6) + b;
+                uint epoch = SyncEpoch(cpu, ref _cpus[cpu]);
+                if (!RegionLive(cpu, epoch, key))
+                {
+                    Interlocked.And(ref _mask1G[(g * _words) + w], ~(1L << b));
+                }
+                else if (Find(cpu, 3, g, epoch) >= 0)
+                {
+                    held |= 1L << b;
+                }
+            }
+
+            _held1G[w] = held;
+            any |= held != 0;
+        }
+
+        return any;
+    }
+
+    private void Remove1GEntries(long g)
+    {
+        for (int w = 0; w < _words; w++)
+        {
+            long bits = _held1G[w];
+            while (bits != 0)
+            {
+                int cpu = (w << 6) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                RemoveIfValid(cpu, 3, g, _cpus[cpu].Epoch);
+            }
+
+            _held1G[w] = 0;
+        }
+    }
+
+    /// <summary>Invalidates pages [lo, hi) of 2M region r; fills <see cref="_pageHolders"/> and
+    /// returns true when some CPU was probed.</summary>
+    private bool InvalidateIn2MRegion(long r, long lo, long hi, int onlyCpu, bool any1G)
+    {
+        int n = (int)(hi - lo);
+        bool cleared = false;
+        uint key2M = RegionKey(2, r);
+        for (int w = 0; w < _words; w++)
+        {
+            ref long maskWord = ref _mask2M[(r * _words) + w];
+            long in2M = maskWord & OnlyMask(onlyCpu, w);
+            long in1G = any1G ? _held1G[w] : 0;
+            long bits = in2M | in1G;
+            if (bits != 0 && !cleared)
+            {
+                Array.Clear(_pageHolders, 0, n);
+                cleared = true;
+            }
+
+            while (bits != 0)
+            {
+                int b = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                int cpu = (w << 6) + b;
+                uint epoch = SyncEpoch(cpu, ref _cpus[cpu]);
+                bool wholeRange = (in1G & (1L << b)) != 0;
+                if ((in2M & (1L << b)) != 0)
+                {
+                    if (!RegionLive(cpu, epoch, key2M))
+                    {
+                        // Stale bit left by a full flush: nothing of this CPU is in the region.
+                        Interlocked.And(ref maskWord, ~(1L << b));
+                    }
+                    else
+                    {
+                        wholeRange |= RemoveIfValid(cpu, 2, r, epoch);
+                        for (int i = 0; i < n; i++)
+                        {
+                            if (RemoveIfValid(cpu, 1, lo + i, epoch) && !wholeRange)
+                            {
+                                _pageHolders[i]++;
+                            }
+                        }
+                    }
+                }
+
+                if (wholeRange)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        _pageHolders[i]++;
+                    }
+                }
+            }
+        }
+
+        return cleared;
+    }
+
+    private static long OnlyMask(int onlyCpu, int word) =>
+        onlyCpu < 0 ? -1L : (onlyCpu >> 6) == word ? 1L << onlyCpu : 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckPfn(long pfn)
+    {
+        if ((ulong)pfn >= (ulong)_endPfn)
+        {
+            ThrowPfn(pfn);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowPfn(long pfn) =>
+        throw new ArgumentOutOfRangeException(nameof(pfn), pfn, $"pfn outside the TLB model's range [0, {_endPfn})");
+
+    private readonly record struct LevelArray(int Offset, int SetMask, int Ways);
+}
