@@ -219,6 +219,10 @@ public sealed partial class PageAllocator : IPageTableAllocator
     }
 
     /// <summary>The counters of all CPUs, summed now. Exact when no CPU is allocating concurrently.</summary>
+    /// <summary>Per-CPU list refills made by <paramref name="cpu"/> so far: lets a caller charge
+    /// the refill to the allocation that triggered it. Owner read.</summary>
+    public long PcpRefillsOf(int cpu) => _counters[cpu].PcpRefills;
+
     public AllocatorCounters GetCounters()
     {
         var sum = default(CpuAllocatorCounters);

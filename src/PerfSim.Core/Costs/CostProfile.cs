@@ -92,6 +92,38 @@ public sealed record CostProfile
     /// <summary>Handing a contended lock from one CPU to another (cache-line transfer). 100 ns: ESTIMATE.</summary>
     public long LockHandoffNs { get; init; } = 100;
 
+    /// <summary>A guest page fault's fixed part (EPT/stage-2 violation exit, KVM MMU walk, SPTE
+    /// install, re-entry), without the guest_memfd work the model adds. 2400 ns: C22 (Firecracker,
+    /// 2.93 µs per anonymous guest fault) minus an order-0 allocation and a 4 KiB zeroing.</summary>
+    public long GuestFaultBaseNs { get; init; } = 2400;
+
+    /// <summary>A user page fault's fixed part (exception entry/exit, VMA lookup, PTE install).
+    /// 250 ns: the fault term of the F2 fit (C13, Amit 2019, 661 ns single-thread loop).</summary>
+    public long UserFaultBaseNs { get; init; } = 250;
+
+    /// <summary>A system call's entry and exit plus fd lookup (write()). 100 ns: ESTIMATE.</summary>
+    public long SyscallNs { get; init; } = 100;
+
+    /// <summary>An order-0 allocation from the per-CPU list. 60 ns: ESTIMATE.</summary>
+    public long FolioAllocNs { get; init; } = 60;
+
+    /// <summary>One per-CPU list refill (rmqueue_bulk of a batch under zone->lock). 1500 ns:
+    /// ESTIMATE (63 pages × ~24 ns).</summary>
+    public long PcpRefillNs { get; init; } = 1500;
+
+    /// <summary>filemap_add_folio(): memcg charge, xarray store, LRU add. 150 ns: ESTIMATE.</summary>
+    public long PageCacheInsertNs { get; init; } = 150;
+
+    /// <summary>One __change_page_attr() round (lookup_address, cpa_lock, static protections),
+    /// besides the PTE write. 60 ns: ESTIMATE (no per-call CPA cost is published, calibration.md §1.2).</summary>
+    public long CpaRoundNs { get; init; } = 60;
+
+    /// <summary>kvm_arch_gmem_prepare() for a non-confidential VM (a no-op call). 20 ns: ESTIMATE.</summary>
+    public long GmemPrepareNs { get; init; } = 20;
+
+    /// <summary>Writing one mermap PTE (apply_to_existing_page_range), at get and again at put. 20 ns: ESTIMATE.</summary>
+    public long MermapPteNs { get; init; } = 20;
+
     /// <summary>The built-in defaults for <paramref name="kind"/>. The x86 constants are calibrated
     /// on Intel parts (F1, F2), the arm64 ones on the FPGA shape (F4); fields a kind does not use are
     /// carried unchanged.</summary>
@@ -122,6 +154,15 @@ public sealed record CostProfile
         new("zero4KNs", MaxNs, p => p.Zero4KNs, (p, v) => p with { Zero4KNs = v }),
         new("copy4KNs", MaxNs, p => p.Copy4KNs, (p, v) => p with { Copy4KNs = v }),
         new("lockHandoffNs", MaxNs, p => p.LockHandoffNs, (p, v) => p with { LockHandoffNs = v }),
+        new("guestFaultBaseNs", MaxNs, p => p.GuestFaultBaseNs, (p, v) => p with { GuestFaultBaseNs = v }),
+        new("userFaultBaseNs", MaxNs, p => p.UserFaultBaseNs, (p, v) => p with { UserFaultBaseNs = v }),
+        new("syscallNs", MaxNs, p => p.SyscallNs, (p, v) => p with { SyscallNs = v }),
+        new("folioAllocNs", MaxNs, p => p.FolioAllocNs, (p, v) => p with { FolioAllocNs = v }),
+        new("pcpRefillNs", MaxNs, p => p.PcpRefillNs, (p, v) => p with { PcpRefillNs = v }),
+        new("pageCacheInsertNs", MaxNs, p => p.PageCacheInsertNs, (p, v) => p with { PageCacheInsertNs = v }),
+        new("cpaRoundNs", MaxNs, p => p.CpaRoundNs, (p, v) => p with { CpaRoundNs = v }),
+        new("gmemPrepareNs", MaxNs, p => p.GmemPrepareNs, (p, v) => p with { GmemPrepareNs = v }),
+        new("mermapPteNs", MaxNs, p => p.MermapPteNs, (p, v) => p with { MermapPteNs = v }),
     ];
 
     /// <summary>JSON key names of the ns fields, in declaration order.</summary>

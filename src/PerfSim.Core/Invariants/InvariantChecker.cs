@@ -20,6 +20,10 @@ public enum ViolationKind : byte
     /// <summary>A frame freed while a mermap slot's stale translation may still reach it (the
     /// region was not flushed before the free).</summary>
     MermapStaleFree,
+
+    /// <summary>A zap path finished while the zapping CPU could still reach the page through its
+    /// TLB: the flush after the zap is missing.</summary>
+    StaleTranslation,
 }
 
 /// <summary>One recorded violation with its precise diagnostic.</summary>
@@ -30,7 +34,8 @@ public readonly record struct Violation(ViolationKind Kind, long Pfn, int Cpu, K
         ViolationKind.Oops => string.Create(CultureInfo.InvariantCulture, $"oops: kernel access to non-present direct-map page pfn 0x{Pfn:x} on CPU {Cpu} by {Path.Describe()} at {TimeNs} ns"),
         ViolationKind.LatentCrash => string.Create(CultureInfo.InvariantCulture, $"latent crash: pfn 0x{Pfn:x} freed by {Path.Describe()} on CPU {Cpu} at {TimeNs} ns while its direct-map entry is invalid"),
         ViolationKind.UnzeroedInsert => string.Create(CultureInfo.InvariantCulture, $"unzeroed insert: pfn 0x{Pfn:x} entered a no-direct-map page cache on CPU {Cpu} by {Path.Describe()} at {TimeNs} ns without being zeroed"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"mermap stale free: pfn 0x{Pfn:x} freed by {Path.Describe()} on CPU {Cpu} at {TimeNs} ns while a mermap translation to it was not flushed"),
+        ViolationKind.MermapStaleFree => string.Create(CultureInfo.InvariantCulture, $"mermap stale free: pfn 0x{Pfn:x} freed by {Path.Describe()} on CPU {Cpu} at {TimeNs} ns while a mermap translation to it was not flushed"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"stale translation: pfn 0x{Pfn:x} zapped by {Path.Describe()} on CPU {Cpu} is still reachable through its TLB at {TimeNs} ns (no flush)"),
     };
 }
 

@@ -31,6 +31,9 @@ public enum KernelPath : byte
 
     /// <summary><c>__free_pages()</c> / pcp free: a frame returned to the allocator.</summary>
     PageFree,
+
+    /// <summary>A direct-map zap (<c>folio_zap_direct_map</c>, <c>set_direct_map_invalid_noflush</c>).</summary>
+    DirectMapZap,
 }
 
 /// <summary>Kernel names for <see cref="KernelPath"/>.</summary>
@@ -47,6 +50,7 @@ public static class KernelPaths
         KernelPath.GmemPopulate => "kvm_gmem_populate post_populate",
         KernelPath.BackgroundLoad => "background kernel load",
         KernelPath.PageFree => "__free_pages",
+        KernelPath.DirectMapZap => "direct-map zap",
         _ => "unknown",
     };
 }

@@ -172,6 +172,30 @@ public sealed class TlbModel : IDisposable
         return default;
     }
 
+    /// <summary>Whether CPU <paramref name="cpu"/> holds a valid translation covering
+    /// <paramref name="pfn"/>, without touching LRU order or counters: the invariant checker's probe.</summary>
+    public bool Holds(int cpu, long pfn)
+    {
+        CheckPfn(pfn);
+        ref TlbCpuState s = ref _cpus[cpu];
+        uint epoch = SyncEpoch(cpu, ref s);
+        for (int level = 1; level <= 3; level++)
+        {
+            long vpn = pfn >> (PagesPer2MShift * (level - 1));
+            Span<TlbEntry> set = Set(cpu, level, vpn);
+            long key = (vpn << 2) | (uint)level;
+            foreach (ref TlbEntry e in set)
+            {
+                if (e.Key == key && e.Epoch == epoch)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Installs the translation the caller's page walk found for <paramref name="pfn"/>
     /// (a leaf of <paramref name="leafLevel"/>), evicting the set's LRU entry if needed.</summary>
     public void Fill(int cpu, long pfn, PageLevel leafLevel)

@@ -80,7 +80,7 @@ public class CostProfileTests
     [Fact]
     public void Every_field_is_listed_once()
     {
-        Assert.Equal(19, CostProfile.FieldNames.Count);
+        Assert.Equal(28, CostProfile.FieldNames.Count);
         Assert.Equal(CostProfile.FieldNames.Count, CostProfile.FieldNames.Distinct().Count());
     }
 }

@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+
+namespace PerfSim.Core.Kernel;
+
+/// <summary>What the kernel paths did, per CPU (one cache line pair each, summed at the end).</summary>
+[StructLayout(LayoutKind.Sequential, Size = 256)]
+public struct KernelCounters
+{
+    public long Faults;
+    public long UserFaults;
+    public long PopulatedPages;
+    public long DirectMapZaps;
+    public long DirectMapRestores;
+    public long ZappedPages;
+    public long ZeroedPages;
+    public long CopiedPages;
+    public long EexistRetries;
+    public long WriteRefused;
+    public long PopulateRefused;
+    public long GupRefused;
+    public long MlockSkipped;
+    public long MermapGets;
+    public long MermapFallbacks;
+    public long MermapLocalFlushes;
+    public long MermapFreeFlushes;
+    public long FoliosFreed;
+    public long LeakedFrames;
+    public long DirectMapAccesses;
+    public long StaleAccesses;
+    public long CpaLockWaitNs;
+    public long FaultNsTotal;
+
+    public static KernelCounters Sum(ReadOnlySpan<KernelCounters> all)
+    {
+        var s = default(KernelCounters);
+        foreach (ref readonly KernelCounters c in all)
+        {
+            s.Faults += c.Faults;
+            s.UserFaults += c.UserFaults;
+            s.PopulatedPages += c.PopulatedPages;
+            s.DirectMapZaps += c.DirectMapZaps;
+            s.DirectMapRestores += c.DirectMapRestores;
+            s.ZappedPages += c.ZappedPages;
+            s.ZeroedPages += c.ZeroedPages;
+            s.CopiedPages += c.CopiedPages;
+            s.EexistRetries += c.EexistRetries;
+            s.WriteRefused += c.WriteRefused;
+            s.PopulateRefused += c.PopulateRefused;
+            s.GupRefused += c.GupRefused;
+            s.MlockSkipped += c.MlockSkipped;
+            s.MermapGets += c.MermapGets;
+            s.MermapFallbacks += c.MermapFallbacks;
+            s.MermapLocalFlushes += c.MermapLocalFlushes;
+            s.MermapFreeFlushes += c.MermapFreeFlushes;
+            s.FoliosFreed += c.FoliosFreed;
+            s.LeakedFrames += c.LeakedFrames;
+            s.DirectMapAccesses += c.DirectMapAccesses;
+            s.StaleAccesses += c.StaleAccesses;
+            s.CpaLockWaitNs += c.CpaLockWaitNs;
+            s.FaultNsTotal += c.FaultNsTotal;
+        }
+
+        return s;
+    }
+}

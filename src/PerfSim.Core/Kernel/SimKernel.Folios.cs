@@ -1,0 +1,177 @@
+using PerfSim.Core.Allocator;
+using PerfSim.Core.Frames;
+using PerfSim.Core.Invariants;
+using PerfSim.Core.Mermap;
+using PerfSim.Core.PageCache;
+using PerfSim.Core.PageTables;
+
+namespace PerfSim.Core.Kernel;
+
+/// <summary>Folio helpers shared by the paths: allocation, insertion, zeroing, zap, release.</summary>
+public sealed partial class SimKernel
+{
+    /// <summary>Allocates a folio for <paramref name="file"/> (order-0 per-CPU list or a 2 MiB
+    /// block), charging the per-CPU list refill to the allocation that triggered it.</summary>
+    internal bool TryAllocateFolio(int cpu, KernelFile file, out long pfn)
+    {
+        AllocFlags flags = Options.Strategy == Strategy.UnmappedAlloc && file.NoDirectMap && file.Kind == FileKind.GuestMemfd
+            ? AllocFlags.Unmapped
+            : AllocFlags.None;
+        long refills = Allocator.PcpRefillsOf(cpu);
+        Charge(cpu, Costs.FolioAllocNs);
+        bool ok = Allocator.TryAllocatePages(cpu, file.FolioOrder, flags, out pfn);
+        Charge(cpu, (Allocator.PcpRefillsOf(cpu) - refills) * Costs.PcpRefillNs);
+        return ok;
+    }
+
+    /// <summary><c>filemap_add_folio()</c> under the mapping's <c>i_pages</c> lock.</summary>
+    internal AddResult InsertFolio(int cpu, KernelFile file, long index, long pfn)
+    {
+        TestHookBeforeInsert?.Invoke(file, index);
+        using (Gate())
+        {
+            file.PagesLock.Hold(ref Clock(cpu), Costs.PageCacheInsertNs, Costs.LockHandoffNs);
+        }
+
+        return PageCache.FilemapAddFolio(file.Mapping, index, pfn, file.FolioOrder);
+    }
+
+    /// <summary>Zeroes a folio the way the strategy allows: <c>clear_highpage()</c> through the direct
+    /// map, or, when the folio never had a direct-map alias (ALLOC_UNMAPPED), through the mermap.</summary>
+    internal void ZeroFolio(int cpu, KernelFile file, long pfn, KernelPath path)
+    {
+        long pages = 1L << file.FolioOrder;
+        if (Options.Strategy == Strategy.UnmappedAlloc && file.NoDirectMap && file.Kind == FileKind.GuestMemfd)
+        {
+            MermapCopy(cpu, file, pfn, pages);
+        }
+        else
+        {
+            AccessDirectMap(cpu, pfn, pages, path);
+        }
+
+        Charge(cpu, pages * Costs.Zero4KNs);
+        CountersOf(cpu).ZeroedPages += pages;
+        ref Frame head = ref Frames[pfn];
+        head.Flags |= FrameFlags.Zeroed | FrameFlags.Uptodate;
+    }
+
+    internal bool IsUptodate(long pfn) => (Frames[pfn].Flags & FrameFlags.Uptodate) != 0;
+
+    /// <summary>Maps <paramref name="pages"/> frames through a mermap slot for a kernel copy, and
+    /// unmaps them. A failed get falls back to the reserved page, one page at a time (the
+    /// documented fallback: <c>mermap_get_reserved</c> always succeeds).</summary>
+    internal void MermapCopy(int cpu, KernelFile file, long pfn, long pages)
+    {
+        Mermap.Mermap mermap = file.Process.Mermap!;
+        ref KernelCounters c = ref CountersOf(cpu);
+        MermapGetResult got = mermap.TryGet(cpu, pfn, pages, out MermapAllocation slot, out bool flushed);
+        c.MermapGets++;
+        if (got == MermapGetResult.Ok)
+        {
+            if (flushed)
+            {
+                LocalMermapFlush(cpu);
+            }
+
+            Charge(cpu, 2 * pages * Costs.MermapPteNs);
+            mermap.Put(slot);
+            return;
+        }
+
+        c.MermapFallbacks++;
+        for (long p = pfn; p < pfn + pages; p++)
+        {
+            mermap.GetReserved(cpu, p);
+            Charge(cpu, 2 * Costs.MermapPteNs);
+        }
+    }
+
+    /// <summary><c>arch_mermap_flush_tlb()</c>: x86 flushes this CPU only; arm64 needs a broadcast
+    /// TLBI (break-before-make), modelled as a flush of every CPU.</summary>
+    private void LocalMermapFlush(int cpu)
+    {
+        using ModelGate gate = Gate();
+        ref long clock = ref Clock(cpu);
+        clock += DirectMap.Profile.IsArm64
+            ? Flush.FlushAll(cpu, clock).InitiatorLatencyNs
+            : Flush.FlushLocalAll(cpu, clock).InitiatorLatencyNs;
+        CountersOf(cpu).MermapLocalFlushes++;
+    }
+
+    /// <summary>
+    /// The per-folio designs' zap at first mapping (<c>kvm_gmem_folio_zap_direct_map</c>): nothing if
+    /// the folio's <c>KVM_GMEM_FOLIO_NO_DIRECT_MAP</c> bit is set; otherwise zap + flush and set the
+    /// bit only on success (v11).
+    /// </summary>
+    internal int ZapFolioOnce(int cpu, KernelFile file, long pfn)
+    {
+        using ModelGate gate = Gate();
+        ref Frame head = ref Frames[pfn];
+        if ((head.Flags & FrameFlags.NoDirectMap) != 0)
+        {
+            return 0;
+        }
+
+        int error = ZapFolio(cpu, pfn, 1L << file.FolioOrder, flush: true);
+        if (error == 0)
+        {
+            head.Flags |= FrameFlags.NoDirectMap;
+        }
+
+        return error;
+    }
+
+    /// <summary>Frees a folio's frames to the allocator (the page cache's reference dropped). A
+    /// folio whose direct-map state is unknown after a failed restore is leaked, as the kernel must.</summary>
+    internal void PutFolio(int cpu, long pfn, int order)
+    {
+        if (Frames[pfn].Owner == FrameOwner.Leaked)
+        {
+            CountersOf(cpu).LeakedFrames += 1L << order;
+            return;
+        }
+
+        Allocator.FreePages(cpu, pfn, order);
+        CountersOf(cpu).FoliosFreed++;
+    }
+
+    /// <summary>Leaks a folio whose direct-map state is unknown (a failed CPA call cannot be rolled back).</summary>
+    internal void LeakFolio(long pfn, int order)
+    {
+        for (long p = pfn; p < pfn + (1L << order); p++)
+        {
+            Frames[p].Owner = FrameOwner.Leaked;
+        }
+    }
+
+    /// <summary>Before freeing frames that a mermap slot mapped and no flush has covered since, flush
+    /// the mm's mermap region (mm/mermap.c rule; <c>mapping_check_flush_mermap</c> in the ALLOC_UNMAPPED
+    /// fast path). Modelled as a full flush of every CPU's slice, one broadcast.</summary>
+    internal void FlushMermapBeforeFree(int cpu, KernelFile file, long pfn, int order)
+    {
+        bool stale = false;
+        for (long p = pfn; p < pfn + (1L << order) && !stale; p++)
+        {
+            stale = (Frames[p].Flags & FrameFlags.MermapStale) != 0;
+        }
+
+        if (!stale || file.Process.Mermap is not { } mermap)
+        {
+            return;
+        }
+
+        using ModelGate gate = Gate();
+        for (int c = 0; c < CpuCount; c++)
+        {
+            mermap.FlushLocal(c);
+        }
+
+        ref long clock = ref Clock(cpu);
+        clock += Flush.FlushAll(cpu, clock).InitiatorLatencyNs;
+        CountersOf(cpu).MermapFreeFlushes++;
+    }
+
+    /// <summary>Pages of a kernel access path as <see cref="DirectMapEntry"/> would see them, for tests.</summary>
+    internal DirectMapEntry Entry(long pfn) => DirectMap.Lookup(pfn);
+}

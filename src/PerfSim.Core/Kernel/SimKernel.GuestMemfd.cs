@@ -1,0 +1,312 @@
+using PerfSim.Core.Frames;
+using PerfSim.Core.Invariants;
+using PerfSim.Core.PageCache;
+using PerfSim.Core.PageTables;
+
+namespace PerfSim.Core.Kernel;
+
+/// <summary>guest_memfd (virt/kvm/guest_memfd.c) with the NO_DIRECT_MAP designs of kernel-model.md §4.</summary>
+public sealed partial class SimKernel
+{
+    /// <summary>
+    /// <c>KVM_CREATE_GUEST_MEMFD</c>. NO_DIRECT_MAP is offered only when the kernel implements a
+    /// strategy, <c>can_set_direct_map()</c> holds, and the VM is neither TDX nor SNP
+    /// (<c>kvm_arch_gmem_supports_no_direct_map</c>, v12); INIT_SHARED needs MMAP.
+    /// </summary>
+    public int GmemCreate(KernelProcess process, long sizePages, GmemFlags flags, VmType vm, out KernelFile? file)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        file = null;
+        if ((flags & GmemFlags.InitShared) != 0 && (flags & GmemFlags.Mmap) == 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        if ((flags & GmemFlags.NoDirectMap) != 0
+            && (Options.Strategy == Strategy.None || !DirectMap.Profile.CanSetDirectMap || vm != VmType.Default))
+        {
+            return Errno.EINVAL;
+        }
+
+        int order = Options.GuestFolioOrder;
+        if (sizePages <= 0 || (sizePages & ((1L << order) - 1)) != 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        var probe = new KernelFile(FileKind.GuestMemfd, 0, sizePages, flags, order, process);
+        if (!PageCache.TryCreateMapping(probe.AddressSpaceFlags, sizePages, out ushort mapping))
+        {
+            return -23; // -ENFILE
+        }
+
+        file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process) { HostInvalidateLock = HostRwLock() };
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>kvm_gmem_get_pfn()</c>: a guest fault on private memory. Under the invalidate lock (shared):
+    /// get or create the folio, zero it if not uptodate, then per strategy: v9–v11 prepare → zap;
+    /// v12 zap → prepare; filemap: already zapped at insertion; ALLOC_UNMAPPED: never mapped.
+    /// </summary>
+    public PathResult GmemGetPfn(int cpu, KernelFile file, long index)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Enter(cpu);
+        long start = Clock(cpu);
+        Charge(cpu, Costs.GuestFaultBaseNs);
+        PathResult r = GmemFault(cpu, file, index, userMapping: false);
+        long latency = Clock(cpu) - start;
+        ref KernelCounters c = ref CountersOf(cpu);
+        c.Faults++;
+        c.FaultNsTotal += latency;
+        return r with { LatencyNs = latency };
+    }
+
+    /// <summary><c>kvm_gmem_fault_user_mapping()</c>: a userspace fault through the guest_memfd mmap
+    /// (MMAP and INIT_SHARED only, else SIGBUS); the per-folio designs zap before returning the page.</summary>
+    public PathResult GmemUserFault(int cpu, KernelFile file, long index)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Enter(cpu);
+        long start = Clock(cpu);
+        Charge(cpu, Costs.UserFaultBaseNs);
+        if ((file.Flags & (GmemFlags.Mmap | GmemFlags.InitShared)) != (GmemFlags.Mmap | GmemFlags.InitShared))
+        {
+            return new PathResult(Errno.EFAULT, -1, Clock(cpu) - start);
+        }
+
+        PathResult r = GmemFault(cpu, file, index, userMapping: true);
+        CountersOf(cpu).UserFaults++;
+        return r with { LatencyNs = Clock(cpu) - start };
+    }
+
+    private PathResult GmemFault(int cpu, KernelFile file, long index, bool userMapping)
+    {
+        if ((ulong)index >= (ulong)file.SizePages)
+        {
+            return new PathResult(Errno.EINVAL, -1, 0);
+        }
+
+        ref long clock = ref Clock(cpu);
+        using (Gate())
+        {
+            clock = file.InvalidateLock.ReadGrant(clock);
+        }
+
+        PathResult r;
+        using (LockInvalidate(file, exclusive: false))
+        {
+            r = GmemFaultLocked(cpu, file, index, userMapping);
+        }
+
+        using (Gate())
+        {
+            file.InvalidateLock.ReadRelease(Clock(cpu));
+        }
+
+        return r;
+    }
+
+    private PathResult GmemFaultLocked(int cpu, KernelFile file, long index, bool userMapping)
+    {
+        int error = GetFolio(cpu, file, index, out long pfn);
+        if (error != 0)
+        {
+            return new PathResult(error, -1, 0);
+        }
+
+        using ModelGate folioLock = LockFolio(pfn);
+        bool perFolio = file.NoDirectMap && Options.Strategy is Strategy.PerFolio or Strategy.PerFolioV12;
+        bool zeroAfterZap = (Options.Bugs & KernelBugs.ZeroAfterZap) != 0 && perFolio;
+        if (!IsUptodate(pfn) && !zeroAfterZap)
+        {
+            ZeroFolio(cpu, file, pfn, KernelPath.ClearHighpage);
+        }
+
+        bool v12 = Options.Strategy == Strategy.PerFolioV12;
+        if (!userMapping && !(perFolio && v12))
+        {
+            Charge(cpu, Costs.GmemPrepareNs);
+        }
+
+        if (perFolio)
+        {
+            error = ZapFolioOnce(cpu, file, pfn);
+            if (error != 0)
+            {
+                return new PathResult(error, -1, 0);
+            }
+
+            if (!userMapping && v12)
+            {
+                Charge(cpu, Costs.GmemPrepareNs);
+            }
+        }
+
+        if (zeroAfterZap && !IsUptodate(pfn))
+        {
+            ZeroFolio(cpu, file, pfn, KernelPath.ClearHighpage);
+        }
+
+        return new PathResult(0, pfn + (index & ((1L << file.FolioOrder) - 1)), 0);
+    }
+
+    /// <summary>
+    /// <c>kvm_gmem_get_folio()</c>: look up the folio covering <paramref name="index"/>, or allocate
+    /// and insert one. The filemap-level design zaps in <c>filemap_add_folio()</c>, so it zeroes
+    /// first (a page inserted into an AS_NO_DIRECT_MAP cache must already be zeroed) and restores
+    /// if the insert loses to another one (-EEXIST).
+    /// </summary>
+    internal int GetFolio(int cpu, KernelFile file, long index, out long pfn)
+    {
+        long folioIndex = index & ~((1L << file.FolioOrder) - 1);
+        bool zapAtInsert = file.NoDirectMap && Options.Strategy == Strategy.Filemap;
+        while (true)
+        {
+            if (PageCache.TryLookup(file.Mapping, folioIndex, out Folio found))
+            {
+                pfn = found.Pfn;
+                return 0;
+            }
+
+            if (!TryAllocateFolio(cpu, file, out pfn))
+            {
+                return Errno.ENOMEM;
+            }
+
+            long pages = 1L << file.FolioOrder;
+            using ModelGate folioLock = LockFolio(pfn);
+            if (zapAtInsert)
+            {
+                ZeroFolio(cpu, file, pfn, KernelPath.ClearHighpage);
+                int error = ZapFolio(cpu, pfn, pages, flush: true);
+                if (error != 0)
+                {
+                    PutFolio(cpu, pfn, file.FolioOrder);
+                    return error;
+                }
+            }
+
+            if (InsertFolio(cpu, file, folioIndex, pfn) == AddResult.Added)
+            {
+                return 0;
+            }
+
+            if (zapAtInsert && RestoreFolio(cpu, pfn, pages) != 0)
+            {
+                LeakFolio(pfn, file.FolioOrder);
+            }
+            else
+            {
+                PutFolio(cpu, pfn, file.FolioOrder);
+            }
+
+            CountersOf(cpu).EexistRetries++;
+        }
+    }
+
+    /// <summary>
+    /// <c>fallocate()</c> without PUNCH_HOLE: pre-allocate the folios of [start, start+pages) with no
+    /// zeroing and no prepare (except the filemap design, which must zero before inserting).
+    /// </summary>
+    public int GmemFallocate(int cpu, KernelFile file, long start, long pages)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Enter(cpu);
+        long step = 1L << file.FolioOrder;
+        for (long index = start & ~(step - 1); index < Math.Min(start + pages, file.SizePages); index += step)
+        {
+            int error = GetFolio(cpu, file, index, out _);
+            if (error != 0)
+            {
+                return error;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>FALLOC_FL_PUNCH_HOLE</c> (§4.5): <c>filemap_invalidate_lock</c> exclusive,
+    /// <c>kvm_gmem_invalidate_begin</c> (SPTEs zapped, guest TLB flushed), truncate the range (each
+    /// folio leaves the cache, <c>free_folio</c> runs, the frames are freed), invalidate_end.
+    /// </summary>
+    public int GmemPunchHole(int cpu, KernelFile file, long start, long pages)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Enter(cpu);
+        ref long clock = ref Clock(cpu);
+        using (Gate())
+        {
+            clock = file.InvalidateLock.WriteGrant(clock);
+        }
+
+        // kvm_flush_remote_tlbs() for the guest: one IPI round to the vCPUs (ESTIMATE: the same
+        // primitives as a kernel shootdown, without the INVLPGs).
+        Charge(cpu, Costs.IpiSendNs + Costs.IpiDeliveryNs + Costs.IpiHandlerNs);
+        int removed;
+        using (LockInvalidate(file, exclusive: true))
+        {
+            removed = PageCache.TruncateRange(file.Mapping, start, start + pages, new FolioRelease(this, cpu, file));
+        }
+
+        using (Gate())
+        {
+            file.InvalidateLock.WriteRelease(Clock(cpu));
+        }
+
+        return removed;
+    }
+
+    /// <summary>The VM is destroyed and its guest_memfd closed: every folio leaves, the id is released.</summary>
+    public int GmemRelease(int cpu, KernelFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Enter(cpu);
+        int removed;
+        using (LockInvalidate(file, exclusive: true))
+        {
+            removed = PageCache.TeardownMapping(file.Mapping, new FolioRelease(this, cpu, file));
+        }
+
+        file.Released = true;
+        return removed;
+    }
+
+    /// <summary>
+    /// <c>kvm_gmem_free_folio()</c> and its relatives, per strategy: v9–v11 restore (if the folio's
+    /// bit is set) then <c>kvm_arch_gmem_invalidate</c>; v12 invalidate then restore; filemap restores
+    /// in <c>filemap_remove_folio</c>; ALLOC_UNMAPPED keeps the pages unmapped (they return to the
+    /// unmapped free lists) but flushes the mermap first if a slot still maps them.
+    /// </summary>
+    private void GmemFreeFolio(int cpu, KernelFile file, Folio folio, bool restore)
+    {
+        if (!file.NoDirectMap || Options.Strategy == Strategy.None)
+        {
+            return;
+        }
+
+        if (Options.Strategy == Strategy.UnmappedAlloc)
+        {
+            FlushMermapBeforeFree(cpu, file, folio.Pfn, folio.Order);
+            return;
+        }
+
+        ref Frame head = ref Frames[folio.Pfn];
+        bool zapped = Options.Strategy == Strategy.Filemap || (head.Flags & FrameFlags.NoDirectMap) != 0;
+        if (!zapped || !restore)
+        {
+            return;
+        }
+
+        if (RestoreFolio(cpu, folio.Pfn, folio.Pages) != 0)
+        {
+            // The restore failed half-way: the folio's direct-map state is unknown, leak it.
+            LeakFolio(folio.Pfn, folio.Order);
+            return;
+        }
+
+        head.Flags &= ~FrameFlags.NoDirectMap;
+    }
+}

@@ -1,0 +1,424 @@
+using PerfSim.Core.Allocator;
+using PerfSim.Core.Costs;
+using PerfSim.Core.Flush;
+using PerfSim.Core.Frames;
+using PerfSim.Core.Invariants;
+using PerfSim.Core.Memory;
+using PerfSim.Core.PageCache;
+using PerfSim.Core.PageTables;
+using PerfSim.Core.Tlb;
+
+namespace PerfSim.Core.Kernel;
+
+/// <summary>The outcome of one kernel path: 0 or a negative errno, the frame it ended on, and its latency.</summary>
+public readonly record struct PathResult(int Error, long Pfn, long LatencyNs)
+{
+    public bool Ok => Error == 0;
+}
+
+/// <summary>
+/// The simulated kernel of one host: frames, page allocator, direct map, per-CPU TLBs, flush
+/// engine, page cache, mermaps and the invariant checker, wired as the kernel wires them, with one
+/// simulated clock per CPU. The kernel paths (secretmem, guest_memfd, population) are its methods;
+/// each advances the calling CPU's clock by what it costs, including simulated lock waits.
+/// </summary>
+/// <remarks>
+/// <para>It implements the hooks its parts need from each other: the direct map's page-table
+/// source and flushes (<see cref="IPageTableAllocator"/>, <see cref="IDirectMapFlush"/>), the
+/// allocator's pageblock flips and free check (<see cref="IPageblockMapper"/>, <see cref="IFreeCheck"/>).</para>
+/// <para>Concurrency: a CPU's clock and counters are written only by the caller passing that CPU.
+/// The page cache and allocator are thread-safe; the direct map, TLBs and flush engine are
+/// single-writer, so with <see cref="KernelOptions.ThreadSafe"/> every operation on them takes the
+/// model lock (the simulated <c>cpa_lock</c> serialises them in the kernel too). Without it, the
+/// caller guarantees one thread at a time (the engine's barrier phase).</para>
+/// </remarks>
+public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirectMapFlush, IPageblockMapper, IFreeCheck
+{
+    private readonly NativeArena _arena = new();
+    private readonly CpuState[] _cpus;
+    private readonly object? _modelLock;
+    private readonly List<KernelProcess> _processes = [];
+
+    /// <summary>Host stand-ins for folio locks in a thread-safe kernel, striped by head pfn (one
+    /// folio lock held at a time per thread, so stripes cannot deadlock).</summary>
+    private readonly object[]? _folioLocks;
+    private SimLock _cpaLock;
+    private SimLock _splitLock;
+
+    public SimKernel(KernelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        Costs = options.Costs;
+        _modelLock = options.ThreadSafe ? new object() : null;
+        _folioLocks = options.ThreadSafe ? [.. Enumerable.Range(0, FolioLockStripes).Select(_ => new object())] : null;
+        _cpus = new CpuState[options.Cpus];
+        Frames = new FrameTable(_arena, options.Layout);
+        Allocator = new PageAllocator(_arena, Frames, new AllocatorOptions { CpuCount = options.Cpus }, mapper: this, freeCheck: this);
+        DirectMap = options.BootPlan is null
+            ? new DirectMap(_arena, Frames, options.DirectMap, this, this)
+            : new DirectMap(_arena, Frames, options.DirectMap, this, this, options.BootPlan);
+        Tlb = new TlbModel(options.Cpus, Frames.EndPfn, options.Arch.Geometry);
+        Flush = new FlushEngine(Tlb, options.Arch, options.Costs);
+        PageCache = new ShardedPageCache(_arena, Frames);
+        Checker = new InvariantChecker(DirectMap);
+    }
+
+    public KernelOptions Options { get; }
+
+    public CostProfile Costs { get; }
+
+    public FrameTable Frames { get; }
+
+    public PageAllocator Allocator { get; }
+
+    public DirectMap DirectMap { get; }
+
+    public TlbModel Tlb { get; }
+
+    public FlushEngine Flush { get; }
+
+    public ShardedPageCache PageCache { get; }
+
+    public InvariantChecker Checker { get; }
+
+    public int CpuCount => _cpus.Length;
+
+    public Strategy Strategy => Options.Strategy;
+
+    /// <summary>Native bytes of the whole model.</summary>
+    public long NativeBytes => _arena.AllocatedBytes + Tlb.NativeBytes + Flush.NativeBytes;
+
+    /// <summary>CPU <paramref name="cpu"/>'s simulated clock, in ns.</summary>
+    public ref long Clock(int cpu) => ref _cpus[cpu].ClockNs;
+
+    public ref KernelCounters CountersOf(int cpu) => ref _cpus[cpu].Counters;
+
+    public KernelCounters TotalCounters()
+    {
+        var all = new KernelCounters[_cpus.Length];
+        for (int i = 0; i < all.Length; i++)
+        {
+            all[i] = _cpus[i].Counters;
+        }
+
+        return KernelCounters.Sum(all);
+    }
+
+    /// <summary>Simulated <c>cpa_lock</c> statistics (x86).</summary>
+    public SimLock CpaLock => _cpaLock;
+
+    /// <summary>Creates a process (an mm) with its mermap prepared (<c>mermap_mm_prepare</c>).</summary>
+    public KernelProcess CreateProcess()
+    {
+        lock (_processes)
+        {
+            var p = new KernelProcess(_processes.Count, new Mermap.Mermap(Frames, CpuCount, Options.MermapSlicePages));
+            _processes.Add(p);
+            return p;
+        }
+    }
+
+    /// <summary>
+    /// A kernel access through the direct map to <paramref name="pages"/> frames (zeroing, a copy,
+    /// a background load): each page goes through the CPU's TLB; a hit on a zapped page is a stale
+    /// access (an exposure, counted), a miss walks the direct map, and a walk that finds the page
+    /// non-present is an oops. Returns false if any page oopsed. Charges walks, not the copy itself.
+    /// </summary>
+    public bool AccessDirectMap(int cpu, long pfn, long pages, KernelPath path)
+    {
+        using ModelGate gate = Gate();
+        ref CpuState s = ref _cpus[cpu];
+        bool ok = true;
+        for (long p = pfn; p < pfn + pages; p++)
+        {
+            DirectMapEntry entry = DirectMap.Lookup(p);
+            TlbLookup hit = Tlb.Lookup(cpu, p, entry.IsPresent);
+            s.Counters.DirectMapAccesses++;
+            if (hit.Hit)
+            {
+                if (hit.Stale)
+                {
+                    s.Counters.StaleAccesses++;
+                }
+
+                continue;
+            }
+
+            s.ClockNs += Costs.PageWalkNs;
+            if (!entry.IsPresent)
+            {
+                ok &= Checker.CheckAccess(cpu, p, path, s.ClockNs);
+                continue;
+            }
+
+            Tlb.Fill(cpu, p, entry.Level);
+        }
+
+        return ok;
+    }
+
+    /// <summary>Brings the CPU's clock up to date with the IPI handler time other CPUs' flushes
+    /// took from it (a vCPU hit by IPIs gets slower). Every path calls it on entry.</summary>
+    public void Enter(int cpu) => _cpus[cpu].ClockNs += Flush.TakeInterruptDebt(cpu);
+
+    /// <summary>
+    /// <c>folio_zap_direct_map()</c> (gmem v9+ helper): <c>set_direct_map_valid_noflush(.., false)</c>
+    /// then, where the architecture does not flush inside it (x86, s390), one
+    /// <c>flush_tlb_kernel_range</c> over the folio.
+    /// </summary>
+    internal int ZapFolio(int cpu, long pfn, long pages, bool flush)
+    {
+        using ModelGate gate = Gate();
+        long zappedAt = _cpus[cpu].ClockNs;
+        CpaResult r = RunCpa(cpu, pfn, pages, valid: false);
+        if (r.Failed)
+        {
+            return r.Error;
+        }
+
+        ref KernelCounters c = ref _cpus[cpu].Counters;
+        c.DirectMapZaps++;
+        c.ZappedPages += pages;
+        if (flush && !DirectMap.Profile.IsArm64)
+        {
+            FlushRange(cpu, pfn, pages, zappedAt);
+        }
+
+        if (flush)
+        {
+            CheckZapFlushed(cpu, pfn, pages);
+        }
+
+        return 0;
+    }
+
+    /// <summary><c>folio_restore_direct_map()</c>: make the folio present again. No flush (a
+    /// non-present entry cannot be cached). On x86 it cannot fail once the range is split.</summary>
+    internal int RestoreFolio(int cpu, long pfn, long pages)
+    {
+        using ModelGate gate = Gate();
+        CpaResult r = RunCpa(cpu, pfn, pages, valid: true);
+        if (!r.Failed)
+        {
+            _cpus[cpu].Counters.DirectMapRestores++;
+        }
+
+        return r.Error;
+    }
+
+    /// <summary>One <c>set_direct_map_invalid/default_noflush</c> of a single page (secretmem).</summary>
+    internal int SetPageValid(int cpu, long pfn, bool valid)
+    {
+        using ModelGate gate = Gate();
+        long t0 = _cpus[cpu].ClockNs;
+        CpaResult r = valid ? DirectMap.SetDefaultNoFlush(cpu, pfn) : DirectMap.SetInvalidNoFlush(cpu, pfn);
+        ChargeCpa(cpu, t0, r);
+        if (!r.Failed)
+        {
+            ref KernelCounters c = ref _cpus[cpu].Counters;
+            if (valid)
+            {
+                c.DirectMapRestores++;
+            }
+            else
+            {
+                c.DirectMapZaps++;
+                c.ZappedPages++;
+            }
+        }
+
+        return r.Error;
+    }
+
+    /// <summary><c>flush_tlb_kernel_range()</c> issued by <paramref name="cpu"/>; the initiator waits
+    /// for its acknowledgements. <paramref name="zappedAtNs"/> closes a zap's exposure window.</summary>
+    internal void FlushRange(int cpu, long pfn, long pages, long zappedAtNs)
+    {
+        if ((Options.Bugs & KernelBugs.SkipFlush) != 0)
+        {
+            return;
+        }
+
+        using ModelGate gate = Gate();
+        ref long clock = ref _cpus[cpu].ClockNs;
+        FlushOutcome o = Flush.FlushKernelRange(cpu, pfn, pages, clock, zappedAtNs);
+        clock += o.InitiatorLatencyNs;
+    }
+
+    /// <summary>After a zap path's flush: the zapping CPU must not still reach the pages (it touched
+    /// them while zeroing, so without the flush its TLB still holds them).</summary>
+    internal void CheckZapFlushed(int cpu, long pfn, long pages)
+    {
+        using ModelGate gate = Gate();
+        for (long p = pfn; p < pfn + pages; p++)
+        {
+            if (!DirectMap.IsPresent(p) && Tlb.Holds(cpu, p))
+            {
+                Checker.Record(new Violation(ViolationKind.StaleTranslation, p, cpu, KernelPath.DirectMapZap, _cpus[cpu].ClockNs));
+            }
+        }
+    }
+
+    /// <summary>Charges time spent on a CPU without touching shared state.</summary>
+    internal void Charge(int cpu, long ns) => _cpus[cpu].ClockNs += ns;
+
+    private CpaResult RunCpa(int cpu, long pfn, long pages, bool valid)
+    {
+        long t0 = _cpus[cpu].ClockNs;
+        CpaResult r = DirectMap.SetValidNoFlush(cpu, pfn, pages, valid);
+        ChargeCpa(cpu, t0, r);
+        return r;
+    }
+
+    /// <summary>
+    /// Charges a CPA call: every <c>__change_page_attr()</c> round and entry write under the global
+    /// <c>cpa_lock</c> (x86), together with what the call did inside it (a split's page-table
+    /// allocation and global flush, already added to the clock by the hooks). arm64 changes PTEs
+    /// without a global lock; only its splits take <c>pgtable_split_lock</c>.
+    /// </summary>
+    private void ChargeCpa(int cpu, long t0, CpaResult r)
+    {
+        ref CpuState s = ref _cpus[cpu];
+        long inside = s.ClockNs - t0;
+        long hold = inside + (r.LockRounds * Costs.CpaRoundNs) + (r.EntryWrites * Costs.PteWriteNs);
+        s.ClockNs = t0;
+        if (!DirectMap.Profile.IsArm64)
+        {
+            s.Counters.CpaLockWaitNs += _cpaLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+        }
+        else if (r.Splits > 0)
+        {
+            _splitLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+        }
+        else
+        {
+            s.ClockNs += hold;
+        }
+    }
+
+    bool IPageTableAllocator.TryAllocatePageTable(int cpu, out long pfn)
+    {
+        _cpus[cpu].ClockNs += Costs.PageTableAllocNs;
+        return Allocator.TryAllocatePageTable(cpu, out pfn);
+    }
+
+    void IDirectMapFlush.FlushTlbAll(int cpu)
+    {
+        ref long clock = ref _cpus[cpu].ClockNs;
+        clock += Flush.FlushAll(cpu, clock).InitiatorLatencyNs;
+    }
+
+    void IDirectMapFlush.FlushKernelRange(int cpu, long startPfn, long pages) =>
+        FlushRange(cpu, startPfn, pages, _cpus[cpu].ClockNs);
+
+    int IPageblockMapper.Unmap(int cpu, long startPfn, long pages)
+    {
+        using ModelGate gate = Gate();
+        CpaResult r = RunCpa(cpu, startPfn, pages, valid: false);
+        return r.Error;
+    }
+
+    void IPageblockMapper.FlushRange(int cpu, long startPfn, long pages) =>
+        FlushRange(cpu, startPfn, pages, _cpus[cpu].ClockNs);
+
+    int IPageblockMapper.Remap(int cpu, long startPfn, long pages)
+    {
+        using ModelGate gate = Gate();
+        return RunCpa(cpu, startPfn, pages, valid: true).Error;
+    }
+
+    void IFreeCheck.OnFree(int cpu, long pfn, int order, bool toUnmappedList)
+    {
+        using ModelGate gate = Gate();
+        long now = _cpus[cpu].ClockNs;
+        Checker.CheckFree(cpu, pfn, order, toUnmappedList, KernelPath.PageFree, now);
+        for (long p = pfn; p < pfn + (1L << order); p++)
+        {
+            if ((Frames[p].Flags & FrameFlags.MermapStale) != 0)
+            {
+                Checker.Record(new Violation(ViolationKind.MermapStaleFree, p, cpu, KernelPath.PageFree, now));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Flush.Dispose();
+        Tlb.Dispose();
+        _arena.Dispose();
+    }
+
+    private const int FolioLockStripes = 256;
+
+    private ModelGate Gate() => new(_modelLock);
+
+    /// <summary><c>folio_lock()</c> for host threads (thread-safe kernels only).</summary>
+    internal ModelGate LockFolio(long headPfn) => new(_folioLocks?[headPfn & (FolioLockStripes - 1)]);
+
+    /// <summary><c>filemap_invalidate_lock_shared()</c> / exclusive, for host threads.</summary>
+    internal static HostLock LockInvalidate(KernelFile file, bool exclusive) => new(file.HostInvalidateLock, exclusive);
+
+    internal readonly struct HostLock : IDisposable
+    {
+        private readonly ReaderWriterLockSlim? _lock;
+        private readonly bool _exclusive;
+
+        public HostLock(ReaderWriterLockSlim? hostLock, bool exclusive)
+        {
+            _lock = hostLock;
+            _exclusive = exclusive;
+            if (exclusive)
+            {
+                _lock?.EnterWriteLock();
+            }
+            else
+            {
+                _lock?.EnterReadLock();
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_exclusive)
+            {
+                _lock?.ExitWriteLock();
+            }
+            else
+            {
+                _lock?.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Holds the model lock for a <c>using</c> scope when the kernel is thread-safe.
+    /// A struct: no allocation; Monitor: re-entrant (hooks run inside model operations).</summary>
+    internal readonly struct ModelGate : IDisposable
+    {
+        private readonly object? _lock;
+
+        public ModelGate(object? modelLock)
+        {
+            _lock = modelLock;
+            if (_lock is not null)
+            {
+                Monitor.Enter(_lock);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_lock is not null)
+            {
+                Monitor.Exit(_lock);
+            }
+        }
+    }
+
+    private struct CpuState
+    {
+        public long ClockNs;
+        public KernelCounters Counters;
+    }
+}
