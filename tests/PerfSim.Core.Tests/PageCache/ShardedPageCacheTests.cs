@@ -269,13 +269,13 @@ public sealed class ShardedPageCacheTests
         Assert.True(cache.TryCreateMapping(AddressSpaceFlags.None, 512, out ushort mapping));
         RunLoop(); // warm up: JIT, chunk creation
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int round = 0; round < 20; round++)
+        Allocations.AssertSteadyStateFree(() =>
         {
-            RunLoop();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int round = 0; round < 20; round++)
+            {
+                RunLoop();
+            }
+        });
 
         void RunLoop()
         {
