@@ -15,6 +15,10 @@ public struct KernelCounters
     public long ZeroedPages;
     public long CopiedPages;
     public long EexistRetries;
+
+    /// <summary>Zaps undone because the insert they preceded lost to another (-EEXIST): secretmem
+    /// and the filemap design zap before inserting.</summary>
+    public long EexistRestores;
     public long WriteRefused;
     public long PopulateRefused;
     public long GupRefused;
@@ -44,6 +48,7 @@ public struct KernelCounters
             s.ZeroedPages += c.ZeroedPages;
             s.CopiedPages += c.CopiedPages;
             s.EexistRetries += c.EexistRetries;
+            s.EexistRestores += c.EexistRestores;
             s.WriteRefused += c.WriteRefused;
             s.PopulateRefused += c.PopulateRefused;
             s.GupRefused += c.GupRefused;

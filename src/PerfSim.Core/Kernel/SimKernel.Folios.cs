@@ -63,6 +63,7 @@ public sealed partial class SimKernel
     /// documented fallback: <c>mermap_get_reserved</c> always succeeds).</summary>
     internal void MermapCopy(int cpu, KernelFile file, long pfn, long pages)
     {
+        using ModelGate gate = Gate();
         Mermap.Mermap mermap = file.Process.Mermap!;
         ref KernelCounters c = ref CountersOf(cpu);
         MermapGetResult got = mermap.TryGet(cpu, pfn, pages, out MermapAllocation slot, out bool flushed);

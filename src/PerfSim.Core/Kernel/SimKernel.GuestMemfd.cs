@@ -193,6 +193,11 @@ public sealed partial class SimKernel
                 return 0;
             }
 
+            if (zapAtInsert)
+            {
+                CountersOf(cpu).EexistRestores++;
+            }
+
             if (zapAtInsert && RestoreFolio(cpu, pfn, pages) != 0)
             {
                 LeakFolio(pfn, file.FolioOrder);
@@ -278,18 +283,15 @@ public sealed partial class SimKernel
     /// <c>kvm_gmem_free_folio()</c> and its relatives, per strategy: v9–v11 restore (if the folio's
     /// bit is set) then <c>kvm_arch_gmem_invalidate</c>; v12 invalidate then restore; filemap restores
     /// in <c>filemap_remove_folio</c>; ALLOC_UNMAPPED keeps the pages unmapped (they return to the
-    /// unmapped free lists) but flushes the mermap first if a slot still maps them.
+    /// unmapped free lists). Every design first flushes the mermap if a slot still maps the folio.
     /// </summary>
     private void GmemFreeFolio(int cpu, KernelFile file, Folio folio, bool restore)
     {
-        if (!file.NoDirectMap || Options.Strategy == Strategy.None)
+        // Whatever the design, a folio that a mermap slot mapped (write() via the mermap, zeroing
+        // under ALLOC_UNMAPPED) is flushed out of the mermap before it is freed.
+        FlushMermapBeforeFree(cpu, file, folio.Pfn, folio.Order);
+        if (!file.NoDirectMap || Options.Strategy is Strategy.None or Strategy.UnmappedAlloc)
         {
-            return;
-        }
-
-        if (Options.Strategy == Strategy.UnmappedAlloc)
-        {
-            FlushMermapBeforeFree(cpu, file, folio.Pfn, folio.Order);
             return;
         }
 

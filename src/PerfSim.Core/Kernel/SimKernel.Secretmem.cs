@@ -105,6 +105,7 @@ public sealed partial class SimKernel
                 SetPageValid(cpu, pfn, valid: true);
                 PutFolio(cpu, pfn, 0);
                 CountersOf(cpu).EexistRetries++;
+                CountersOf(cpu).EexistRestores++;
                 continue;
             }
 
