@@ -1,0 +1,123 @@
+using System.Numerics;
+
+namespace PerfSim.Engine.Simulation;
+
+/// <summary>
+/// A log-linear latency histogram (HdrHistogram-style): values below 32 ns are exact, above that
+/// each power of two is split into 16 buckets, so a percentile is within 1/16 (6.25%) of the true
+/// value. Fixed size, no allocation per sample; histograms merge by adding buckets, so per-CPU
+/// histograms combine into the same result in any order.
+/// </summary>
+public sealed class LatencyHistogram
+{
+    private const int SubBits = 4;
+    private const int SubBuckets = 1 << SubBits;
+    private const int Exact = 2 * SubBuckets;
+
+    /// <summary>Enough buckets for any non-negative long.</summary>
+    public const int BucketCount = Exact + ((63 - SubBits - 1) * SubBuckets);
+
+    private readonly long[] _counts = new long[BucketCount];
+
+    public long Count { get; private set; }
+
+    public long Sum { get; private set; }
+
+    public long Max { get; private set; }
+
+    public double Mean => Count == 0 ? 0 : (double)Sum / Count;
+
+    public void Record(long valueNs)
+    {
+        long v = Math.Max(0, valueNs);
+        _counts[Index(v)]++;
+        Count++;
+        Sum += v;
+        Max = Math.Max(Max, v);
+    }
+
+    public void Add(LatencyHistogram other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        for (int i = 0; i < BucketCount; i++)
+        {
+            _counts[i] += other._counts[i];
+        }
+
+        Count += other.Count;
+        Sum += other.Sum;
+        Max = Math.Max(Max, other.Max);
+    }
+
+    /// <summary>The smallest bucket upper bound at or below which <paramref name="quantile"/> of
+    /// the samples lie (clamped to the exact maximum); 0 when empty.</summary>
+    public long Percentile(double quantile)
+    {
+        if (Count == 0)
+        {
+            return 0;
+        }
+
+        long rank = (long)Math.Ceiling(quantile * Count);
+        rank = Math.Clamp(rank, 1, Count);
+        long seen = 0;
+        for (int i = 0; i < BucketCount; i++)
+        {
+            seen += _counts[i];
+            if (seen >= rank)
+            {
+                return Math.Min(UpperBound(i), Max);
+            }
+        }
+
+        return Max;
+    }
+
+    /// <summary>Counts per power of two (bucket upper bounds 2^k − 1), for charts and reports.</summary>
+    public IEnumerable<(long UpperBoundNs, long Count)> Octaves()
+    {
+        var octaves = new SortedDictionary<int, long>();
+        for (int i = 0; i < BucketCount; i++)
+        {
+            if (_counts[i] != 0)
+            {
+                long upper = UpperBound(i);
+                int octave = upper <= 0 ? 0 : 64 - BitOperations.LeadingZeroCount((ulong)upper);
+                octaves[octave] = octaves.GetValueOrDefault(octave) + _counts[i];
+            }
+        }
+
+        foreach ((int octave, long count) in octaves)
+        {
+            yield return (octave >= 63 ? long.MaxValue : (1L << octave) - 1, count);
+        }
+    }
+
+    /// <summary>A digest input: every bucket count, in order.</summary>
+    public ReadOnlySpan<long> Buckets => _counts;
+
+    internal static int Index(long v)
+    {
+        if (v < Exact)
+        {
+            return (int)v;
+        }
+
+        int msb = 63 - BitOperations.LeadingZeroCount((ulong)v);
+        int shift = msb - SubBits;
+        return Exact + ((shift - 1) * SubBuckets) + (int)((v >> shift) & (SubBuckets - 1));
+    }
+
+    internal static long UpperBound(int index)
+    {
+        if (index < Exact)
+        {
+            return index;
+        }
+
+        int shift = ((index - Exact) / SubBuckets) + 1;
+        long sub = (index - Exact) % SubBuckets;
+        long upper = ((SubBuckets + sub + 1) << shift) - 1;
+        return upper < 0 ? long.MaxValue : upper;
+    }
+}
