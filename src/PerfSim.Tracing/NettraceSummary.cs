@@ -21,6 +21,13 @@ public sealed class NettraceSummary
         MeterInstruments = meterInstruments;
     }
 
+    /// <summary>How TraceEvent names <see cref="PerfSimEventSource.RunStart"/>: the EventSource infers
+    /// task "Run" with opcode Start from the method name.</summary>
+    public const string RunStartEventName = "Run/Start";
+
+    /// <summary>How TraceEvent names <see cref="PerfSimEventSource.RunStop"/>.</summary>
+    public const string RunStopEventName = "Run/Stop";
+
     /// <summary>Events of all providers in the file.</summary>
     public long TotalEvents { get; }
 
@@ -66,8 +73,9 @@ public sealed class NettraceSummary
                          && e.PayloadByName("meterName") as string == SimulationMetrics.MeterName
                          && e.PayloadByName("instrumentName") is string instrument)
                 {
-                    // Counters publish "rate", gauges "lastValue"; both are invariant-culture strings (empty when unknown).
-                    string? value = (e.PayloadByName("rate") ?? e.PayloadByName("lastValue")) as string;
+                    // Counters publish "rate" and (since .NET 8) the cumulative "value", gauges "lastValue";
+                    // all invariant-culture strings, empty when unknown (the first rate).
+                    string? value = (e.PayloadByName("value") ?? e.PayloadByName("lastValue") ?? e.PayloadByName("rate")) as string;
                     instruments[instrument] = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : double.NaN;
                 }
             };
@@ -81,8 +89,11 @@ public sealed class NettraceSummary
 
     private static void ReadCounter(TraceEvent e, SortedDictionary<string, double> counters)
     {
-        // An EventCounters payload is { "Payload": { Name, CounterType, Mean | Increment, ... } }.
-        if (e.PayloadByName("Payload") is IDictionary<string, object> payload && payload.TryGetValue("Name", out object? name) && name is string counter)
+        // TraceEvent shows an EventCounters event as one unnamed field holding { "Payload": { Name,
+        // CounterType, Mean | Increment, ... } }.
+        if (e.PayloadNames.Length == 1 && e.PayloadValue(0) is IDictionary<string, object> outer
+            && outer.TryGetValue("Payload", out object? inner) && inner is IDictionary<string, object> payload
+            && payload.TryGetValue("Name", out object? name) && name is string counter)
         {
             object? value = payload.TryGetValue("Increment", out object? inc) ? inc : payload.TryGetValue("Mean", out object? mean) ? mean : null;
             counters[counter] = value is null ? double.NaN : Convert.ToDouble(value, CultureInfo.InvariantCulture);
