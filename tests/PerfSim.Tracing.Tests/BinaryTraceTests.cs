@@ -146,12 +146,12 @@ public sealed class BinaryTraceTests
     }
 
     [Fact]
-    public async Task An_empty_trace_has_a_header_and_an_end_marker_only()
+    public async Task An_empty_trace_has_a_header_and_an_end_marker_only_and_late_events_are_ignored()
     {
         var stream = new MemoryStream();
-        await using (new BinaryTraceWriter(stream, new BinaryTraceWriterOptions { LeaveOpen = true }))
-        {
-        }
+        var writer = new BinaryTraceWriter(stream, new BinaryTraceWriterOptions { LeaveOpen = true });
+        await writer.DisposeAsync();
+        writer.Emit(new SimEvent(1, 2, 3, 0, SimEventKind.Fault)); // late: ignored, not thrown at the simulation
 
         Assert.Equal([.. "PERFSIMT"u8, 1, 0, (byte)'E', 0, 0], stream.ToArray());
         Assert.Equal(new TraceScan(0, 13, 0), await BinaryTraceReader.ScanAsync(new MemoryStream(stream.ToArray())));

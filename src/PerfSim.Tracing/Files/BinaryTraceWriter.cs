@@ -37,7 +37,7 @@ public sealed record BinaryTraceWriterOptions
 /// </summary>
 /// <remarks>Events from different threads interleave in blocks; each record carries its own time and CPU.
 /// Call <see cref="DisposeAsync"/> after all producers have stopped: it drains, writes the end marker
-/// and completes the stream. Events emitted after that are not recorded.</remarks>
+/// and completes the stream. Events emitted after that are ignored.</remarks>
 public sealed class BinaryTraceWriter : ISimEventSink, IAsyncDisposable
 {
     private readonly Stream _stream;
@@ -94,6 +94,12 @@ public sealed class BinaryTraceWriter : ISimEventSink, IAsyncDisposable
     /// <summary>Queues <paramref name="e"/> on the calling thread's ring, or drops and counts it when the ring is full.</summary>
     public void Emit(in SimEvent e)
     {
+        // A late event after DisposeAsync began is ignored rather than thrown at the simulation.
+        if (Volatile.Read(ref _completing) != 0)
+        {
+            return;
+        }
+
         ProducerRing ring = _ring.Value!;
         if (ring.TryWrite(in e) && ring.ShouldWakePump())
         {
