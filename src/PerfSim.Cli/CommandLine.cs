@@ -11,17 +11,23 @@ internal static class CommandLine
         perfsim: what the Linux direct map costs, simulated.
 
         Commands:
-          run          run a scenario and print its summary (default: the built-in scenario)
+          run          run a scenario, print its summary, write DIR/report.json, report.md and charts
+          scenarios    list the built-in scenarios
           directmap    apply a script of direct-map operations to a host and print the result
 
         Usage:
-          perfsim run [--ram SIZE] [--arch ARCH]
+          perfsim run [--scenario NAME|FILE] [--strategy none|per-folio|per-folio-v12|filemap|unmapped-alloc]
+                      [--arch x86_64|x86_64-invlpgb|arm64|arm64-bbml2] [--cpus N] [--vcpus V]
+                      [--ram SIZE|--e820 FILE|--meminfo FILE] [--guest-memory SIZE] [--pages N] [--passes K]
+                      [--threads T] [--seed S] [--populate PATH] [--cost-profile FILE] [--out DIR]
+                      [--format text|json|markdown|csv] [--no-report]
+          perfsim scenarios
           perfsim directmap [--ram SIZE | --e820 FILE | --meminfo FILE] [--arch ARCH] [--gbpages on|off] [--rodata full|off] [--script FILE] [--json]
 
         Exit codes: 0 ok, 1 invariant violations found, 2 bad input.
         """;
 
-    public static int Run(string[] args, TextReader stdin, bool stdinIsTerminal, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextReader stdin, bool stdinIsTerminal, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
@@ -34,15 +40,25 @@ internal static class CommandLine
         {
             return args[0] switch
             {
-                "run" => RunCommand.Run(rest, stdout),
+                "run" => RunCommand.Run(rest, stdout, stderr, stderrIsTerminal),
+                "scenarios" => ScenariosCommand.Run(rest, stdout),
                 "directmap" => DirectMapCommand.Run(rest, stdin, stdinIsTerminal, stdout),
-                _ => throw new InputException($"perfsim: unknown command '{args[0]}'; accepted: run, directmap (perfsim --help)"),
+                _ => throw new InputException($"perfsim: unknown command '{args[0]}'; accepted: run, scenarios, directmap (perfsim --help)"),
             };
         }
         catch (InputException e)
         {
-            stderr.WriteLine("perfsim: " + e.Message.Replace("perfsim: ", string.Empty, StringComparison.Ordinal));
-            return ExitCodes.BadInput;
+            return BadInput(stderr, e.Message);
         }
+        catch (Reporting.Input.InputException e)
+        {
+            return BadInput(stderr, e.Message);
+        }
+    }
+
+    private static int BadInput(TextWriter stderr, string message)
+    {
+        stderr.WriteLine("perfsim: " + message.Replace("perfsim: ", string.Empty, StringComparison.Ordinal));
+        return ExitCodes.BadInput;
     }
 }

@@ -1,38 +1,100 @@
 using PerfSim.Core;
 using PerfSim.Engine.Hosts;
-using PerfSim.Engine.Scripts;
+using PerfSim.Engine.Inputs;
+using PerfSim.Engine.Simulation;
+using PerfSim.Reporting;
+using PerfSim.Reporting.Rendering;
 
 namespace PerfSim.Cli.Commands;
 
-/// <summary>
-/// <c>perfsim run</c>. Until the engine lands it runs a built-in direct-map script: a secretmem
-/// user touching 64 scattered pages of a 16 GiB host (one <c>set_direct_map_invalid_noflush</c>
-/// each), then releasing them.
-/// </summary>
+/// <summary><c>perfsim run</c>: run a scenario, print its summary, write <c>DIR/report.json</c>.</summary>
 internal static class RunCommand
 {
-    private const string BuiltInScript = """
-        # Four secretmem-style zaps, one page each, 8 MiB apart: each lands in its own 2M region.
-        invalid 0x40000
-        invalid 0x40800
-        invalid 0x41000
-        invalid 0x41800
-        # ... and a guest_memfd-style pass over a whole 2M-aligned region, one call.
-        valid 0x80000 512 0
-        valid 0x80000 512 1
-        default 0x40000
-        default 0x40800
-        default 0x41000
-        default 0x41800
-        """;
+    public const string DefaultOut = "perfsim-out";
 
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout)
+    public static readonly string[] Valued = [.. ScenarioFields.Keys, "e820", "meminfo", "cost-profile", "out", "format"];
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
     {
-        OptionSet options = OptionSet.Parse("run", args, HostOptions.Valued, []);
-        HostSpec spec = HostOptions.Read(options, 16 * PageGeometry.GiB);
-        IReadOnlyList<ScriptLine> script = DirectMapScript.Parse(BuiltInScript, "built-in", spec.Layout.EndPfn);
-        using var host = new DirectMapHost(spec);
-        stdout.Write(DirectMapCommand.ToText(DirectMapScriptRunner.Run(host, script)));
-        return ExitCodes.Ok;
+        OptionSet options = OptionSet.Parse("run", args, Valued, ["no-report"]);
+        (ScenarioConfig config, HostSpec? host, string hostSource) = Resolve(options);
+        ConsoleFormat format = options.Choice("format", ["text", "json", "markdown", "csv"], "text") switch
+        {
+            "json" => ConsoleFormat.Json,
+            "markdown" => ConsoleFormat.Markdown,
+            "csv" => ConsoleFormat.Csv,
+            _ => ConsoleFormat.Text,
+        };
+        string outDir = options.String("out") ?? DefaultOut;
+
+        Action<double>? progress = stderrIsTerminal ? p => stderr.Write($"\r{ReportMapper.Describe(config)}: {p:P0} ") : null;
+        RunResult result = SimulationRun.Execute(config, host, sink: null, progress);
+        if (progress is not null)
+        {
+            stderr.WriteLine();
+        }
+
+        RunReport report = ReportMapper.ToReport(result, hostSource);
+        if (!options.Has("no-report"))
+        {
+            ReportBundle.Write(outDir, report);
+        }
+
+        stdout.Write(ReportRenderer.Render(report, format));
+        return result.Violations.Count > 0 ? ExitCodes.Violation : ExitCodes.Ok;
+    }
+
+    /// <summary>Scenario defaults, then a scenario file, then options; then cross-field checks.</summary>
+    public static (ScenarioConfig Config, HostSpec? Host, string HostSource) Resolve(OptionSet options)
+    {
+        var config = new ScenarioConfig();
+        string? scenario = options.String("scenario");
+        if (scenario is not null && !ScenarioNames.All.Contains(scenario, StringComparer.Ordinal))
+        {
+            if (!File.Exists(scenario))
+            {
+                throw new InputException($"--scenario: '{scenario}' is neither a built-in scenario ({string.Join(", ", ScenarioNames.All)}) nor a readable file");
+            }
+
+            config = ScenarioFields.ApplyJson(config, options.ReadFile("scenario"), scenario);
+        }
+
+        foreach (string key in ScenarioFields.Keys)
+        {
+            if (key != "scenario" || (scenario is not null && ScenarioNames.All.Contains(scenario, StringComparer.Ordinal)))
+            {
+                string? value = options.String(key);
+                if (value is not null)
+                {
+                    config = ScenarioFields.Set(config, key, value, "--" + key);
+                }
+            }
+        }
+
+        if (options.Has("cost-profile"))
+        {
+            config = config with { Costs = ScenarioFields.CostsFromJson(options.ReadFile("cost-profile"), options.String("cost-profile")!) };
+        }
+
+        options.Exclusive("ram", "e820", "meminfo");
+        HostSpec? host = null;
+        string hostSource = Sizes.Format(config.RamBytes);
+        if (options.Has("e820") || options.Has("meminfo"))
+        {
+            var profile = SimulationRun.DirectMapProfileOf(config);
+            string arch = config.Arch.ToString();
+            host = options.Has("e820")
+                ? HostSpec.FromE820(arch, profile, options.ReadFile("e820"), options.String("e820")!)
+                : HostSpec.FromMeminfo(arch, profile, options.ReadFile("meminfo"), options.String("meminfo")!);
+            if (host.Layout.RamBytes < 256 * PageGeometry.MiB || host.Layout.EndPfn * PageGeometry.PageSize > ScenarioFields.MaxBytes)
+            {
+                throw new InputException($"{host.RamSource}: RAM must total at least 256 MiB and end below 4 TiB");
+            }
+
+            config = config with { RamBytes = host.Layout.RamBytes };
+            hostSource = host.RamSource;
+        }
+
+        return (ScenarioFields.Validate(config, "options"), host, hostSource);
     }
 }

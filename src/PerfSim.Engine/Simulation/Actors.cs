@@ -1,0 +1,156 @@
+using PerfSim.Core;
+using PerfSim.Core.Events;
+using PerfSim.Core.Invariants;
+using PerfSim.Core.Kernel;
+
+namespace PerfSim.Engine.Simulation;
+
+/// <summary>Something that runs on one simulated CPU and issues kernel operations, one per step.</summary>
+internal abstract class Actor(int cpu)
+{
+    public int Cpu { get; } = cpu;
+
+    /// <summary>Performs the next operation; false when the actor has nothing left to do.</summary>
+    public abstract bool Step(SimContext context);
+}
+
+/// <summary>State shared by the actors of a run: the kernel, the latency histograms, the event sink.</summary>
+internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEventSink? sink)
+{
+    public SimKernel Kernel { get; } = kernel;
+
+    public ScenarioConfig Config { get; } = config;
+
+    public ISimEventSink? Sink { get; } = sink;
+
+    public LatencyHistogram Faults { get; } = new();
+
+    public LatencyHistogram PopulatePages { get; } = new();
+
+    public long PopulatedBytes { get; set; }
+
+    public void Emit(int cpu, SimEventKind kind, long pfn, long extra) =>
+        Sink?.Emit(new SimEvent(Kernel.Clock(cpu), pfn, extra, cpu, kind));
+
+    /// <summary>The configured background kernel load: random direct-map reads on this CPU.</summary>
+    public void Background(int cpu, Random rng)
+    {
+        for (int i = 0; i < Config.BackgroundAccesses; i++)
+        {
+            var ranges = Kernel.Frames.Layout.Ranges;
+            var range = ranges[rng.Next(ranges.Count)];
+            long pfn = range.StartPfn + rng.NextInt64(range.Pages);
+            // The kernel touches its own memory, never a page it took out of the direct map.
+            if (Kernel.DirectMap.IsPresent(pfn))
+            {
+                Kernel.AccessDirectMap(cpu, pfn, 1, KernelPath.BackgroundLoad);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A vCPU faulting its slice of guest memory in (<c>kvm_gmem_get_pfn</c> per first touch):
+/// sequentially, with a random jump now and then; every page of the slice exactly once.
+/// </summary>
+internal sealed class GuestVcpu : Actor
+{
+    private readonly KernelFile _file;
+    private readonly long _start;
+    private readonly bool[] _touched;
+    private readonly Random _rng;
+    private readonly double _jump;
+    private long _cursor;
+    private long _left;
+
+    public GuestVcpu(int cpu, KernelFile file, long start, long pages, long seed, double jump)
+        : base(cpu)
+    {
+        _file = file;
+        _start = start;
+        _touched = new bool[pages];
+        _left = pages;
+        _rng = new Random(unchecked((int)(seed ^ (seed >> 32))));
+        _jump = jump;
+    }
+
+    public override bool Step(SimContext context)
+    {
+        if (_left == 0)
+        {
+            return false;
+        }
+
+        if (_rng.NextDouble() < _jump)
+        {
+            _cursor = _rng.NextInt64(_touched.Length);
+        }
+
+        while (_touched[_cursor])
+        {
+            _cursor = (_cursor + 1) % _touched.Length;
+        }
+
+        _touched[_cursor] = true;
+        _left--;
+        context.Background(Cpu, _rng);
+        long index = _start + _cursor;
+        PathResult r = context.Kernel.GmemGetPfn(Cpu, _file, index);
+        context.Faults.Record(r.LatencyNs);
+        context.Emit(Cpu, SimEventKind.Fault, r.Pfn, index);
+        return _left > 0;
+    }
+}
+
+/// <summary>The VMM filling [start, start + pages) of a guest_memfd by one population path.</summary>
+internal sealed class VmmPopulator(int cpu, KernelFile file, long start, long pages, PopulationPath path) : Actor(cpu)
+{
+    private readonly long _end = start + pages;
+    private long _next = start;
+
+    public long Refused { get; private set; }
+
+    public override bool Step(SimContext context)
+    {
+        if (_next >= _end)
+        {
+            return false;
+        }
+
+        long index = _next++;
+        PathResult r = context.Kernel.Populate(Cpu, file, index, path);
+        if (r.Ok)
+        {
+            context.PopulatePages.Record(r.LatencyNs);
+            context.PopulatedBytes += PageGeometry.PageSize;
+            context.Emit(Cpu, SimEventKind.PopulatePage, r.Pfn, index);
+        }
+        else
+        {
+            Refused++;
+        }
+
+        return _next < _end;
+    }
+}
+
+/// <summary>A thread touching its share of a secretmem mapping, one page per step.</summary>
+internal sealed class SecretmemToucher(int cpu, KernelFile file, long start, long pages) : Actor(cpu)
+{
+    private readonly long _end = start + pages;
+    private long _next = start;
+
+    public override bool Step(SimContext context)
+    {
+        if (_next >= _end)
+        {
+            return false;
+        }
+
+        long index = _next++;
+        PathResult r = context.Kernel.SecretmemFault(Cpu, file, index);
+        context.Faults.Record(r.LatencyNs);
+        context.Emit(Cpu, SimEventKind.Fault, r.Pfn, index);
+        return _next < _end;
+    }
+}

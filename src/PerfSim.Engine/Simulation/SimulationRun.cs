@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using PerfSim.Core;
+using PerfSim.Core.Costs;
+using PerfSim.Core.Events;
+using PerfSim.Core.Kernel;
+using PerfSim.Core.PageTables;
+using PerfSim.Engine.Hosts;
+using PerfSim.Engine.Inputs;
+
+namespace PerfSim.Engine.Simulation;
+
+/// <summary>Runs one scenario from a resolved configuration and returns its result.</summary>
+public static class SimulationRun
+{
+    /// <summary>Builds the host, runs the scenario's phases, collects the result.</summary>
+    /// <param name="config">A validated configuration.</param>
+    /// <param name="host">The host's memory (from --e820 or --meminfo), or null for <c>config.RamBytes</c> from 0.</param>
+    /// <param name="sink">Receives every simulated kernel event (binary traces), or null.</param>
+    /// <param name="progress">Called with the share done (0..1), or null.</param>
+    public static RunResult Execute(ScenarioConfig config, HostSpec? host = null, ISimEventSink? sink = null, Action<double>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        DirectMapProfile dmProfile = host?.Profile ?? DirectMapProfileOf(config);
+        using var kernel = new SimKernel(new KernelOptions
+        {
+            Cpus = config.Cpus,
+            Arch = ArchProfile.For(config.Arch),
+            Costs = config.Costs ?? CostProfile.Default(config.Arch),
+            DirectMap = dmProfile,
+            Layout = host?.Layout ?? Core.Host.MemoryLayout.FromSize(config.RamBytes),
+            BootPlan = host?.BootPlan,
+            Strategy = config.Strategy,
+            GuestFolioOrder = config.FolioOrder,
+        });
+        CheckFits(config, kernel);
+        var context = new SimContext(kernel, config, sink);
+        var simulator = new Simulator(context, progress);
+        DirectMapCounts before = kernel.DirectMap.Counts;
+        var passes = new List<PassResult>();
+        var wall = Stopwatch.StartNew();
+
+        switch (config.Scenario)
+        {
+            case ScenarioNames.GuestBoot:
+                GuestBoot(context, simulator);
+                break;
+            case ScenarioNames.Populate:
+                Populate(context, simulator, passes);
+                break;
+            case ScenarioNames.SecretmemTouch:
+                SecretmemTouch(context, simulator, passes);
+                break;
+            case ScenarioNames.VmChurn:
+                VmChurn(context, simulator, passes);
+                break;
+            default:
+                SnapshotRestore(context, simulator, passes);
+                break;
+        }
+
+        wall.Stop();
+        List<KeyValuePair<string, long>> counters = Counters.Take(kernel);
+        int leakedIndex = counters.FindIndex(c => c.Key == "leaked_unmapped_frames");
+        counters[leakedIndex] = new("leaked_unmapped_frames", Counters.LeakedUnmappedFrames(kernel));
+        long elapsed = simulator.Now;
+        long faults = counters[0].Value;
+        return new RunResult
+        {
+            Config = config,
+            Counters = counters,
+            DirectMapBefore = before,
+            DirectMapAfter = kernel.DirectMap.Counts,
+            FaultLatency = context.Faults,
+            PopulateLatency = context.PopulatePages,
+            ElapsedSimNs = elapsed,
+            PopulatedBytes = context.PopulatedBytes,
+            Faults = faults,
+            WallSeconds = wall.Elapsed.TotalSeconds,
+            NativeBytes = kernel.NativeBytes,
+            Frames = kernel.Frames.EndPfn,
+            Digest = Digest.Compute(kernel, counters, context.Faults, context.PopulatePages, elapsed, config.Threads),
+            Exposure = kernel.Flush.TotalExposure(),
+            Passes = passes,
+            Violations = [.. kernel.Checker.Recorded.Select(v => v.ToString())],
+        };
+    }
+
+    /// <summary>The direct-map profile of an architecture (INVLPGB changes flushing, not mapping).</summary>
+    public static DirectMapProfile DirectMapProfileOf(ScenarioConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.Arch switch
+        {
+            ArchKind.X86_64 or ArchKind.X86_64Invlpgb => DirectMapProfile.X86 with { GbPages = config.GbPages },
+            ArchKind.Arm64 => config.RodataFull ? DirectMapProfile.Arm64 : new DirectMapProfile(DirectMapMode.Arm64Bbml2, config.GbPages, CanSetDirectMap: false),
+            _ => DirectMapProfile.Arm64Bbml2 with { GbPages = config.GbPages, CanSetDirectMap = config.RodataFull },
+        };
+    }
+
+    private static void CheckFits(ScenarioConfig c, SimKernel kernel)
+    {
+        long needed = c.Scenario switch
+        {
+            ScenarioNames.SecretmemTouch => c.Pages * PageGeometry.PageSize,
+            ScenarioNames.VmChurn => c.Vms * c.GuestMemoryBytes,
+            _ => c.GuestMemoryBytes,
+        };
+        long free = (long)(kernel.Frames.Layout.RamBytes * 0.9);
+        if (needed > free)
+        {
+            throw new InputException($"guest-memory: {Sizes.Format(needed)} of guest memory does not fit in 90% of the host's {Sizes.Format(kernel.Frames.Layout.RamBytes)} of RAM; lower guest-memory (or vms/pages) or raise ram");
+        }
+    }
+
+    private static KernelFile CreateGuestMemfd(SimKernel kernel, KernelProcess vmm, long pages)
+    {
+        GmemFlags flags = GmemFlags.Mmap | GmemFlags.InitShared;
+        if (kernel.Strategy != Strategy.None)
+        {
+            flags |= GmemFlags.NoDirectMap;
+        }
+
+        int error = kernel.GmemCreate(vmm, pages, flags, VmType.Default, out KernelFile? file);
+        return error == 0 ? file! : throw new InputException($"strategy: guest_memfd NO_DIRECT_MAP is refused on this host ({error}): can_set_direct_map() is false; use --strategy none or --rodata full");
+    }
+
+    /// <summary>The VMM's CPU: the first CPU after the vCPUs (or CPU 0 when they use every CPU).</summary>
+    private static int VmmCpu(ScenarioConfig c) => c.Vcpus < c.Cpus ? c.Vcpus : 0;
+
+    private static void GuestBoot(SimContext ctx, Simulator sim)
+    {
+        ScenarioConfig c = ctx.Config;
+        SimKernel k = ctx.Kernel;
+        KernelProcess vmm = k.CreateProcess();
+        KernelFile file = CreateGuestMemfd(k, vmm, c.GuestPages);
+        long populated = (long)(c.GuestPages * c.PopulateFraction) & ~((1L << c.FolioOrder) - 1);
+        if (populated > 0)
+        {
+            sim.RunPhase([new VmmPopulator(VmmCpu(c), file, 0, populated, c.Populate)], populated);
+        }
+
+        sim.RunPhase(Vcpus(c, file, 0, c.Seed), c.GuestPages);
+    }
+
+    private static List<Actor> Vcpus(ScenarioConfig c, KernelFile file, int firstCpu, long seed)
+    {
+        long slice = file.SizePages / c.Vcpus;
+        var vcpus = new List<Actor>(c.Vcpus);
+        for (int i = 0; i < c.Vcpus; i++)
+        {
+            int cpu = (firstCpu + i) % c.Cpus;
+            vcpus.Add(new GuestVcpu(cpu, file, i * slice, slice, Seeds.Derive(seed, i, firstCpu), c.JumpProbability));
+        }
+
+        return vcpus;
+    }
+
+    private static void Populate(SimContext ctx, Simulator sim, List<PassResult> passes)
+    {
+        SimKernel k = ctx.Kernel;
+        KernelProcess vmm = k.CreateProcess();
+        int pass = 1;
+        foreach (PopulationPath path in Enum.GetValues<PopulationPath>())
+        {
+            Pass(ctx, sim, passes, pass++, path.Name(), () =>
+            {
+                KernelFile file = CreateGuestMemfd(k, vmm, ctx.Config.GuestPages);
+                sim.RunPhase([new VmmPopulator(0, file, 0, file.SizePages, path)], file.SizePages);
+                k.GmemRelease(0, file);
+            });
+        }
+    }
+
+    private static void SecretmemTouch(SimContext ctx, Simulator sim, List<PassResult> passes)
+    {
+        ScenarioConfig c = ctx.Config;
+        SimKernel k = ctx.Kernel;
+        KernelProcess process = k.CreateProcess();
+        for (int pass = 1; pass <= c.Passes; pass++)
+        {
+            Pass(ctx, sim, passes, pass, "touch-and-close", () =>
+            {
+                int error = k.SecretmemCreate(process, c.Pages, out KernelFile? file);
+                if (error != 0)
+                {
+                    throw new InputException($"scenario: memfd_secret() fails with {error} on this host (can_set_direct_map() is false); use --rodata full");
+                }
+
+                int threads = (int)Math.Min(c.Vcpus, c.Pages);
+                long share = c.Pages / threads;
+                var touchers = new List<Actor>(threads);
+                for (int t = 0; t < threads; t++)
+                {
+                    long start = t * share;
+                    long pages = t == threads - 1 ? c.Pages - start : share;
+                    touchers.Add(new SecretmemToucher(t, file!, start, pages));
+                }
+
+                sim.RunPhase(touchers, c.Pages);
+                k.SecretmemRelease(0, file!);
+                sim.AlignClocks();
+            });
+        }
+    }
+
+    private static void VmChurn(SimContext ctx, Simulator sim, List<PassResult> passes)
+    {
+        ScenarioConfig c = ctx.Config;
+        SimKernel k = ctx.Kernel;
+        var rng = new Random(unchecked((int)Seeds.Derive(c.Seed, -1)));
+        for (int cycle = 1; cycle <= c.Passes; cycle++)
+        {
+            Pass(ctx, sim, passes, cycle, "create-populate-balloon-destroy", () =>
+            {
+                var vms = new List<KernelFile>();
+                for (int v = 0; v < c.Vms; v++)
+                {
+                    vms.Add(CreateGuestMemfd(k, k.CreateProcess(), c.GuestPages));
+                }
+
+                long populated = (long)(c.GuestPages * c.PopulateFraction) & ~((1L << c.FolioOrder) - 1);
+                var populators = vms.Select((f, v) => (Actor)new VmmPopulator(v % c.Cpus, f, 0, populated, c.Populate)).ToList();
+                sim.RunPhase(populators, populated * c.Vms);
+                var vcpus = vms.SelectMany((f, v) => Vcpus(c, f, v * c.Vcpus, Seeds.Derive(c.Seed, cycle, v))).ToList();
+                sim.RunPhase(vcpus, c.GuestPages * c.Vms);
+
+                // Balloon: each VM gives back a random half of its memory in 2 MiB-sized holes.
+                long chunk = Math.Min(512, c.GuestPages);
+                for (int v = 0; v < vms.Count; v++)
+                {
+                    for (long start = 0; start + chunk <= c.GuestPages; start += chunk)
+                    {
+                        if (rng.Next(2) == 0)
+                        {
+                            k.GmemPunchHole(v % c.Cpus, vms[v], start, chunk);
+                        }
+                    }
+                }
+
+                sim.AlignClocks();
+                for (int v = 0; v < vms.Count; v++)
+                {
+                    k.GmemRelease(v % c.Cpus, vms[v]);
+                }
+
+                sim.AlignClocks();
+            });
+        }
+    }
+
+    private static void SnapshotRestore(SimContext ctx, Simulator sim, List<PassResult> passes)
+    {
+        ScenarioConfig c = ctx.Config;
+        SimKernel k = ctx.Kernel;
+        KernelProcess vmm = k.CreateProcess();
+        // write() goes through the direct map where the design keeps it, else through the mermap.
+        PopulationPath write = k.Strategy is Strategy.Filemap or Strategy.UnmappedAlloc ? PopulationPath.WriteMermap : PopulationPath.WriteDirectMap;
+        foreach (PopulationPath path in (PopulationPath[])[write, PopulationPath.Memcpy])
+        {
+            Pass(ctx, sim, passes, passes.Count + 1, "restore-by-" + path.Name(), () =>
+            {
+                KernelFile file = CreateGuestMemfd(k, vmm, c.GuestPages);
+                sim.RunPhase([new VmmPopulator(VmmCpu(c), file, 0, file.SizePages, path)], file.SizePages);
+                sim.RunPhase(Vcpus(c, file, 0, c.Seed), c.GuestPages);
+                k.GmemRelease(0, file);
+                sim.AlignClocks();
+            });
+        }
+    }
+
+    /// <summary>Runs one pass and records its counter deltas, DirectMap change and simulated time.</summary>
+    private static void Pass(SimContext ctx, Simulator sim, List<PassResult> passes, int pass, string label, Action body)
+    {
+        SimKernel k = ctx.Kernel;
+        List<KeyValuePair<string, long>> before = Counters.Take(k);
+        DirectMapCounts dmBefore = k.DirectMap.Counts;
+        long start = sim.Now;
+        body();
+        Dictionary<string, long> delta = Counters.Delta(before, Counters.Take(k));
+        delta["sim_ns"] = sim.Now - start;
+        DirectMapCounts dm = k.DirectMap.Counts;
+        passes.Add(new PassResult(pass, label, delta, new DirectMapCounts(dm.Entries4K - dmBefore.Entries4K, dm.Entries2M - dmBefore.Entries2M, dm.Entries1G - dmBefore.Entries1G)));
+    }
+}
