@@ -15,9 +15,8 @@ namespace PerfSim.Benchmarks;
 /// <see cref="OnePageShootdown"/> is the engine's per-fault hot path: the faulting CPU touches the
 /// page through the direct map (TLB fill), the page is zapped, and one one-page
 /// <c>flush_tlb_kernel_range</c> with exposure accounting follows.</remarks>
-[BenchmarkCategory("Flush")]
+[BenchmarkCategory(Categories.Flush)]
 [MemoryDiagnoser]
-[JsonExporterAttribute.Full]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
     Justification = "BenchmarkDotNet needs a non-sealed class and releases the native state in [GlobalCleanup].")]
 public class FlushBenchmarks

@@ -1,16 +1,99 @@
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using PerfSim.Benchmarks.Gate;
+using PerfSim.Benchmarks.Infrastructure;
 
 namespace PerfSim.Benchmarks;
 
+/// <summary>
+/// <c>PerfSim.Benchmarks [PerfSim options] [BenchmarkDotNet options]</c>. PerfSim's own options are
+/// taken out first, the rest goes to BenchmarkDotNet (<c>--filter</c>, <c>--artifacts</c>, ...):
+/// <list type="bullet">
+/// <item><c>--quick</c>: CI's in-process short job instead of BDN's default job (README, Benchmarks).</item>
+/// <item><c>--allocations FILE</c>: fail when a benchmark allocates more per operation than FILE records.</item>
+/// <item><c>--update-allocations</c>: rewrite that FILE (default <c>perf-reports/allocations.json</c>) instead.</item>
+/// <item><c>--baseline DIR</c>: compare wall-clock times with DIR's <c>*-report-full.json</c> (report).</item>
+/// <item><c>--time-gate FRACTION</c>: also fail when a benchmark is significantly slower by more than FRACTION.</item>
+/// </list>
+/// </summary>
 internal static class Program
 {
-    // BenchmarkSwitcher exits 0 even when validation refuses to run or the filter matches
-    // nothing (ecosystem.md §3): turn those into a non-zero exit so CI notices.
+    private const string DefaultAllocations = "perf-reports/allocations.json";
+
     private static int Main(string[] args)
     {
-        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args).ToList();
+        var bdnArgs = new List<string>();
+        bool quick = false;
+        var gate = new GateOptions();
+        try
+        {
+            for (int i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--quick":
+                        quick = true;
+                        break;
+                    case "--allocations":
+                        gate = gate with { AllocationsPath = Value(args, ref i) };
+                        break;
+                    case "--update-allocations":
+                        gate = gate with { UpdateAllocations = true, AllocationsPath = gate.AllocationsPath ?? DefaultAllocations };
+                        break;
+                    case "--baseline":
+                        gate = gate with { BaselineDirectory = Value(args, ref i) };
+                        break;
+                    case "--time-gate":
+                        gate = gate with { TimeGate = double.Parse(Value(args, ref i), System.Globalization.CultureInfo.InvariantCulture) };
+                        break;
+                    default:
+                        bdnArgs.Add(args[i]);
+                        break;
+                }
+            }
+        }
+        catch (FormatException)
+        {
+            Console.Error.WriteLine("--time-gate: expected a fraction such as 0.5 (50% slower)");
+            return 2;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+
+        DateTime started = DateTime.UtcNow;
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. bdnArgs], SuiteConfig.Create(quick)).ToList();
+        if (bdnArgs.Any(a => a is "--list" or "--help" or "-h" or "--info" or "--version"))
+        {
+            return 0; // nothing was meant to run
+        }
+
+        // BenchmarkSwitcher exits 0 even when validation refuses to run or the filter matches
+        // nothing (ecosystem.md §3): turn those into a non-zero exit so CI notices.
         bool failed = summaries.Count == 0
             || summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
-        return failed ? 1 : 0;
+        if (failed)
+        {
+            Console.Error.WriteLine("benchmarks: nothing ran, a benchmark failed or validation refused the suite");
+            return 1;
+        }
+
+        if (gate.AllocationsPath is null && gate.BaselineDirectory is null)
+        {
+            return 0;
+        }
+
+        return PerfGate.Run(gate, ResultFiles(summaries, started), Console.Out);
     }
+
+    /// <summary>The full JSON reports this run wrote (older files in the folder are ignored).</summary>
+    private static List<string> ResultFiles(IEnumerable<Summary> summaries, DateTime started) =>
+        [.. summaries.Select(s => s.ResultsDirectoryPath).Distinct(StringComparer.Ordinal)
+            .SelectMany(dir => Directory.EnumerateFiles(dir, "*-report-full.json"))
+            .Where(f => File.GetLastWriteTimeUtc(f) >= started)];
+
+    private static string Value(string[] args, ref int i) =>
+        i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]}: expected a value");
 }
