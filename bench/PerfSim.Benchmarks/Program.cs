@@ -14,6 +14,7 @@ namespace PerfSim.Benchmarks;
 /// <item><c>--update-allocations</c>: rewrite that FILE (default <c>perf-reports/allocations.json</c>) instead.</item>
 /// <item><c>--baseline DIR</c>: compare wall-clock times with DIR's <c>*-report-full.json</c> (report).</item>
 /// <item><c>--time-gate FRACTION</c>: also fail when a benchmark is significantly slower by more than FRACTION.</item>
+/// <item><c>--judge DIR</c>: run nothing; apply the options above to DIR's <c>*-report-full.json</c>.</item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -24,6 +25,7 @@ internal static class Program
     {
         var bdnArgs = new List<string>();
         bool quick = false;
+        string? judge = null;
         var gate = new GateOptions();
         try
         {
@@ -43,6 +45,9 @@ internal static class Program
                     case "--baseline":
                         gate = gate with { BaselineDirectory = Value(args, ref i) };
                         break;
+                    case "--judge":
+                        judge = Value(args, ref i);
+                        break;
                     case "--time-gate":
                         gate = gate with { TimeGate = double.Parse(Value(args, ref i), System.Globalization.CultureInfo.InvariantCulture) };
                         break;
@@ -61,6 +66,11 @@ internal static class Program
         {
             Console.Error.WriteLine(e.Message);
             return 2;
+        }
+
+        if (judge is not null)
+        {
+            return PerfGate.Run(gate, [.. Directory.EnumerateFiles(judge, "*-report-full.json")], Console.Out);
         }
 
         DateTime started = DateTime.UtcNow;
