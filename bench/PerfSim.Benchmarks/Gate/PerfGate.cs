@@ -118,6 +118,7 @@ public static class PerfGate
         output.Write(ComparisonRenderer.Text(result));
         if (timeGate is not double gate)
         {
+            output.WriteLine("(time verdicts are information only: not gated on shared machines; README, Benchmarks)");
             return false;
         }
 
