@@ -70,4 +70,21 @@ public sealed class LatencyHistogramTests
         Assert.True(LatencyHistogram.UpperBound(i) >= v);
         Assert.True(i == 0 || LatencyHistogram.UpperBound(i - 1) < v);
     }
+
+    [Fact]
+    public void Log_buckets_cover_every_sample_with_contiguous_increasing_bounds()
+    {
+        var h = new LatencyHistogram();
+        foreach (long v in (long[])[5, 2_000, 2_100, 9_000, 9_100, 9_200, 150_000])
+        {
+            h.Record(v);
+        }
+
+        var buckets = h.LogBuckets(perOctave: 4).ToList();
+
+        Assert.Equal(h.Count, buckets.Sum(b => b.Count));
+        Assert.True(buckets.Zip(buckets.Skip(1)).All(p => p.First.UpperBoundNs < p.Second.UpperBoundNs));
+        Assert.Contains(buckets, b => b.Count == 0);
+        Assert.Equal((Math.Log2(150_000) - Math.Log2(5)) * 4, buckets.Count, 1.0 * 2);
+    }
 }
