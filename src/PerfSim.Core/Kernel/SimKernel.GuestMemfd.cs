@@ -268,15 +268,7 @@ public sealed partial class SimKernel
     public int GmemRelease(int cpu, KernelFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
-        Enter(cpu);
-        int removed;
-        using (LockInvalidate(file, exclusive: true))
-        {
-            removed = PageCache.TeardownMapping(file.Mapping, new FolioRelease(this, cpu, file));
-        }
-
-        file.Released = true;
-        return removed;
+        return EvictInode(cpu, file);
     }
 
     /// <summary>
