@@ -62,6 +62,7 @@ public static class SimulationRun
         List<KeyValuePair<string, long>> counters = Counters.Take(kernel);
         int leakedIndex = counters.FindIndex(c => c.Key == "leaked_unmapped_frames");
         counters[leakedIndex] = new("leaked_unmapped_frames", Counters.LeakedUnmappedFrames(kernel));
+        counters.AddRange(Counters.FrameOwners(kernel));
         long elapsed = simulator.Now;
         long faults = counters[0].Value;
         return new RunResult

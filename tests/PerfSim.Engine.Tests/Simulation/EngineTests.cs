@@ -90,7 +90,22 @@ public sealed class EngineTests
             Assert.Empty(r.Violations);
             Assert.Equal(0, r.Counter("leaked_unmapped_frames"));
             Assert.Equal(r.DirectMapBefore.MappedBytes, r.DirectMapAfter.MappedBytes);
+            AssertConserved(r, scenario);
         }
+    }
+
+    /// <summary>Every RAM frame has one owner; nothing is left allocated in transit; page tables are
+    /// exactly the splits' tables; only guest-boot keeps its guest memory cached at the end.</summary>
+    private static void AssertConserved(RunResult r, string scenario)
+    {
+        long owned = r.Counter("frames_free") + r.Counter("frames_page_cache") + r.Counter("frames_page_table")
+            + r.Counter("frames_allocated") + r.Counter("frames_reserved") + r.Counter("frames_leaked");
+        Assert.Equal(r.Counter("frames_ram"), owned);
+        Assert.Equal(0, r.Counter("frames_allocated"));
+        Assert.Equal(0, r.Counter("frames_leaked"));
+        Assert.Equal(r.Counter("pt_pages"), r.Counter("frames_page_table"));
+        long cached = scenario == ScenarioNames.GuestBoot ? r.Config.GuestPages : 0;
+        Assert.Equal(cached, r.Counter("frames_page_cache"));
     }
 
     [Fact]
