@@ -1,5 +1,4 @@
 using PerfSim.Core.Allocator;
-using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.Kernel;
 using PerfSim.Core.Tlb;
@@ -75,38 +74,5 @@ internal static class Counters
         }
 
         return delta;
-    }
-
-    /// <summary>How many RAM frames each owner holds at the end: the conservation check (every
-    /// frame has exactly one owner; none is left allocated in transit).</summary>
-    public static IEnumerable<KeyValuePair<string, long>> FrameOwners(SimKernel k)
-    {
-        long[] byOwner = k.Frames.CountByOwner();
-        yield return new("frames_free", byOwner[(int)FrameOwner.Free]);
-        yield return new("frames_page_cache", byOwner[(int)FrameOwner.PageCache]);
-        yield return new("frames_page_table", byOwner[(int)FrameOwner.PageTable]);
-        yield return new("frames_allocated", byOwner[(int)FrameOwner.Allocated]);
-        yield return new("frames_reserved", byOwner[(int)FrameOwner.Reserved]);
-        yield return new("frames_leaked", byOwner[(int)FrameOwner.Leaked]);
-        yield return new("frames_ram", k.Frames.Layout.RamPages);
-    }
-
-    /// <summary>Frames out of the direct map that nobody owns any more: leaked on purpose after a
-    /// failed CPA call, or free but still unmapped outside the ALLOC_UNMAPPED lists.</summary>
-    public static long LeakedUnmappedFrames(SimKernel k)
-    {
-        long leaked = 0;
-        FrameTable frames = k.Frames;
-        for (long pfn = 0; pfn < frames.EndPfn; pfn++)
-        {
-            FrameOwner owner = frames[pfn].Owner;
-            if (owner == FrameOwner.Leaked
-                || (owner == FrameOwner.Free && !k.DirectMap.IsPresent(pfn) && !k.Allocator.IsPageblockUnmapped(pfn) && frames.Layout.IsRam(pfn)))
-            {
-                leaked++;
-            }
-        }
-
-        return leaked;
     }
 }

@@ -60,9 +60,10 @@ public static class SimulationRun
 
         wall.Stop();
         List<KeyValuePair<string, long>> counters = Counters.Take(kernel);
+        FinalState final = FinalState.Scan(kernel, config.Threads);
         int leakedIndex = counters.FindIndex(c => c.Key == "leaked_unmapped_frames");
-        counters[leakedIndex] = new("leaked_unmapped_frames", Counters.LeakedUnmappedFrames(kernel));
-        counters.AddRange(Counters.FrameOwners(kernel));
+        counters[leakedIndex] = new("leaked_unmapped_frames", final.LeakedUnmappedFrames);
+        counters.AddRange(final.OwnerCounters(kernel.Frames.Layout.RamPages));
         long elapsed = simulator.Now;
         long faults = counters[0].Value;
         return new RunResult
@@ -79,7 +80,7 @@ public static class SimulationRun
             WallSeconds = wall.Elapsed.TotalSeconds,
             NativeBytes = kernel.NativeBytes,
             Frames = kernel.Frames.EndPfn,
-            Digest = Digest.Compute(kernel, counters, context.Faults, context.PopulatePages, elapsed, config.Threads),
+            Digest = Digest.Compute(kernel, counters, context.Faults, context.PopulatePages, elapsed, final.FrameHash),
             Exposure = kernel.Flush.TotalExposure(),
             Passes = passes,
             Violations = [.. kernel.Checker.Recorded.Select(v => v.ToString())],
