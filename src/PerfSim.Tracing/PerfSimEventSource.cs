@@ -89,7 +89,7 @@ public sealed class PerfSimEventSource : EventSource, ISimEventSink
             or SimEventKind.PunchHole or SimEventKind.PageblockFlip => (EventLevel.Informational, Keywords.DirectMap),
         SimEventKind.FlushKernelRange or SimEventKind.FlushAll or SimEventKind.FlushLocal => (EventLevel.Informational, Keywords.Flush),
         SimEventKind.Violation => (EventLevel.Warning, Keywords.Violations),
-        SimEventKind.PhaseStart => (EventLevel.Informational, Keywords.Phases),
+        SimEventKind.Phase => (EventLevel.Informational, Keywords.Phases),
         _ => (EventLevel.LogAlways, EventKeywords.None),
     };
 
@@ -175,9 +175,9 @@ public sealed class PerfSimEventSource : EventSource, ISimEventSink
     [Event(14, Level = EventLevel.Informational, Keywords = Keywords.DirectMap)]
     public void PageblockFlip(long timeNs, long pfn, long cpuExtra) => WriteEvent(14, timeNs, pfn, cpuExtra);
 
-    /// <summary><see cref="SimEventKind.PhaseStart"/>.</summary>
+    /// <summary><see cref="SimEventKind.Phase"/>.</summary>
     [Event(15, Level = EventLevel.Informational, Keywords = Keywords.Phases)]
-    public void PhaseStart(long timeNs, long pfn, long cpuExtra) => WriteEvent(15, timeNs, pfn, cpuExtra);
+    public void Phase(long timeNs, long pfn, long cpuExtra) => WriteEvent(15, timeNs, pfn, cpuExtra);
 
     /// <inheritdoc/>
     protected override void OnEventCommand(EventCommandEventArgs command)

@@ -54,7 +54,7 @@ public enum SimEventKind : byte
 
     /// <summary>The engine started a phase: every CPU's clock was aligned to the latest one (a barrier
     /// in the workload, e.g. the VM boots once its memory is populated). Extra = phase number from 1.</summary>
-    PhaseStart = 15,
+    Phase = 15,
 }
 
 /// <summary>

@@ -36,7 +36,7 @@ public sealed record ReplayResult(RunResult Run, ReplayStats Stats);
 /// its index by the configured population path; <see cref="SimEventKind.PunchHole"/> punches
 /// [Pfn, Pfn + Extra). Everything else (zaps, restores, splits, flushes, mermap, violations,
 /// pageblock flips) is a consequence, re-derived by the replay and ignored in the trace.</para>
-/// <para>Order: <see cref="SimEventKind.PhaseStart"/> markers cut the trace into phases, each run
+/// <para>Order: <see cref="SimEventKind.Phase"/> markers cut the trace into phases, each run
 /// like a scenario phase (clocks aligned before and after). Within a phase every CPU replays its
 /// events in recorded-time order; CPUs interleave by the engine's rule (lowest simulated clock
 /// first, then lowest CPU). A recording of CPU c replays on CPU c modulo the configured CPUs.</para>
@@ -129,7 +129,7 @@ internal sealed class ReplayWorkload
         {
             switch (e.Kind)
             {
-                case SimEventKind.PhaseStart:
+                case SimEventKind.Phase:
                     Ignored++;
                     RunPhase();
                     break;

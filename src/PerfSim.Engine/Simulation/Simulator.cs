@@ -29,7 +29,7 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
     {
         SimKernel kernel = context.Kernel;
         AlignClocks();
-        context.Emit(0, SimEventKind.PhaseStart, 0, ++_phases);
+        context.Emit(0, SimEventKind.Phase, 0, ++_phases);
         foreach (Actor a in actors)
         {
             _ready.Enqueue(a, Key(kernel.Clock(a.Cpu), a.Cpu));
