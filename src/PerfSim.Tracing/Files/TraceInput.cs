@@ -108,11 +108,9 @@ public sealed class TraceInput : IAsyncDisposable
             ReadOnlySequence<byte> buffer = result.Buffer;
             if (buffer.Length >= magicLength || result.IsCompleted)
             {
-                int n = (int)Math.Min(buffer.Length, magicLength);
-                Span<byte> head = stackalloc byte[magicLength];
-                buffer.Slice(0, n).CopyTo(head);
+                byte[] head = buffer.Slice(0, Math.Min(buffer.Length, magicLength)).ToArray();
                 pipe.AdvanceTo(buffer.Start);
-                return n > 0 && head[..n].SequenceEqual(BinaryTraceFormat.Magic[..n]);
+                return head.Length > 0 && BinaryTraceFormat.Magic.StartsWith(head);
             }
 
             pipe.AdvanceTo(buffer.Start, buffer.End);
