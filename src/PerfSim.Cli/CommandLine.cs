@@ -14,13 +14,17 @@ internal static class CommandLine
           run          run a scenario, print its summary, write DIR/report.json, report.md and charts
           scenarios    list the built-in scenarios
           directmap    apply a script of direct-map operations to a host and print the result
+          trace        run a scenario inside an EventPipe session, write FILE.nettrace, summarise it
+          replay       re-run a recorded or converted trace, possibly under another strategy or arch
 
         Usage:
           perfsim run [--scenario NAME|FILE] [--strategy none|per-folio|per-folio-v12|filemap|unmapped-alloc]
                       [--arch x86_64|x86_64-invlpgb|arm64|arm64-bbml2] [--cpus N] [--vcpus V]
                       [--ram SIZE|--e820 FILE|--meminfo FILE] [--guest-memory SIZE] [--pages N] [--passes K]
                       [--threads T] [--seed S] [--populate PATH] [--cost-profile FILE] [--out DIR]
-                      [--format text|json|markdown|csv] [--no-report]
+                      [--format text|json|markdown|csv] [--no-report] [--record FILE]
+          perfsim trace [run options but --format, --record] --out FILE.nettrace
+          perfsim replay FILE [run options]      (options override the configuration recorded in FILE)
           perfsim scenarios
           perfsim directmap [--ram SIZE | --e820 FILE | --meminfo FILE] [--arch ARCH] [--gbpages on|off] [--rodata full|off] [--script FILE] [--json]
 
@@ -43,7 +47,9 @@ internal static class CommandLine
                 "run" => RunCommand.Run(rest, stdout, stderr, stderrIsTerminal),
                 "scenarios" => ScenariosCommand.Run(rest, stdout),
                 "directmap" => DirectMapCommand.Run(rest, stdin, stdinIsTerminal, stdout),
-                _ => throw new InputException($"perfsim: unknown command '{args[0]}'; accepted: run, scenarios, directmap (perfsim --help)"),
+                "trace" => TraceCommand.Run(rest, stdout),
+                "replay" => ReplayCommand.Run(rest, stdout, stderr),
+                _ => throw new InputException($"perfsim: unknown command '{args[0]}'; accepted: run, scenarios, directmap, trace, replay (perfsim --help)"),
             };
         }
         catch (InputException e)

@@ -12,7 +12,7 @@ internal static class RunCommand
 {
     public const string DefaultOut = "perfsim-out";
 
-    public static readonly string[] Valued = [.. ScenarioFields.Keys, "e820", "meminfo", "cost-profile", "out", "format"];
+    public static readonly string[] Valued = [.. ScenarioFields.Keys, "e820", "meminfo", "cost-profile", "out", "format", "record"];
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
     {
@@ -28,7 +28,7 @@ internal static class RunCommand
         string outDir = options.String("out") ?? DefaultOut;
 
         Action<double>? progress = stderrIsTerminal ? p => stderr.Write($"\r{ReportMapper.Describe(config)}: {p:P0} ") : null;
-        RunResult result = SimulationRun.Execute(config, host, sink: null, progress);
+        RunResult result = TraceFiles.Record(options.String("record"), config, stderr, sink => SimulationRun.Execute(config, host, sink, progress));
         if (progress is not null)
         {
             stderr.WriteLine();
@@ -44,10 +44,10 @@ internal static class RunCommand
         return result.Violations.Count > 0 ? ExitCodes.Violation : ExitCodes.Ok;
     }
 
-    /// <summary>Scenario defaults, then a scenario file, then options; then cross-field checks.</summary>
-    public static (ScenarioConfig Config, HostSpec? Host, string HostSource) Resolve(OptionSet options)
+    /// <summary>Scenario defaults (or <paramref name="defaults"/>), then a scenario file, then options; then cross-field checks.</summary>
+    public static (ScenarioConfig Config, HostSpec? Host, string HostSource) Resolve(OptionSet options, ScenarioConfig? defaults = null)
     {
-        var config = new ScenarioConfig();
+        ScenarioConfig config = defaults ?? new ScenarioConfig();
         string? scenario = options.String("scenario");
         if (scenario is not null && !ScenarioNames.All.Contains(scenario, StringComparer.Ordinal))
         {

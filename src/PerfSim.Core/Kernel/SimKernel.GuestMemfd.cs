@@ -1,3 +1,4 @@
+using PerfSim.Core.Events;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.PageCache;
@@ -241,6 +242,7 @@ public sealed partial class SimKernel
     {
         ArgumentNullException.ThrowIfNull(file);
         Enter(cpu);
+        Trace(cpu, SimEventKind.PunchHole, start, pages);
         ref long clock = ref Clock(cpu);
         using (Gate())
         {

@@ -14,14 +14,14 @@ internal abstract class Actor(int cpu)
     public abstract bool Step(SimContext context);
 }
 
-/// <summary>State shared by the actors of a run: the kernel, the latency histograms, the event sink.</summary>
-internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEventSink? sink)
+/// <summary>State shared by the actors of a run: the kernel, the latency histograms, the event feed.</summary>
+internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEventSink? recorder)
 {
     public SimKernel Kernel { get; } = kernel;
 
     public ScenarioConfig Config { get; } = config;
 
-    public ISimEventSink? Sink { get; } = sink;
+    public EventFeed Feed { get; } = new(kernel, recorder);
 
     public LatencyHistogram Faults { get; } = new();
 
@@ -29,8 +29,24 @@ internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEv
 
     public long PopulatedBytes { get; set; }
 
+    /// <summary>A workload event, to wherever the kernel's own events go now.</summary>
     public void Emit(int cpu, SimEventKind kind, long pfn, long extra) =>
-        Sink?.Emit(new SimEvent(Kernel.Clock(cpu), pfn, extra, cpu, kind));
+        Kernel.EventSink?.Emit(new SimEvent(Kernel.Clock(cpu), pfn, extra, cpu, kind));
+
+    /// <summary>One page populated by <paramref name="path"/>, recorded and traced (a refused
+    /// attempt too, with pfn -1: it is part of the workload); true when it was refused.</summary>
+    public bool Populate(int cpu, KernelFile file, long index, PopulationPath path)
+    {
+        PathResult r = Kernel.Populate(cpu, file, index, path);
+        if (r.Ok)
+        {
+            PopulatePages.Record(r.LatencyNs);
+            PopulatedBytes += PageGeometry.PageSize;
+        }
+
+        Emit(cpu, SimEventKind.PopulatePage, r.Ok ? r.Pfn : -1, index);
+        return !r.Ok;
+    }
 
     /// <summary>The configured background kernel load: random direct-map reads on this CPU.</summary>
     public void Background(int cpu, Random rng)
@@ -141,14 +157,7 @@ internal sealed class VmmPopulator(int cpu, KernelFile file, long start, long pa
         }
 
         long index = _next++;
-        PathResult r = context.Kernel.Populate(Cpu, file, index, path);
-        if (r.Ok)
-        {
-            context.PopulatePages.Record(r.LatencyNs);
-            context.PopulatedBytes += PageGeometry.PageSize;
-            context.Emit(Cpu, SimEventKind.PopulatePage, r.Pfn, index);
-        }
-        else
+        if (context.Populate(Cpu, file, index, path))
         {
             Refused++;
         }
