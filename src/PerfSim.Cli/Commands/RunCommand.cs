@@ -76,7 +76,7 @@ internal static class RunCommand
     /// <summary>Runs one configuration, with a progress line on standard error when it is a terminal.</summary>
     public static RunResult Execute(ScenarioConfig config, HostSpec? host, string label, TextWriter stderr, bool stderrIsTerminal)
     {
-        Action<double>? progress = stderrIsTerminal ? p => stderr.Write(string.Create(CultureInfo.InvariantCulture, $"\r{label}: {p:P0} ")) : null;
+        Action<double>? progress = stderrIsTerminal ? p => stderr.Write(string.Create(CultureInfo.InvariantCulture, $"\r{label}: {p * 100:F0}% ")) : null;
         RunResult result = SimulationRun.Execute(config, host, sink: null, progress);
         if (progress is not null)
         {
