@@ -210,6 +210,9 @@ public sealed class SweepCommandTests : IDisposable
         var noShard = CliRunner.Run("merge", _dir["out"]);
         var notFound = CliRunner.Run("merge", _dir["out"], _dir["s1"], _dir["nope"]);
         var intoInput = CliRunner.Run("merge", _dir["s1"], _dir["s1"], _dir["s2"]);
+        string whole = File.ReadAllText(Path.Combine(_dir["s2"], "sweep.json"));
+        var truncated = CliRunner.Run("merge", _dir["out"], _dir["s1"], _dir.File("truncated.json", whole[..(whole.Length / 2)]));
+        var unknownKey = CliRunner.Run("merge", _dir["out"], _dir["s1"], _dir.File("unknown.json", whole.Replace("\"runs\":", "\"colour\": 1, \"runs\":", StringComparison.Ordinal)));
 
         Assert.Contains("found 2 of 3 runs, expected every run of the matrix; missing ordinal(s) 1 (cpus=4)", missing.Err, StringComparison.Ordinal);
         Assert.Contains("$.shard.index: found 0, also in", twice.Err, StringComparison.Ordinal);
@@ -217,7 +220,9 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Contains("give an output directory and at least one shard", noShard.Err, StringComparison.Ordinal);
         Assert.Contains("nope: file not found", notFound.Err, StringComparison.Ordinal);
         Assert.Contains("holds the input", intoInput.Err, StringComparison.Ordinal);
-        Assert.All(new[] { missing, twice, otherMatrix, noShard, notFound, intoInput }, r => Assert.Equal(2, r.Code));
+        Assert.Contains("truncated.json: invalid or truncated JSON at line", truncated.Err, StringComparison.Ordinal);
+        Assert.Contains("unknown.json: $.colour: found an unknown key \"colour\", expected one of: schema, matrix, shard, runs", unknownKey.Err, StringComparison.Ordinal);
+        Assert.All(new[] { missing, twice, otherMatrix, noShard, notFound, intoInput, truncated, unknownKey }, r => Assert.Equal(2, r.Code));
         Assert.False(Directory.Exists(_dir["out"]));
     }
 }
