@@ -21,10 +21,10 @@ internal sealed class OptionSet
     /// <summary>Parses <paramref name="args"/> against the options the command knows: names in
     /// <paramref name="valued"/> take a value, names in <paramref name="flags"/> do not, names in
     /// <paramref name="repeatable"/> take a value and may be given more than once. Arguments
-    /// that are not options are refused unless <paramref name="positionals"/> names them (for
-    /// the usage message), e.g. <c>BASELINE CURRENT</c>.</summary>
+    /// that are not options (<c>BASELINE CURRENT</c>) are refused unless
+    /// <paramref name="allowPositionals"/>; then they are kept, in order, in <see cref="Positionals"/>.</summary>
     public static OptionSet Parse(
-        string command, IReadOnlyList<string> args, IEnumerable<string> valued, IEnumerable<string> flags, IEnumerable<string>? repeatable = null, string? positionals = null)
+        string command, IReadOnlyList<string> args, IEnumerable<string> valued, IEnumerable<string> flags, IEnumerable<string>? repeatable = null, bool allowPositionals = false)
     {
         var set = new OptionSet(command);
         var isRepeatable = new HashSet<string>(repeatable ?? [], StringComparer.Ordinal);
@@ -33,7 +33,7 @@ internal sealed class OptionSet
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
-            if (positionals is not null && !arg.StartsWith("--", StringComparison.Ordinal))
+            if (allowPositionals && !arg.StartsWith("--", StringComparison.Ordinal))
             {
                 set._positionals.Add(arg);
                 continue;

@@ -13,7 +13,7 @@ internal static class MergeCommand
 {
     public static int Run(IReadOnlyList<string> args, TextWriter stdout)
     {
-        OptionSet options = OptionSet.Parse("merge", args, ["out", "format"], [], positionals: "OUT_DIR SHARD...");
+        OptionSet options = OptionSet.Parse("merge", args, ["out", "format"], [], allowPositionals: true);
         List<string> inputs = [.. options.Positionals];
         string? outDir = options.String("out");
         if (outDir is null && inputs.Count > 0)
