@@ -20,7 +20,7 @@ internal static class ReplayCommand
         }
 
         string path = args[0];
-        OptionSet options = OptionSet.Parse("replay", args.Skip(1).ToList(), RunCommand.Valued, ["no-report"]);
+        OptionSet options = OptionSet.Parse("replay", args.Skip(1).ToList(), RunCommand.Valued.Except(["repeat", "record"]), ["no-report"]);
         Stream stream;
         try
         {
@@ -44,7 +44,7 @@ internal static class ReplayCommand
     private static async Task<int> Replay(string path, Stream stream, OptionSet options, TextWriter stdout, TextWriter stderr)
     {
         await using TraceInput trace = await TraceInput.OpenAsync(stream).ConfigureAwait(false);
-        (ScenarioConfig config, HostSpec? host, string hostSource) = RunCommand.Resolve(options, ReplayRun.RecordedConfig(trace, path));
+        (ScenarioConfig config, HostSpec? host, string hostSource) = RunCommand.Resolve(options, defaults: ReplayRun.RecordedConfig(trace, path));
         ConsoleFormat format = options.Choice("format", ["text", "json", "markdown", "csv"], "text") switch
         {
             "json" => ConsoleFormat.Json,

@@ -35,7 +35,7 @@ internal static class TraceCommand
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout)
     {
-        OptionSet options = OptionSet.Parse("trace", args, RunCommand.Valued.Except(["format", "record"]), []);
+        OptionSet options = OptionSet.Parse("trace", args, RunCommand.Valued.Except(["format", "record", "repeat"]), []);
         string path = options.String("out") ?? throw new InputException("perfsim trace: --out FILE.nettrace is required");
         (ScenarioConfig config, HostSpec? host, _) = RunCommand.Resolve(options);
 
