@@ -13,19 +13,32 @@ internal sealed class OptionSet
     private readonly string _command;
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _repeated = new(StringComparer.Ordinal);
+    private readonly List<string> _positionals = [];
 
     private OptionSet(string command) => _command = command;
 
     /// <summary>Parses <paramref name="args"/> against the options the command knows: names in
-    /// <paramref name="valued"/> take a value, names in <paramref name="flags"/> do not.</summary>
-    public static OptionSet Parse(string command, IReadOnlyList<string> args, IEnumerable<string> valued, IEnumerable<string> flags)
+    /// <paramref name="valued"/> take a value, names in <paramref name="flags"/> do not, names in
+    /// <paramref name="repeatable"/> take a value and may be given more than once. Arguments
+    /// that are not options (<c>BASELINE CURRENT</c>) are refused unless
+    /// <paramref name="allowPositionals"/>; then they are kept, in order, in <see cref="Positionals"/>.</summary>
+    public static OptionSet Parse(
+        string command, IReadOnlyList<string> args, IEnumerable<string> valued, IEnumerable<string> flags, IEnumerable<string>? repeatable = null, bool allowPositionals = false)
     {
         var set = new OptionSet(command);
-        var takesValue = new HashSet<string>(valued, StringComparer.Ordinal);
+        var isRepeatable = new HashSet<string>(repeatable ?? [], StringComparer.Ordinal);
+        var takesValue = new HashSet<string>(valued.Concat(isRepeatable), StringComparer.Ordinal);
         var isFlag = new HashSet<string>(flags, StringComparer.Ordinal);
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
+            if (allowPositionals && !arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                set._positionals.Add(arg);
+                continue;
+            }
+
             if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
             {
                 throw new InputException($"perfsim {command}: unexpected argument '{arg}'; options start with --");
@@ -65,13 +78,33 @@ internal sealed class OptionSet
                 throw new InputException($"perfsim {command}: unknown option --{name}; accepted: {known}");
             }
 
-            if (!set._values.TryAdd(name, value))
+            if (isRepeatable.Contains(name))
+            {
+                set._values[name] = value;
+                if (!set._repeated.TryGetValue(name, out List<string>? list))
+                {
+                    set._repeated.Add(name, list = []);
+                }
+
+                list.Add(value!);
+            }
+            else if (!set._values.TryAdd(name, value))
             {
                 throw new InputException($"--{name}: given twice");
             }
         }
 
         return set;
+    }
+
+    /// <summary>The arguments that are not options, in order.</summary>
+    public IReadOnlyList<string> Positionals => _positionals;
+
+    /// <summary>Every value of a repeatable option, in order; empty when it was not given.</summary>
+    public IReadOnlyList<string> Strings(string name)
+    {
+        _read.Add(name);
+        return _repeated.TryGetValue(name, out List<string>? values) ? values : [];
     }
 
     public bool Has(string name)

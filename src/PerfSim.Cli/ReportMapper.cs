@@ -87,7 +87,7 @@ internal static class ReportMapper
         P999 = h.Percentile(0.999),
         Max = h.Max,
         Mean = Math.Round(h.Mean, 3),
-        Histogram = [.. h.Octaves().Select(o => new HistogramBucket(o.UpperBoundNs, o.Count))],
+        Histogram = [.. h.LogBuckets().Select(b => new HistogramBucket(b.UpperBoundNs, b.Count))],
     };
 
     private static DirectMapSizes Sizes(DirectMapCounts c) => new(c.DirectMap4k, c.DirectMap2M, c.DirectMap1G);

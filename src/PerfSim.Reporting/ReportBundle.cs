@@ -41,17 +41,30 @@ public static class ReportBundle
         return files.Names;
     }
 
-    /// <summary>Writes sweep.json, report.md, report.csv and the sweep charts.</summary>
+    /// <summary>The axis whose values become the lines of the sweep charts when it is varied.</summary>
+    public const string SeriesAxis = "strategy";
+
+    /// <summary>
+    /// Writes sweep.json, report.md, report.csv and the sweep charts: each metric against
+    /// <paramref name="xAxis"/>. When the sweep varies <see cref="SeriesAxis"/>, each chart has one
+    /// line per strategy and every combination of the other varied axes (arch, populate, ...) gets
+    /// its own chart, so no chart mixes them.
+    /// </summary>
     public static IReadOnlyList<string> Write(string directory, SweepReport sweep, string xAxis = "cpus")
     {
         ArgumentNullException.ThrowIfNull(sweep);
         LabeledReport[] runs = sweep.Runs.Select(r => new LabeledReport(r.Key, r.Report)).ToArray();
         var charts = new List<(ChartLink Link, string Svg)>();
-        if (sweep.Matrix.Any(a => a.Name == xAxis))
+        if (sweep.Matrix.Any(a => a.Name == xAxis) && sweep.Runs.Count > 0)
         {
-            foreach (SweepMetric metric in new[] { SweepMetric.FaultP50, SweepMetric.FaultP99, SweepMetric.PopulateThroughput })
+            foreach ((string label, string suffix, SweepReport facet) in Facets(sweep, xAxis))
             {
-                charts.Add((new($"{metric.Name} by {xAxis}", $"{metric.Name.Replace('_', '-')}.svg"), SweepLineChart.Render(sweep, metric, xAxis)));
+                foreach (SweepMetric metric in new[] { SweepMetric.FaultP50, SweepMetric.FaultP99, SweepMetric.PopulateThroughput })
+                {
+                    string title = label.Length == 0 ? $"{metric.Name} by {xAxis}" : $"{metric.Name} by {xAxis}, {label}";
+                    string file = metric.Name.Replace('_', '-') + suffix + ".svg";
+                    charts.Add((new(title, file), SweepLineChart.Render(facet, metric, xAxis, title)));
+                }
             }
         }
 
@@ -69,4 +82,41 @@ public static class ReportBundle
         files.Commit(directory);
         return files.Names;
     }
+
+    /// <summary>
+    /// The sweep split by the values of the varied axes other than <paramref name="xAxis"/> and
+    /// <see cref="SeriesAxis"/>, in matrix order, each labelled <c>arch=arm64, populate=memcpy</c>
+    /// with the file-name suffix <c>-arch-arm64-populate-memcpy</c>; the whole sweep with empty
+    /// label and suffix when there is nothing to split by.
+    /// </summary>
+    private static IEnumerable<(string Label, string Suffix, SweepReport Facet)> Facets(SweepReport sweep, string xAxis)
+    {
+        bool hasSeries = sweep.Matrix.Any(a => a.Name == SeriesAxis && a.Values.Count > 1);
+        MatrixAxis[] facetAxes = hasSeries ? sweep.Matrix.Where(a => a.Name != xAxis && a.Name != SeriesAxis && a.Values.Count > 1).ToArray() : [];
+        if (facetAxes.Length == 0)
+        {
+            yield return ("", "", sweep);
+            yield break;
+        }
+
+        foreach (string facetKey in SweepKey.All(facetAxes))
+        {
+            IReadOnlyList<KeyValuePair<string, string>> values = SweepKey.Parse(facetKey);
+            SweepRun[] runs = sweep.Runs.Where(r => values.All(v => r.Value(v.Key) == v.Value)).ToArray();
+            if (runs.Length > 0)
+            {
+                // One value per facet axis, so the chart names its lines by strategy alone.
+                MatrixAxis[] matrix = sweep.Matrix
+                    .Select(a => values.FirstOrDefault(v => v.Key == a.Name) is { Key: not null } v ? new MatrixAxis(a.Name, [v.Value]) : a)
+                    .ToArray();
+                string label = string.Join(", ", values.Select(v => $"{v.Key}={v.Value}"));
+                string suffix = string.Concat(values.Select(v => $"-{FileNamePart(v.Key)}-{FileNamePart(v.Value)}"));
+                yield return (label, suffix, sweep with { Matrix = matrix, Runs = runs });
+            }
+        }
+    }
+
+    // Axis names and values are free text without ',' or '='; keep file names portable.
+    private static string FileNamePart(string text) =>
+        string.Concat(text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'));
 }

@@ -18,7 +18,7 @@ namespace PerfSim.Tracing;
 /// of 0 only enables the events that declare no keyword.</para>
 /// </remarks>
 [EventSource(Name = ProviderName)]
-public sealed class PerfSimEventSource : EventSource
+public sealed class PerfSimEventSource : EventSource, ISimEventSink
 {
     /// <summary>The provider name used in dotnet-trace provider strings.</summary>
     public const string ProviderName = "PerfSim";
@@ -66,6 +66,9 @@ public sealed class PerfSimEventSource : EventSource
 
         /// <summary>VMM population.</summary>
         public const EventKeywords Population = (EventKeywords)0x20;
+
+        /// <summary>Engine phase boundaries.</summary>
+        public const EventKeywords Phases = (EventKeywords)0x40;
     }
 
     /// <summary>Packs a CPU and Extra into the <c>cpuExtra</c> payload field.</summary>
@@ -86,6 +89,7 @@ public sealed class PerfSimEventSource : EventSource
             or SimEventKind.PunchHole or SimEventKind.PageblockFlip => (EventLevel.Informational, Keywords.DirectMap),
         SimEventKind.FlushKernelRange or SimEventKind.FlushAll or SimEventKind.FlushLocal => (EventLevel.Informational, Keywords.Flush),
         SimEventKind.Violation => (EventLevel.Warning, Keywords.Violations),
+        SimEventKind.Phase => (EventLevel.Informational, Keywords.Phases),
         _ => (EventLevel.LogAlways, EventKeywords.None),
     };
 
@@ -170,6 +174,10 @@ public sealed class PerfSimEventSource : EventSource
     /// <summary><see cref="SimEventKind.PageblockFlip"/>.</summary>
     [Event(14, Level = EventLevel.Informational, Keywords = Keywords.DirectMap)]
     public void PageblockFlip(long timeNs, long pfn, long cpuExtra) => WriteEvent(14, timeNs, pfn, cpuExtra);
+
+    /// <summary><see cref="SimEventKind.Phase"/>.</summary>
+    [Event(15, Level = EventLevel.Informational, Keywords = Keywords.Phases)]
+    public void Phase(long timeNs, long pfn, long cpuExtra) => WriteEvent(15, timeNs, pfn, cpuExtra);
 
     /// <inheritdoc/>
     protected override void OnEventCommand(EventCommandEventArgs command)

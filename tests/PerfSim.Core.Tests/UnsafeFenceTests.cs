@@ -7,7 +7,10 @@ namespace PerfSim.Core.Tests;
 /// and no other project allows it at all.</summary>
 public sealed partial class UnsafeFenceTests
 {
-    [GeneratedRegex(@"\bunsafe\b|\bfixed\s*\(|\bstackalloc\b|\bNativeMemory\.|\bMarshal\.AllocHGlobal")]
+    // The unsafe keyword and pinning, raw native allocation, and the Unsafe/MemoryMarshal calls that
+    // bypass type and bounds safety without the keyword. Not stackalloc into a Span (safe C#) nor
+    // Unsafe.SizeOf (a sizeof).
+    [GeneratedRegex(@"\bunsafe\b|\bfixed\s*\(|\bNativeMemory\.|\bMarshal\.AllocHGlobal|\bUnsafe\.(As|AsRef|Add|Read|Write|AsPointer|Copy|InitBlock|SkipInit|ReadUnaligned|WriteUnaligned)\b|\bMemoryMarshal\.(CreateSpan|GetReference|Cast)\b")]
     private static partial Regex UnsafeCode();
 
     [Fact]

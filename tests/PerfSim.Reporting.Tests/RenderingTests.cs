@@ -117,6 +117,38 @@ public sealed class RenderingTests : IDisposable
     }
 
     [Fact]
+    public void Sweep_bundle_gives_each_value_of_another_varied_axis_its_own_charts_with_one_line_per_strategy()
+    {
+        Sweeps.SweepReport x86 = CannedSweep.Full();
+        Sweeps.MatrixAxis[] matrix = [new("arch", ["x86_64", "arm64"]), x86.Matrix[1], x86.Matrix[2]];
+        var sweep = new Sweeps.SweepReport
+        {
+            Matrix = matrix,
+            Runs = [.. Sweeps.SweepKey.All(matrix).Select((key, ordinal) => new Sweeps.SweepRun(key, ordinal, x86.Runs[ordinal % x86.Runs.Count].Report))],
+        };
+        string directory = Path.Combine(Path.GetTempPath(), "perfsim-bundle-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IReadOnlyList<string> names = ReportBundle.Write(directory, sweep);
+
+            Assert.Equal(
+                [
+                    "fault-p50-arch-x86_64.svg", "fault-p99-arch-x86_64.svg", "populate-bytes-per-sim-second-arch-x86_64.svg",
+                    "fault-p50-arch-arm64.svg", "fault-p99-arch-arm64.svg", "populate-bytes-per-sim-second-arch-arm64.svg",
+                ],
+                names.Where(n => n.StartsWith("fault-p", StringComparison.Ordinal) || n.StartsWith("populate", StringComparison.Ordinal)));
+            string svg = File.ReadAllText(Path.Combine(directory, "fault-p50-arch-arm64.svg"));
+            Assert.Contains("fault_p50 by cpus, arch=arm64", svg, StringComparison.Ordinal);
+            Assert.Equal(["direct-map", "per-folio"], System.Text.RegularExpressions.Regex.Matches(svg, "data-series=\"([^\"]*)\"").Select(m => m.Groups[1].Value));
+            Assert.Contains("](fault-p99-arch-arm64.svg)", File.ReadAllText(Path.Combine(directory, "report.md")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Sweep_bundle_writes_one_line_chart_per_metric()
     {
         string directory = Path.Combine(Path.GetTempPath(), "perfsim-bundle-" + Guid.NewGuid().ToString("N"));

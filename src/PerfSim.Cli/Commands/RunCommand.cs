@@ -1,3 +1,4 @@
+using System.Globalization;
 using PerfSim.Core;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
@@ -12,42 +13,95 @@ internal static class RunCommand
 {
     public const string DefaultOut = "perfsim-out";
 
-    public static readonly string[] Valued = [.. ScenarioFields.Keys, "e820", "meminfo", "cost-profile", "out", "format"];
+    public static readonly string[] Valued = [.. ScenarioFields.Keys, "e820", "meminfo", "cost-profile", "out", "format", "repeat", "record"];
+
+    /// <summary>Most repeats a run takes: plenty for the comparer's rank test, few enough to stay quick.</summary>
+    public const int MaxRepeat = 100;
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
     {
         OptionSet options = OptionSet.Parse("run", args, Valued, ["no-report"]);
         (ScenarioConfig config, HostSpec? host, string hostSource) = Resolve(options);
-        ConsoleFormat format = options.Choice("format", ["text", "json", "markdown", "csv"], "text") switch
-        {
-            "json" => ConsoleFormat.Json,
-            "markdown" => ConsoleFormat.Markdown,
-            "csv" => ConsoleFormat.Csv,
-            _ => ConsoleFormat.Text,
-        };
+        ConsoleFormat format = Format(options);
+        int repeat = (int)options.Integer("repeat", 1, MaxRepeat, 1);
         string outDir = options.String("out") ?? DefaultOut;
-
-        Action<double>? progress = stderrIsTerminal ? p => stderr.Write($"\r{ReportMapper.Describe(config)}: {p:P0} ") : null;
-        RunResult result = SimulationRun.Execute(config, host, sink: null, progress);
-        if (progress is not null)
+        string? record = options.String("record");
+        if (record is not null && repeat > 1)
         {
-            stderr.WriteLine();
+            throw new InputException("--record and --repeat cannot be combined: a trace records one run");
         }
 
-        RunReport report = ReportMapper.ToReport(result, hostSource);
+        var results = new List<RunResult>(repeat);
+        for (int i = 1; i <= repeat; i++)
+        {
+            string label = repeat == 1 ? ReportMapper.Describe(config) : $"[{i}/{repeat}] {ReportMapper.Describe(config)}";
+            results.Add(Execute(config, host, label, stderr, stderrIsTerminal, record));
+            if (results[^1].Digest != results[0].Digest)
+            {
+                stderr.WriteLine($"perfsim run: repeat {i} gave digest {results[^1].Digest}, repeat 1 gave {results[0].Digest}: the simulation is not deterministic (a bug; please report it with the options used)");
+                return ExitCodes.Violation;
+            }
+        }
+
+        RunReport report = ReportMapper.ToReport(results[0], hostSource);
+        if (repeat > 1)
+        {
+            // Repeats simulate the same thing (equal digests), so only the wall figures differ:
+            // keep every sample for the comparer's rank test and summarise by the median.
+            double[] samples = [.. results.Select(r => r.FaultsPerWallSecond)];
+            report = report with
+            {
+                Wall = report.Wall with
+                {
+                    Seconds = Median(results.Select(r => r.WallSeconds)),
+                    FaultsPerWallSecond = Median(samples),
+                    FaultsPerWallSecondSamples = samples,
+                },
+            };
+        }
+
         if (!options.Has("no-report"))
         {
             ReportBundle.Write(outDir, report);
         }
 
         stdout.Write(ReportRenderer.Render(report, format));
-        return result.Violations.Count > 0 ? ExitCodes.Violation : ExitCodes.Ok;
+        return results[0].Violations.Count > 0 ? ExitCodes.Violation : ExitCodes.Ok;
     }
 
-    /// <summary>Scenario defaults, then a scenario file, then options; then cross-field checks.</summary>
-    public static (ScenarioConfig Config, HostSpec? Host, string HostSource) Resolve(OptionSet options)
+    /// <summary>The <c>--format</c> of the console summary.</summary>
+    public static ConsoleFormat Format(OptionSet options) => options.Choice("format", ["text", "json", "markdown", "csv"], "text") switch
     {
-        var config = new ScenarioConfig();
+        "json" => ConsoleFormat.Json,
+        "markdown" => ConsoleFormat.Markdown,
+        "csv" => ConsoleFormat.Csv,
+        _ => ConsoleFormat.Text,
+    };
+
+    /// <summary>Runs one configuration, with a progress line on standard error when it is a terminal,
+    /// streaming its events to a binary trace at <paramref name="recordPath"/> when one is given.</summary>
+    public static RunResult Execute(ScenarioConfig config, HostSpec? host, string label, TextWriter stderr, bool stderrIsTerminal, string? recordPath = null)
+    {
+        Action<double>? progress = stderrIsTerminal ? p => stderr.Write(string.Create(CultureInfo.InvariantCulture, $"\r{label}: {p * 100:F0}% ")) : null;
+        RunResult result = TraceFiles.Record(recordPath, config, stderr, sink => SimulationRun.Execute(config, host, sink, progress));
+        if (progress is not null)
+        {
+            stderr.WriteLine();
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Scenario defaults (or <paramref name="defaults"/>, e.g. a trace's recorded configuration),
+    /// then a scenario file, then <paramref name="baseFields"/> (a sweep's matrix base), then
+    /// options, then <paramref name="runFields"/> (a sweep run's varied values); then the host and
+    /// the cross-field checks, reported at <paramref name="where"/>.
+    /// </summary>
+    public static (ScenarioConfig Config, HostSpec? Host, string HostSource) Resolve(
+        OptionSet options, IReadOnlyList<FieldValue>? baseFields = null, IReadOnlyList<FieldValue>? runFields = null, string where = "options", ScenarioConfig? defaults = null)
+    {
+        ScenarioConfig config = defaults ?? new ScenarioConfig();
         string? scenario = options.String("scenario");
         if (scenario is not null && !ScenarioNames.All.Contains(scenario, StringComparer.Ordinal))
         {
@@ -59,6 +113,7 @@ internal static class RunCommand
             config = ScenarioFields.ApplyJson(config, options.ReadFile("scenario"), scenario);
         }
 
+        config = Apply(config, baseFields);
         foreach (string key in ScenarioFields.Keys)
         {
             if (key != "scenario" || (scenario is not null && ScenarioNames.All.Contains(scenario, StringComparer.Ordinal)))
@@ -71,6 +126,7 @@ internal static class RunCommand
             }
         }
 
+        config = Apply(config, runFields);
         if (options.Has("cost-profile"))
         {
             config = config with { Costs = ScenarioFields.CostsFromJson(options.ReadFile("cost-profile"), options.String("cost-profile")!) };
@@ -95,6 +151,21 @@ internal static class RunCommand
             hostSource = host.RamSource;
         }
 
-        return (ScenarioFields.Validate(config, "options"), host, hostSource);
+        return (ScenarioFields.Validate(config, where), host, hostSource);
+    }
+
+    private static ScenarioConfig Apply(ScenarioConfig config, IReadOnlyList<FieldValue>? fields) =>
+        (fields ?? []).Aggregate(config, (c, f) => ScenarioFields.Set(c, f.Key, f.Value, f.Where));
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 }
+
+/// <summary>A scenario field set by a file or a sweep axis; <see cref="Where"/> names it in errors
+/// (e.g. <c>matrix.json: $.base.cpus</c>).</summary>
+internal readonly record struct FieldValue(string Key, string Value, string Where);
+

@@ -12,7 +12,7 @@ public enum SimEventKind : byte
     /// Pfn = backing frame; Extra = file index (gfn).</summary>
     Fault = 1,
 
-    /// <summary>One page populated by the VMM. Pfn = frame; Extra = file index.</summary>
+    /// <summary>One page populated by the VMM. Pfn = frame (-1 when the path refused it); Extra = file index.</summary>
     PopulatePage = 2,
 
     /// <summary>Direct-map entries made non-present. Pfn = first frame; Extra = pages.</summary>
@@ -48,8 +48,13 @@ public enum SimEventKind : byte
     /// <summary>FALLOC_FL_PUNCH_HOLE / truncate of a range. Pfn = first index; Extra = pages.</summary>
     PunchHole = 13,
 
-    /// <summary>A whole pageblock flipped out of (Extra = 0) or back into (Extra = 1) the direct map.</summary>
+    /// <summary>A whole pageblock flipped out of (Extra = 0) or back into (Extra = 1) the direct map.
+    /// Pfn = first frame of the pageblock.</summary>
     PageblockFlip = 14,
+
+    /// <summary>The engine started a phase: every CPU's clock was aligned to the latest one (a barrier
+    /// in the workload, e.g. the VM boots once its memory is populated). Extra = phase number from 1.</summary>
+    Phase = 15,
 }
 
 /// <summary>

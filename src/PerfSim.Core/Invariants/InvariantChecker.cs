@@ -1,4 +1,5 @@
 using System.Globalization;
+using PerfSim.Core.Events;
 using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Invariants;
@@ -62,6 +63,9 @@ public sealed class InvariantChecker
         _directMap = directMap;
     }
 
+    /// <summary>Receives a <see cref="SimEventKind.Violation"/> event per violation, or null.</summary>
+    public ISimEventSink? Sink { get; set; }
+
     public long Count(ViolationKind kind) => Interlocked.Read(ref _counts[(int)kind]);
 
     public long Total => _counts.Sum();
@@ -119,6 +123,7 @@ public sealed class InvariantChecker
     public void Record(Violation violation)
     {
         Interlocked.Increment(ref _counts[(int)violation.Kind]);
+        Sink?.Emit(new SimEvent(violation.TimeNs, violation.Pfn, (long)violation.Kind, violation.Cpu, SimEventKind.Violation));
         lock (_recorded)
         {
             if (_recorded.Count < MaxRecorded)

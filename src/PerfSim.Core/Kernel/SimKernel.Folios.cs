@@ -1,4 +1,6 @@
 using PerfSim.Core.Allocator;
+using PerfSim.Core.Events;
+using PerfSim.Core.Flush;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.Mermap;
@@ -68,6 +70,7 @@ public sealed partial class SimKernel
         ref KernelCounters c = ref CountersOf(cpu);
         MermapGetResult got = mermap.TryGet(cpu, pfn, pages, out MermapAllocation slot, out bool flushed);
         c.MermapGets++;
+        Trace(cpu, SimEventKind.MermapGet, pfn, pages);
         if (got == MermapGetResult.Ok)
         {
             if (flushed)
@@ -77,6 +80,7 @@ public sealed partial class SimKernel
 
             Charge(cpu, 2 * pages * Costs.MermapPteNs);
             mermap.Put(slot);
+            Trace(cpu, SimEventKind.MermapPut, pfn, pages);
             return;
         }
 
@@ -94,10 +98,11 @@ public sealed partial class SimKernel
     {
         using ModelGate gate = Gate();
         ref long clock = ref Clock(cpu);
-        clock += DirectMap.Profile.IsArm64
-            ? Flush.FlushAll(cpu, clock).InitiatorLatencyNs
-            : Flush.FlushLocalAll(cpu, clock).InitiatorLatencyNs;
+        bool arm64 = DirectMap.Profile.IsArm64;
+        FlushOutcome o = arm64 ? Flush.FlushAll(cpu, clock) : Flush.FlushLocalAll(cpu, clock);
+        clock += o.InitiatorLatencyNs;
         CountersOf(cpu).MermapLocalFlushes++;
+        Trace(cpu, arm64 ? SimEventKind.FlushAll : SimEventKind.FlushLocal, 0, o.IpisSent);
     }
 
     /// <summary>
@@ -169,8 +174,10 @@ public sealed partial class SimKernel
         }
 
         ref long clock = ref Clock(cpu);
-        clock += Flush.FlushAll(cpu, clock).InitiatorLatencyNs;
+        FlushOutcome o = Flush.FlushAll(cpu, clock);
+        clock += o.InitiatorLatencyNs;
         CountersOf(cpu).MermapFreeFlushes++;
+        Trace(cpu, SimEventKind.FlushAll, 0, o.IpisSent);
     }
 
     /// <summary>Pages of a kernel access path as <see cref="DirectMapEntry"/> would see them, for tests.</summary>

@@ -1,3 +1,4 @@
+using PerfSim.Core.Events;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.PageCache;
@@ -241,6 +242,7 @@ public sealed partial class SimKernel
     {
         ArgumentNullException.ThrowIfNull(file);
         Enter(cpu);
+        Trace(cpu, SimEventKind.PunchHole, start, pages);
         ref long clock = ref Clock(cpu);
         using (Gate())
         {
@@ -268,15 +270,7 @@ public sealed partial class SimKernel
     public int GmemRelease(int cpu, KernelFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
-        Enter(cpu);
-        int removed;
-        using (LockInvalidate(file, exclusive: true))
-        {
-            removed = PageCache.TeardownMapping(file.Mapping, new FolioRelease(this, cpu, file));
-        }
-
-        file.Released = true;
-        return removed;
+        return EvictInode(cpu, file);
     }
 
     /// <summary>

@@ -131,6 +131,54 @@ public sealed partial class SimKernel
         Frames[pfn].Flags |= FrameFlags.Uptodate;
     }
 
+    /// <summary>
+    /// Page migration of the folio at <paramref name="index"/> (compaction, NUMA balancing):
+    /// secretmem refuses (<c>secretmem_migrate_folio</c> returns -EBUSY); guest_memfd of a
+    /// non-confidential VM migrates with <c>filemap_migrate_folio</c>, which allocates a new folio
+    /// and copies through the direct map (<c>folio_mc_copy</c>): on a zapped folio that copy is an
+    /// oops. How NO_DIRECT_MAP is meant to interact with gmem migration is unaddressed in the
+    /// series (kernel-model.md §4.1, UNVERIFIED), so PerfSim runs the copy and lets the checker say
+    /// what happens. The moved folio keeps its direct-map state bit; the old frames are freed.
+    /// </summary>
+    public PathResult MigrateFolio(int cpu, KernelFile file, long index)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Enter(cpu);
+        long start = Clock(cpu);
+        if (file.Kind == FileKind.Secretmem)
+        {
+            return new PathResult(-16, -1, 0); // -EBUSY
+        }
+
+        long folioIndex = index & ~((1L << file.FolioOrder) - 1);
+        if (!PageCache.TryLookup(file.Mapping, folioIndex, out Core.PageCache.Folio old))
+        {
+            return new PathResult(Errno.EINVAL, -1, 0);
+        }
+
+        using ModelGate folioLock = LockFolio(old.Pfn);
+        if (!TryAllocateFolio(cpu, file, out long pfn))
+        {
+            return new PathResult(Errno.ENOMEM, -1, 0);
+        }
+
+        // folio_mc_copy(): read the source and write the destination through the direct map.
+        AccessDirectMap(cpu, old.Pfn, old.Pages, KernelPath.MigrationCopy);
+        AccessDirectMap(cpu, pfn, old.Pages, KernelPath.MigrationCopy);
+        Charge(cpu, old.Pages * Costs.Copy4KNs);
+        FrameFlags carried = Frames[old.Pfn].Flags & (FrameFlags.Uptodate | FrameFlags.NoDirectMap | FrameFlags.Zeroed);
+        PageCache.FilemapRemoveFolio(file.Mapping, folioIndex, null, out _);
+        if (InsertFolio(cpu, file, folioIndex, pfn) != Core.PageCache.AddResult.Added)
+        {
+            throw new InvalidOperationException("the migrated index was taken while its folio was locked");
+        }
+
+        Frames[pfn].Flags |= carried;
+        Frames[old.Pfn].Flags &= ~FrameFlags.NoDirectMap;
+        PutFolio(cpu, old.Pfn, old.Order);
+        return new PathResult(0, pfn, Clock(cpu) - start);
+    }
+
     /// <summary>GUP (slow: <c>check_vma_flags</c>; fast: <c>gup_fast_folio_allowed</c>): -EFAULT for
     /// an AS_NO_DIRECT_MAP mapping.</summary>
     public int Gup(int cpu, KernelFile file, long index, bool fast)

@@ -123,6 +123,13 @@ public sealed partial class SimKernel
     public int SecretmemRelease(int cpu, KernelFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
+        return EvictInode(cpu, file);
+    }
+
+    /// <summary>Inode eviction (last close and munmap): under the invalidate lock every folio leaves
+    /// the page cache with its <c>free_folio</c>, and the mapping id is released.</summary>
+    private int EvictInode(int cpu, KernelFile file)
+    {
         Enter(cpu);
         int removed;
         using (LockInvalidate(file, exclusive: true))

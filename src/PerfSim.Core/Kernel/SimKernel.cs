@@ -1,5 +1,6 @@
 using PerfSim.Core.Allocator;
 using PerfSim.Core.Costs;
+using PerfSim.Core.Events;
 using PerfSim.Core.Flush;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
@@ -44,6 +45,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     private readonly object[]? _folioLocks;
     private SimLock _cpaLock;
     private SimLock _splitLock;
+    private ISimEventSink? _eventSink;
 
     public SimKernel(KernelOptions options)
     {
@@ -89,6 +91,21 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
 
     /// <summary>Native bytes of the whole model.</summary>
     public long NativeBytes => _arena.AllocatedBytes + Tlb.NativeBytes + Flush.NativeBytes;
+
+    /// <summary>
+    /// Receives the kernel's own events: direct-map zaps, restores and splits, flushes, mermap
+    /// get/put, violations, hole punches and pageblock flips, stamped with the CPU's clock. Null
+    /// (the default) costs each site one predictable branch; the engine swaps it between steps.
+    /// </summary>
+    public ISimEventSink? EventSink
+    {
+        get => _eventSink;
+        set
+        {
+            _eventSink = value;
+            Checker.Sink = value;
+        }
+    }
 
     /// <summary>CPU <paramref name="cpu"/>'s simulated clock, in ns.</summary>
     public ref long Clock(int cpu) => ref _cpus[cpu].ClockNs;
@@ -181,6 +198,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         ref KernelCounters c = ref _cpus[cpu].Counters;
         c.DirectMapZaps++;
         c.ZappedPages += pages;
+        Trace(cpu, SimEventKind.DirectMapZap, pfn, pages);
         if (flush && !DirectMap.Profile.IsArm64)
         {
             FlushRange(cpu, pfn, pages, zappedAt);
@@ -203,6 +221,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         if (!r.Failed)
         {
             _cpus[cpu].Counters.DirectMapRestores++;
+            Trace(cpu, SimEventKind.DirectMapRestore, pfn, pages);
         }
 
         return r.Error;
@@ -215,6 +234,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         long t0 = _cpus[cpu].ClockNs;
         CpaResult r = valid ? DirectMap.SetDefaultNoFlush(cpu, pfn) : DirectMap.SetInvalidNoFlush(cpu, pfn);
         ChargeCpa(cpu, t0, r);
+        TraceSplits(cpu, pfn, r);
         if (!r.Failed)
         {
             ref KernelCounters c = ref _cpus[cpu].Counters;
@@ -227,6 +247,8 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
                 c.DirectMapZaps++;
                 c.ZappedPages++;
             }
+
+            Trace(cpu, valid ? SimEventKind.DirectMapRestore : SimEventKind.DirectMapZap, pfn, 1);
         }
 
         return r.Error;
@@ -245,6 +267,10 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         ref long clock = ref _cpus[cpu].ClockNs;
         FlushOutcome o = Flush.FlushKernelRange(cpu, pfn, pages, clock, zappedAtNs);
         clock += o.InitiatorLatencyNs;
+        if (pages > 0)
+        {
+            Trace(cpu, SimEventKind.FlushKernelRange, pfn, o.FullFlush ? 0 : pages);
+        }
     }
 
     /// <summary>After a zap path's flush: the zapping CPU must not still reach the pages (it touched
@@ -269,7 +295,38 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         long t0 = _cpus[cpu].ClockNs;
         CpaResult r = DirectMap.SetValidNoFlush(cpu, pfn, pages, valid);
         ChargeCpa(cpu, t0, r);
+        TraceSplits(cpu, pfn, r);
         return r;
+    }
+
+    /// <summary>Sends an event stamped with <paramref name="cpu"/>'s clock to <see cref="EventSink"/>, if any.</summary>
+    internal void Trace(int cpu, SimEventKind kind, long pfn, long extra)
+    {
+        if (_eventSink is { } sink)
+        {
+            sink.Emit(new SimEvent(_cpus[cpu].ClockNs, pfn, extra, cpu, kind));
+        }
+    }
+
+    /// <summary>A CPA call's splits as events. The primitives report counts, not places: each split
+    /// is attributed to the 1G or 2M region holding the call's first frame, which is exact for the
+    /// folio- and pageblock-sized (naturally aligned, at most 2 MiB) calls the kernel paths make.</summary>
+    private void TraceSplits(int cpu, long pfn, in CpaResult r)
+    {
+        if (_eventSink is null)
+        {
+            return;
+        }
+
+        for (int i = 0; i < r.Splits1G; i++)
+        {
+            Trace(cpu, SimEventKind.Split1G, pfn & ~(PageGeometry.PagesPer1G - 1), 0);
+        }
+
+        for (int i = 0; i < r.Splits2M; i++)
+        {
+            Trace(cpu, SimEventKind.Split2M, pfn & ~(PageGeometry.PagesPer2M - 1), 0);
+        }
     }
 
     /// <summary>
@@ -307,7 +364,9 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     void IDirectMapFlush.FlushTlbAll(int cpu)
     {
         ref long clock = ref _cpus[cpu].ClockNs;
-        clock += Flush.FlushAll(cpu, clock).InitiatorLatencyNs;
+        FlushOutcome o = Flush.FlushAll(cpu, clock);
+        clock += o.InitiatorLatencyNs;
+        Trace(cpu, SimEventKind.FlushAll, 0, o.IpisSent);
     }
 
     void IDirectMapFlush.FlushKernelRange(int cpu, long startPfn, long pages) =>
@@ -317,6 +376,11 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     {
         using ModelGate gate = Gate();
         CpaResult r = RunCpa(cpu, startPfn, pages, valid: false);
+        if (!r.Failed)
+        {
+            Trace(cpu, SimEventKind.PageblockFlip, startPfn, 0);
+        }
+
         return r.Error;
     }
 
@@ -326,7 +390,13 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     int IPageblockMapper.Remap(int cpu, long startPfn, long pages)
     {
         using ModelGate gate = Gate();
-        return RunCpa(cpu, startPfn, pages, valid: true).Error;
+        CpaResult r = RunCpa(cpu, startPfn, pages, valid: true);
+        if (!r.Failed)
+        {
+            Trace(cpu, SimEventKind.PageblockFlip, startPfn, 1);
+        }
+
+        return r.Error;
     }
 
     void IFreeCheck.OnFree(int cpu, long pfn, int order, bool toUnmappedList)

@@ -1,5 +1,4 @@
 using PerfSim.Core.Allocator;
-using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.Kernel;
 using PerfSim.Core.Tlb;
@@ -75,24 +74,5 @@ internal static class Counters
         }
 
         return delta;
-    }
-
-    /// <summary>Frames out of the direct map that nobody owns any more: leaked on purpose after a
-    /// failed CPA call, or free but still unmapped outside the ALLOC_UNMAPPED lists.</summary>
-    public static long LeakedUnmappedFrames(SimKernel k)
-    {
-        long leaked = 0;
-        FrameTable frames = k.Frames;
-        for (long pfn = 0; pfn < frames.EndPfn; pfn++)
-        {
-            FrameOwner owner = frames[pfn].Owner;
-            if (owner == FrameOwner.Leaked
-                || (owner == FrameOwner.Free && !k.DirectMap.IsPresent(pfn) && !k.Allocator.IsPageblockUnmapped(pfn) && frames.Layout.IsRam(pfn)))
-            {
-                leaked++;
-            }
-        }
-
-        return leaked;
     }
 }

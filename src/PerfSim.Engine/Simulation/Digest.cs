@@ -1,5 +1,4 @@
 using System.Globalization;
-using PerfSim.Core.Frames;
 using PerfSim.Core.Kernel;
 
 namespace PerfSim.Engine.Simulation;
@@ -13,7 +12,7 @@ namespace PerfSim.Engine.Simulation;
 /// </summary>
 internal static class Digest
 {
-    public static string Compute(SimKernel k, IReadOnlyList<KeyValuePair<string, long>> counters, LatencyHistogram faults, LatencyHistogram populate, long elapsedNs, int threads)
+    public static string Compute(SimKernel k, IReadOnlyList<KeyValuePair<string, long>> counters, LatencyHistogram faults, LatencyHistogram populate, long elapsedNs, ulong frameHash)
     {
         ulong h = Mix(0x5045_5246_5349_4D31UL); // "PERFSIM1"
         foreach (KeyValuePair<string, long> c in counters)
@@ -38,38 +37,8 @@ internal static class Digest
         h = Combine(h, (ulong)k.DirectMap.Counts.Entries4K);
         h = Combine(h, (ulong)k.DirectMap.Counts.Entries2M);
         h = Combine(h, (ulong)k.DirectMap.Counts.Entries1G);
-        h = Combine(h, FrameStateHash(k, threads));
+        h = Combine(h, frameHash);
         return h.ToString("x16", CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Σ hash(frame) mod 2^64 over all frames, in parallel slices.</summary>
-    private static ulong FrameStateHash(SimKernel k, int threads)
-    {
-        long end = k.Frames.EndPfn;
-        int slices = Math.Max(1, Math.Min(threads, (int)Math.Min(64, Math.Max(1, end / 65536))));
-        ulong[] partial = new ulong[slices];
-        Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, s =>
-        {
-            long from = end * s / slices;
-            long to = end * (s + 1) / slices;
-            ulong sum = 0;
-            for (long pfn = from; pfn < to; pfn++)
-            {
-                Frame f = k.Frames[pfn];
-                var entry = k.DirectMap.Lookup(pfn);
-                ulong packed = ((ulong)f.Owner << 56) ^ ((ulong)f.Flags << 48) ^ ((ulong)f.MappingId << 32) ^ f.Index;
-                sum += Mix(Mix((ulong)pfn) ^ packed ^ ((ulong)entry.Flags << 40) ^ ((ulong)entry.Level << 38));
-            }
-
-            partial[s] = sum;
-        });
-        ulong total = 0;
-        foreach (ulong p in partial)
-        {
-            total += p;
-        }
-
-        return total;
     }
 
     private static ulong Combine(ulong h, ulong v) => Mix(h ^ Mix(v + 0x9E37_79B9_7F4A_7C15UL));
@@ -86,7 +55,7 @@ internal static class Digest
     }
 
     /// <summary>splitmix64's finaliser: a cheap, well-mixed 64-bit permutation.</summary>
-    private static ulong Mix(ulong z)
+    internal static ulong Mix(ulong z)
     {
         z = (z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D0_49BB_1331_11EBUL;

@@ -73,23 +73,34 @@ public sealed class LatencyHistogram
         return Max;
     }
 
-    /// <summary>Counts per power of two (bucket upper bounds 2^k − 1), for charts and reports.</summary>
-    public IEnumerable<(long UpperBoundNs, long Count)> Octaves()
+    /// <summary>Counts in log-spaced buckets, <paramref name="perOctave"/> per power of two, each
+    /// labelled with the largest value it can hold: for charts and reports.</summary>
+    public IEnumerable<(long UpperBoundNs, long Count)> LogBuckets(int perOctave = 4)
     {
-        var octaves = new SortedDictionary<int, long>();
+        var groups = new SortedDictionary<int, (long Upper, long Count)>();
         for (int i = 0; i < BucketCount; i++)
         {
             if (_counts[i] != 0)
             {
                 long upper = UpperBound(i);
-                int octave = upper <= 0 ? 0 : 64 - BitOperations.LeadingZeroCount((ulong)upper);
-                octaves[octave] = octaves.GetValueOrDefault(octave) + _counts[i];
+                int key = (int)Math.Floor(Math.Log2(upper + 1.0) * perOctave);
+                (long u, long c) = groups.GetValueOrDefault(key);
+                groups[key] = (Math.Max(u, upper), c + _counts[i]);
             }
         }
 
-        foreach ((int octave, long count) in octaves)
+        if (groups.Count == 0)
         {
-            yield return (octave >= 63 ? long.MaxValue : (1L << octave) - 1, count);
+            yield break;
+        }
+
+        // Empty buckets between the first and the last are reported too, so that every bucket
+        // spans exactly 1/perOctave of a power of two and a chart draws true widths.
+        for (int key = groups.Keys.First(); key <= groups.Keys.Last(); key++)
+        {
+            yield return groups.TryGetValue(key, out var g)
+                ? g
+                : ((long)Math.Ceiling(Math.Pow(2, (key + 1.0) / perOctave)) - 1, 0);
         }
     }
 

@@ -112,6 +112,46 @@ public static class ScenarioFields
         return config;
     }
 
+    /// <summary>The configuration as a scenario file that <see cref="ApplyJson"/> reads back to an
+    /// equal configuration (binary traces keep it in their header).</summary>
+    public static string ToJson(ScenarioConfig c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("scenario", c.Scenario);
+            w.WriteString("strategy", c.Strategy.Name());
+            w.WriteString("arch", c.Arch.ToCliName());
+            w.WriteNumber("cpus", c.Cpus);
+            w.WriteNumber("vcpus", c.Vcpus);
+            w.WriteNumber("ram", c.RamBytes);
+            w.WriteNumber("guest_memory", c.GuestMemoryBytes);
+            w.WriteNumber("pages", c.Pages);
+            w.WriteNumber("passes", c.Passes);
+            w.WriteNumber("seed", c.Seed);
+            w.WriteNumber("threads", c.Threads);
+            w.WriteString("populate", c.Populate.Name());
+            w.WriteNumber("populate_fraction", c.PopulateFraction);
+            w.WriteNumber("folio_order", c.FolioOrder);
+            w.WriteNumber("vms", c.Vms);
+            w.WriteNumber("background_accesses", c.BackgroundAccesses);
+            w.WriteNumber("jump_probability", c.JumpProbability);
+            w.WriteBoolean("gbpages", c.GbPages);
+            w.WriteString("rodata", c.RodataFull ? "full" : "off");
+            if (c.Costs is not null)
+            {
+                w.WritePropertyName("cost_profile");
+                w.WriteRawValue(c.Costs.ToJson());
+            }
+
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     /// <summary>Parses a cost profile with the field's location in errors.</summary>
     public static CostProfile CostsFromJson(string json, string where)
     {

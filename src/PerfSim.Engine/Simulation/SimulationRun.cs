@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PerfSim.Core;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Events;
@@ -19,70 +18,27 @@ public static class SimulationRun
     /// <param name="progress">Called with the share done (0..1), or null.</param>
     public static RunResult Execute(ScenarioConfig config, HostSpec? host = null, ISimEventSink? sink = null, Action<double>? progress = null)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        DirectMapProfile dmProfile = host?.Profile ?? DirectMapProfileOf(config);
-        using var kernel = new SimKernel(new KernelOptions
-        {
-            Cpus = config.Cpus,
-            Arch = ArchProfile.For(config.Arch),
-            Costs = config.Costs ?? CostProfile.Default(config.Arch),
-            DirectMap = dmProfile,
-            Layout = host?.Layout ?? Core.Host.MemoryLayout.FromSize(config.RamBytes),
-            BootPlan = host?.BootPlan,
-            Strategy = config.Strategy,
-            GuestFolioOrder = config.FolioOrder,
-        });
-        CheckFits(config, kernel);
-        var context = new SimContext(kernel, config, sink);
-        var simulator = new Simulator(context, progress);
-        DirectMapCounts before = kernel.DirectMap.Counts;
-        var passes = new List<PassResult>();
-        var wall = Stopwatch.StartNew();
-
+        using RunScope run = RunScope.Start(config, host, sink, progress);
         switch (config.Scenario)
         {
             case ScenarioNames.GuestBoot:
-                GuestBoot(context, simulator);
+                GuestBoot(run.Context, run.Simulator);
                 break;
             case ScenarioNames.Populate:
-                Populate(context, simulator, passes);
+                Populate(run.Context, run.Simulator, run.Passes);
                 break;
             case ScenarioNames.SecretmemTouch:
-                SecretmemTouch(context, simulator, passes);
+                SecretmemTouch(run.Context, run.Simulator, run.Passes);
                 break;
             case ScenarioNames.VmChurn:
-                VmChurn(context, simulator, passes);
+                VmChurn(run.Context, run.Simulator, run.Passes);
                 break;
             default:
-                SnapshotRestore(context, simulator, passes);
+                SnapshotRestore(run.Context, run.Simulator, run.Passes);
                 break;
         }
 
-        wall.Stop();
-        List<KeyValuePair<string, long>> counters = Counters.Take(kernel);
-        int leakedIndex = counters.FindIndex(c => c.Key == "leaked_unmapped_frames");
-        counters[leakedIndex] = new("leaked_unmapped_frames", Counters.LeakedUnmappedFrames(kernel));
-        long elapsed = simulator.Now;
-        long faults = counters[0].Value;
-        return new RunResult
-        {
-            Config = config,
-            Counters = counters,
-            DirectMapBefore = before,
-            DirectMapAfter = kernel.DirectMap.Counts,
-            FaultLatency = context.Faults,
-            PopulateLatency = context.PopulatePages,
-            ElapsedSimNs = elapsed,
-            PopulatedBytes = context.PopulatedBytes,
-            Faults = faults,
-            WallSeconds = wall.Elapsed.TotalSeconds,
-            NativeBytes = kernel.NativeBytes,
-            Frames = kernel.Frames.EndPfn,
-            Digest = Digest.Compute(kernel, counters, context.Faults, context.PopulatePages, elapsed, config.Threads),
-            Exposure = kernel.Flush.TotalExposure(),
-            Passes = passes,
-            Violations = [.. kernel.Checker.Recorded.Select(v => v.ToString())],
-        };
+        return run.Finish();
     }
 
     /// <summary>The direct-map profile of an architecture (INVLPGB changes flushing, not mapping).</summary>
@@ -97,7 +53,7 @@ public static class SimulationRun
         };
     }
 
-    private static void CheckFits(ScenarioConfig c, SimKernel kernel)
+    internal static void CheckFits(ScenarioConfig c, SimKernel kernel)
     {
         long needed = c.Scenario switch
         {
@@ -112,7 +68,7 @@ public static class SimulationRun
         }
     }
 
-    private static KernelFile CreateGuestMemfd(SimKernel kernel, KernelProcess vmm, long pages)
+    internal static KernelFile CreateGuestMemfd(SimKernel kernel, KernelProcess vmm, long pages)
     {
         GmemFlags flags = GmemFlags.Mmap | GmemFlags.InitShared;
         if (kernel.Strategy != Strategy.None)

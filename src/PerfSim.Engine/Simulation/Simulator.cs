@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
 
 namespace PerfSim.Engine.Simulation;
@@ -19,6 +20,7 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
 {
     private readonly PriorityQueue<Actor, long> _ready = new();
     private long _steps;
+    private long _phases;
 
     public long Steps => _steps;
 
@@ -27,6 +29,7 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
     {
         SimKernel kernel = context.Kernel;
         AlignClocks();
+        context.Emit(0, SimEventKind.Phase, 0, ++_phases);
         foreach (Actor a in actors)
         {
             _ready.Enqueue(a, Key(kernel.Clock(a.Cpu), a.Cpu));
@@ -37,6 +40,11 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
         {
             bool more = actor.Step(context);
             _steps++;
+            if ((_steps & (EventFeed.StepsPerRefresh - 1)) == 0)
+            {
+                context.Feed.Refresh();
+            }
+
             if (more)
             {
                 _ready.Enqueue(actor, Key(kernel.Clock(actor.Cpu), actor.Cpu));
@@ -49,6 +57,7 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
         }
 
         AlignClocks();
+        context.Feed.Refresh();
     }
 
     /// <summary>Every CPU's clock to the latest one: the end of a phase is a synchronisation point.</summary>

@@ -27,6 +27,7 @@ public static class TextTrace
         (SimEventKind.Violation, "violation"),
         (SimEventKind.PunchHole, "punch_hole"),
         (SimEventKind.PageblockFlip, "pageblock_flip"),
+        (SimEventKind.Phase, "phase"),
     ];
 
     /// <summary>The kind names, in kind order.</summary>

@@ -86,4 +86,38 @@ public sealed class PopulationTests
         Assert.True(SimKernel.ZeroPageAllowed(plain));
         Assert.Equal((2L, 1L), (k.TotalCounters().GupRefused, k.TotalCounters().MlockSkipped));
     }
+
+    [Fact]
+    public void Migrating_a_zapped_folio_copies_through_the_direct_map_and_oopses_while_the_baseline_migrates_cleanly()
+    {
+        using SimKernel ndm = KernelFixture.Create(Strategy.PerFolio);
+        using SimKernel plain = KernelFixture.Create(Strategy.None);
+        KernelFile zapped = KernelFixture.Gmem(ndm, 4);
+        KernelFile kept = KernelFixture.Gmem(plain, 4);
+        ndm.GmemGetPfn(0, zapped, 1);
+        long before = plain.GmemGetPfn(0, kept, 1).Pfn;
+
+        PathResult broken = ndm.MigrateFolio(0, zapped, 1);
+        PathResult moved = plain.MigrateFolio(0, kept, 1);
+
+        Assert.True(broken.Ok);
+        Assert.Equal(1, ndm.Checker.Count(PerfSim.Core.Invariants.ViolationKind.Oops));
+        Assert.Contains("folio_mc_copy", ndm.Checker.Recorded[0].ToString(), StringComparison.Ordinal);
+        Assert.True(moved.Ok);
+        Assert.NotEqual(before, moved.Pfn);
+        Assert.Equal(0, plain.Checker.Total);
+        Assert.True(plain.PageCache.TryLookup(kept.Mapping, 1, out var folio) && folio.Pfn == moved.Pfn);
+        KernelFixture.AssertConserved(plain, 1);
+    }
+
+    [Fact]
+    public void Secretmem_refuses_migration()
+    {
+        using SimKernel k = KernelFixture.Create(Strategy.None);
+        Assert.Equal(0, k.SecretmemCreate(k.CreateProcess(), 4, out KernelFile? file));
+        k.SecretmemFault(0, file!, 0);
+
+        Assert.Equal(-16, k.MigrateFolio(0, file!, 0).Error);
+        Assert.Equal(0, k.Checker.Total);
+    }
 }

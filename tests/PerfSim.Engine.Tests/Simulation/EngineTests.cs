@@ -1,0 +1,158 @@
+using PerfSim.Core;
+using PerfSim.Core.Costs;
+using PerfSim.Core.Kernel;
+using PerfSim.Engine.Simulation;
+
+namespace PerfSim.Engine.Tests.Simulation;
+
+public sealed class EngineTests
+{
+    private static ScenarioConfig Small(string scenario, Strategy strategy = Strategy.PerFolio, ArchKind arch = ArchKind.X86_64) => new()
+    {
+        Scenario = scenario,
+        Strategy = strategy,
+        Arch = arch,
+        Cpus = 16,
+        Vcpus = 4,
+        RamBytes = 2 * PageGeometry.GiB,
+        GuestMemoryBytes = 16 * PageGeometry.MiB,
+        Pages = 256,
+        Vms = 2,
+        Seed = 7,
+    };
+
+    [Theory]
+    [InlineData(ScenarioNames.GuestBoot, Strategy.PerFolio)]
+    [InlineData(ScenarioNames.GuestBoot, Strategy.Filemap)]
+    [InlineData(ScenarioNames.VmChurn, Strategy.UnmappedAlloc)]
+    [InlineData(ScenarioNames.SecretmemTouch, Strategy.None)]
+    public void Results_do_not_depend_on_host_threads(string scenario, Strategy strategy)
+    {
+        RunResult[] runs = [.. new[] { 1, 2, 4 }.Select(t => SimulationRun.Execute(Small(scenario, strategy) with { Threads = t }))];
+
+        Assert.All(runs, r => Assert.Equal(runs[0].Digest, r.Digest));
+        Assert.All(runs, r => Assert.Equal(runs[0].Counters, r.Counters));
+        Assert.All(runs, r => Assert.Equal(runs[0].FaultLatency.Percentile(0.99), r.FaultLatency.Percentile(0.99)));
+        Assert.All(runs, r => Assert.Equal(runs[0].ElapsedSimNs, r.ElapsedSimNs));
+    }
+
+    [Fact]
+    public void A_different_seed_gives_a_different_run_and_the_same_seed_the_same()
+    {
+        RunResult a = SimulationRun.Execute(Small(ScenarioNames.GuestBoot));
+        RunResult b = SimulationRun.Execute(Small(ScenarioNames.GuestBoot));
+        RunResult c = SimulationRun.Execute(Small(ScenarioNames.GuestBoot) with { Seed = 8 });
+
+        Assert.Equal(a.Digest, b.Digest);
+        Assert.NotEqual(a.Digest, c.Digest);
+    }
+
+    [Theory]
+    [InlineData(ArchKind.X86_64, 4, 256)]
+    [InlineData(ArchKind.X86_64, 1, 100)]
+    [InlineData(ArchKind.Arm64, 4, 256)]
+    public void Secretmem_touch_of_N_pages_on_C_cpus_costs_N_one_page_flushes_and_the_kernels_IPIs(ArchKind arch, int threads, int pages)
+    {
+        ScenarioConfig config = Small(ScenarioNames.SecretmemTouch, Strategy.None, arch) with { Vcpus = threads, Pages = pages, Passes = 2 };
+
+        RunResult r = SimulationRun.Execute(config);
+
+        long flushAll = r.Counter("flush_all");
+        Assert.Equal(2L * pages, r.Counter("flush_kernel_range"));
+        Assert.Equal(2L * pages, r.Counter("faults"));
+        Assert.Equal(arch == ArchKind.X86_64 ? ((2L * pages) + flushAll) * (config.Cpus - 1) : 0, r.Counter("ipis"));
+        Assert.Equal(2L * pages, r.Counter("dm_restores"));
+        Assert.Equal(2, r.Passes.Count);
+        Assert.Equal(pages, r.Passes[0].Counters["flush_kernel_range"]);
+        Assert.Equal(pages, r.Passes[1].Counters["dm_zaps"]);
+        // The direct map never re-merges: DirectMap4k only grows, pass after pass. (The second pass
+        // may still split new regions: frames freed on CPU 0's per-CPU list are not the ones
+        // the other CPUs refill from.)
+        Assert.All(r.Passes, p => Assert.True(p.DirectMapDelta.Entries4K >= 0, "DirectMap4k shrank: a re-merge"));
+        Assert.True(r.Passes[1].Counters["direct_map_level2_splits"] <= r.Passes[0].Counters["direct_map_level2_splits"]);
+        Assert.Equal(0, r.Counter("oops"));
+        Assert.Empty(r.Violations);
+    }
+
+    [Theory]
+    [InlineData(Strategy.None)]
+    [InlineData(Strategy.PerFolio)]
+    [InlineData(Strategy.PerFolioV12)]
+    [InlineData(Strategy.Filemap)]
+    [InlineData(Strategy.UnmappedAlloc)]
+    public void Every_scenario_runs_clean_under_every_strategy(Strategy strategy)
+    {
+        foreach (string scenario in ScenarioNames.All)
+        {
+            RunResult r = SimulationRun.Execute(Small(scenario, strategy));
+
+            Assert.True(r.Faults > 0 || scenario == ScenarioNames.Populate, $"{scenario}: no faults");
+            Assert.Empty(r.Violations);
+            Assert.Equal(0, r.Counter("leaked_unmapped_frames"));
+            Assert.Equal(r.DirectMapBefore.MappedBytes, r.DirectMapAfter.MappedBytes);
+            AssertConserved(r, scenario);
+        }
+    }
+
+    /// <summary>Every RAM frame has one owner; nothing is left allocated in transit; page tables are
+    /// exactly the splits' tables; only guest-boot keeps its guest memory cached at the end.</summary>
+    private static void AssertConserved(RunResult r, string scenario)
+    {
+        long owned = r.Counter("frames_free") + r.Counter("frames_page_cache") + r.Counter("frames_page_table")
+            + r.Counter("frames_allocated") + r.Counter("frames_reserved") + r.Counter("frames_leaked");
+        Assert.Equal(r.Counter("frames_ram"), owned);
+        Assert.Equal(0, r.Counter("frames_allocated"));
+        Assert.Equal(0, r.Counter("frames_leaked"));
+        Assert.Equal(r.Counter("pt_pages"), r.Counter("frames_page_table"));
+        long cached = scenario == ScenarioNames.GuestBoot ? r.Config.GuestPages : 0;
+        Assert.Equal(cached, r.Counter("frames_page_cache"));
+    }
+
+    [Fact]
+    public void Guest_boot_per_folio_zaps_and_flushes_once_per_guest_page()
+    {
+        ScenarioConfig config = Small(ScenarioNames.GuestBoot) with { PopulateFraction = 0 };
+
+        RunResult r = SimulationRun.Execute(config);
+
+        long pages = config.GuestPages;
+        Assert.Equal(pages, r.Counter("guest_faults"));
+        Assert.Equal(pages, r.Counter("dm_zaps"));
+        Assert.Equal(pages, r.Counter("flush_kernel_range"));
+        Assert.Equal((pages + r.Counter("flush_all")) * (config.Cpus - 1), r.Counter("ipis"));
+        Assert.Equal(pages, r.FaultLatency.Count);
+    }
+
+    [Fact]
+    public void Unmapped_alloc_replaces_per_page_shootdowns_with_one_flush_per_pageblock()
+    {
+        ScenarioConfig config = Small(ScenarioNames.GuestBoot, Strategy.UnmappedAlloc) with { PopulateFraction = 0 };
+
+        RunResult r = SimulationRun.Execute(config);
+
+        Assert.Equal(0, r.Counter("dm_zaps"));
+        Assert.Equal(config.GuestPages / 512, r.Counter("pageblock_flips"));
+        Assert.Equal(r.Counter("pageblock_flips"), r.Counter("flush_kernel_range"));
+        Assert.Equal(0, r.Counter("direct_map_level2_splits"));
+    }
+
+    [Fact]
+    public void More_cpus_make_per_page_shootdowns_slower()
+    {
+        RunResult small = SimulationRun.Execute(Small(ScenarioNames.GuestBoot) with { Cpus = 8 });
+        RunResult large = SimulationRun.Execute(Small(ScenarioNames.GuestBoot) with { Cpus = 128 });
+        RunResult kept = SimulationRun.Execute(Small(ScenarioNames.GuestBoot, Strategy.None) with { Cpus = 128 });
+
+        Assert.True(large.FaultLatency.Percentile(0.5) > small.FaultLatency.Percentile(0.5), "p50 grows with the IPI fan-out");
+        Assert.True(kept.FaultLatency.Percentile(0.5) < large.FaultLatency.Percentile(0.5), "no shootdown without NO_DIRECT_MAP");
+    }
+
+    [Fact]
+    public void The_report_states_the_memory_per_simulated_frame()
+    {
+        RunResult r = SimulationRun.Execute(Small(ScenarioNames.GuestBoot));
+
+        Assert.True(r.BytesPerFrame > 8 && r.BytesPerFrame <= 24, $"{r.BytesPerFrame} bytes per frame");
+        Assert.Equal(2 * PageGeometry.GiB / PageGeometry.PageSize, r.Frames);
+    }
+}
