@@ -95,12 +95,22 @@ public sealed class LatencyHistogram
         }
 
         // Empty buckets between the first and the last are reported too, so that every bucket
-        // spans exactly 1/perOctave of a power of two and a chart draws true widths.
+        // spans exactly 1/perOctave of a power of two and a chart draws true widths. Bucket `key`
+        // holds u with u + 1 < 2^((key + 1) / perOctave), so its largest integer is
+        // ceil(2^((key + 1) / perOctave)) − 2 (not − 1: at 2^k that would repeat the next bucket's
+        // bound). Below ~8 ns a quarter octave can hold no integer at all: such buckets are skipped
+        // so that bounds stay strictly increasing, as the report format requires.
+        long previous = -1;
         for (int key = groups.Keys.First(); key <= groups.Keys.Last(); key++)
         {
-            yield return groups.TryGetValue(key, out var g)
+            (long Upper, long Count) bucket = groups.TryGetValue(key, out var g)
                 ? g
-                : ((long)Math.Ceiling(Math.Pow(2, (key + 1.0) / perOctave)) - 1, 0);
+                : ((long)Math.Ceiling(Math.Pow(2, (key + 1.0) / perOctave)) - 2, 0);
+            if (bucket.Upper > previous)
+            {
+                previous = bucket.Upper;
+                yield return bucket;
+            }
         }
     }
 

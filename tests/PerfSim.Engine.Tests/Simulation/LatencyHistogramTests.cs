@@ -87,4 +87,26 @@ public sealed class LatencyHistogramTests
         Assert.Contains(buckets, b => b.Count == 0);
         Assert.Equal((Math.Log2(150_000) - Math.Log2(5)) * 4, buckets.Count, 1.0 * 2);
     }
+
+    /// <summary>An empty bucket just below a populated one whose values end at 2^k − 1 (1023,
+    /// 8191) was labelled 2^k − 1 too, so reports repeated a bound and the report reader refused
+    /// them (seen in populate with unmapped-alloc: p50 1023, max 8179).</summary>
+    [Theory]
+    [InlineData(new long[] { 600, 1000, 1023, 5000, 8179 })]
+    [InlineData(new long[] { 1, 2, 3, 7, 1000 })]
+    public void Log_bucket_bounds_stay_strictly_increasing_next_to_power_of_two_bounds(long[] values)
+    {
+        var h = new LatencyHistogram();
+        foreach (long v in values)
+        {
+            h.Record(v);
+        }
+
+        var buckets = h.LogBuckets(perOctave: 4).ToList();
+
+        Assert.Equal(h.Count, buckets.Sum(b => b.Count));
+        Assert.True(
+            buckets.Zip(buckets.Skip(1)).All(p => p.First.UpperBoundNs < p.Second.UpperBoundNs),
+            string.Join(", ", buckets.Select(b => $"{b.UpperBoundNs}:{b.Count}")));
+    }
 }
