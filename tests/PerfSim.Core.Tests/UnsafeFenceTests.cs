@@ -39,14 +39,19 @@ public sealed partial class UnsafeFenceTests
         Assert.Equal(["PerfSim.Core.csproj"], allowing);
     }
 
-    private static string RepoRoot([CallerFilePath] string thisFile = "")
+    // With CI=true the build is a ContinuousIntegrationBuild: source paths are mapped to /_/, so
+    // the caller's path finds nothing there; the test binary's folder lies inside the clone too.
+    private static string RepoRoot([CallerFilePath] string thisFile = "") =>
+        Above(Path.GetDirectoryName(thisFile)) ?? Above(AppContext.BaseDirectory)
+        ?? throw new InvalidOperationException($"PerfSim.sln not found above {thisFile} nor {AppContext.BaseDirectory}");
+
+    private static string? Above(string? dir)
     {
-        string? dir = Path.GetDirectoryName(thisFile);
         while (dir is not null && !File.Exists(Path.Combine(dir, "PerfSim.sln")))
         {
             dir = Path.GetDirectoryName(dir);
         }
 
-        return dir ?? throw new InvalidOperationException("PerfSim.sln not found above " + thisFile);
+        return dir;
     }
 }
