@@ -13,6 +13,7 @@ public static class Categories
     public const string Allocator = nameof(Allocator);
     public const string Mermap = nameof(Mermap);
     public const string Scenario = nameof(Scenario);
+    public const string Trace = nameof(Trace);
 
-    public static IReadOnlyList<string> All { get; } = [PageCache, DirectMap, Tlb, Flush, Allocator, Mermap, Scenario];
+    public static IReadOnlyList<string> All { get; } = [PageCache, DirectMap, Tlb, Flush, Allocator, Mermap, Scenario, Trace];
 }
