@@ -71,9 +71,11 @@ internal static class CommandLine
         }
     }
 
+    /// <summary>One line on standard error, always starting "perfsim: " or "perfsim COMMAND: ".</summary>
     private static int BadInput(TextWriter stderr, string message)
     {
-        stderr.WriteLine("perfsim: " + message.Replace("perfsim: ", string.Empty, StringComparison.Ordinal));
+        string line = message.Replace("perfsim: ", string.Empty, StringComparison.Ordinal);
+        stderr.WriteLine(line.StartsWith("perfsim ", StringComparison.Ordinal) ? line : "perfsim: " + line);
         return ExitCodes.BadInput;
     }
 }

@@ -98,7 +98,7 @@ public sealed class RunReportFormatTests : IDisposable
         { "cost-profile", "costs.json", """{""", "costs.json: cost profile: not valid JSON" },
         { "e820", "e820.txt", "BIOS-e820: [mem 0x0000000000000000-0x00000000zzzzzzzz] usable\n", "e820.txt:1: not an e820 line: expected 'BIOS-e820: [mem 0xSTART-0xEND] TYPE'" },
         { "e820", "e820.txt", "", "e820.txt: no usable RAM range" },
-        { "meminfo", "meminfo.txt", "DirectMap4k: lots kB\n", "meminfo.txt: needs 'DirectMap4k: N kB' and 'DirectMap2M: N kB' lines" },
+        { "meminfo", "meminfo.txt", "DirectMap4k: lots kB\n", "meminfo.txt:1: expected 'DirectMap4k|DirectMap2M|DirectMap1G: N kB'" },
         { "meminfo", "meminfo.txt", "MemTotal: 1 kB\n", "meminfo.txt: needs 'DirectMap4k: N kB'" },
     };
 

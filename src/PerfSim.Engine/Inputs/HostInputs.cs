@@ -91,6 +91,11 @@ public static partial class HostInputs
             Match m = MeminfoDirectMap().Match(lines[i]);
             if (!m.Success)
             {
+                if (lines[i].TrimStart().StartsWith("DirectMap", StringComparison.Ordinal))
+                {
+                    throw new InputException($"{source}:{i + 1}: expected 'DirectMap4k|DirectMap2M|DirectMap1G: N kB', got '{lines[i].Trim()}'");
+                }
+
                 continue;
             }
 

@@ -63,4 +63,12 @@ public sealed class InputParsingTests
         Assert.Equal(new MeminfoTotals(1234, 204800, 0), t);
         Assert.Throws<InputException>(() => HostInputs.ParseMeminfo("DirectMap4k: 4 kB\n", "mi"));
     }
+
+    [Fact]
+    public void A_malformed_direct_map_line_in_meminfo_is_named_by_its_line()
+    {
+        var e = Assert.Throws<InputException>(() => HostInputs.ParseMeminfo("MemTotal: 1 kB\nDirectMap4k: lots kB\nDirectMap2M: 2048 kB\n", "mi"));
+
+        Assert.Equal("mi:2: expected 'DirectMap4k|DirectMap2M|DirectMap1G: N kB', got 'DirectMap4k: lots kB'", e.Message);
+    }
 }
