@@ -1,4 +1,5 @@
 using PerfSim.Core;
+using PerfSim.Core.Costs;
 using PerfSim.Core.PageTables;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
@@ -15,7 +16,7 @@ internal static class HostOptions
     public static HostSpec Read(OptionSet options, long defaultRamBytes)
     {
         options.Exclusive("ram", "e820", "meminfo");
-        string arch = options.Choice("arch", ArchNames.All, ArchNames.X86);
+        string arch = options.Choice("arch", ArchKinds.CliNames, ArchKind.X86_64.ToCliName());
         bool gbPages = options.OnOff("gbpages", true);
         bool rodataFull = options.Choice("rodata", ["full", "off"], "full") == "full";
         if (!arch.StartsWith("arm64", StringComparison.Ordinal) && options.Has("rodata"))
@@ -23,7 +24,7 @@ internal static class HostOptions
             throw new InputException("--rodata: applies to arm64 profiles only (x86 can always change its direct map)");
         }
 
-        DirectMapProfile profile = ArchNames.DirectMapProfileOf(arch, gbPages, rodataFull);
+        DirectMapProfile profile = DirectMapProfiles.For(ArchKinds.Parse(arch), gbPages, rodataFull);
         if (options.Has("e820"))
         {
             HostSpec spec = HostSpec.FromE820(arch, profile, options.ReadFile("e820"), options.String("e820")!);

@@ -1,3 +1,4 @@
+using PerfSim.Core.Costs;
 using System.Globalization;
 using PerfSim.Core;
 using PerfSim.Engine.Hosts;
@@ -138,7 +139,7 @@ internal static class RunCommand
         if (options.Has("e820") || options.Has("meminfo"))
         {
             var profile = SimulationRun.DirectMapProfileOf(config);
-            string arch = config.Arch.ToString();
+            string arch = config.Arch.ToCliName();
             host = options.Has("e820")
                 ? HostSpec.FromE820(arch, profile, options.ReadFile("e820"), options.String("e820")!)
                 : HostSpec.FromMeminfo(arch, profile, options.ReadFile("meminfo"), options.String("meminfo")!);

@@ -99,22 +99,8 @@ public sealed partial class PageAllocator
             }
         }
 
-        for (int current = order; current <= MaxPageOrder; current++)
-        {
-            ref FreeList area = ref zone.FreeArea(current, other);
-            if (area.First == 0)
-            {
-                continue;
-            }
-
-            pfn = area.First - 1L;
-            DeleteFromFreeListLocked(zone, pfn, current, other);
-            ExpandLocked(zone, pfn, order, current, other);
-            return true;
-        }
-
-        pfn = -1;
-        return false;
+        // Steal: the smallest block of the other type, its split-off remainder staying with that type.
+        return RmqueueSmallestLocked(zone, order, other, out pfn);
     }
 
     /// <summary>Free pages in one pageblock, by walking its free buddy heads.</summary>

@@ -5,7 +5,6 @@ using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.Mermap;
 using PerfSim.Core.PageCache;
-using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Kernel;
 
@@ -179,7 +178,4 @@ public sealed partial class SimKernel
         CountersOf(cpu).MermapFreeFlushes++;
         Trace(cpu, SimEventKind.FlushAll, 0, o.IpisSent);
     }
-
-    /// <summary>Pages of a kernel access path as <see cref="DirectMapEntry"/> would see them, for tests.</summary>
-    internal DirectMapEntry Entry(long pfn) => DirectMap.Lookup(pfn);
 }

@@ -1,30 +1,23 @@
 using PerfSim.Core;
+using PerfSim.Core.Costs;
 using PerfSim.Core.Host;
 using PerfSim.Core.PageTables;
 using PerfSim.Engine.Inputs;
 
 namespace PerfSim.Engine.Hosts;
 
-/// <summary>The architecture profiles users choose with <c>--arch</c>.</summary>
-public static class ArchNames
+/// <summary>The direct-map part of each architecture profile (<c>--arch</c>, <see cref="ArchKinds"/>).</summary>
+public static class DirectMapProfiles
 {
-    public const string X86 = "x86_64";
-    public const string X86Invlpgb = "x86_64-invlpgb";
-    public const string Arm64 = "arm64";
-    public const string Arm64Bbml2 = "arm64-bbml2";
-
-    public static IReadOnlyList<string> All { get; } = [X86, X86Invlpgb, Arm64, Arm64Bbml2];
-
-    /// <summary>The direct-map behaviour of an architecture profile. INVLPGB changes how x86
-    /// flushes, not how it maps.</summary>
-    public static DirectMapProfile DirectMapProfileOf(string arch, bool gbPages, bool rodataFull) => arch switch
+    /// <summary>How <paramref name="arch"/> maps and changes its linear map. INVLPGB changes how x86
+    /// flushes, not how it maps. arm64 without BBML2: rodata=full forces a PTE-only map; with
+    /// rodata=off the map is block-mapped and can_set_direct_map() is false (arch/arm64/mm/mmu.c,
+    /// pageattr.c).</summary>
+    public static DirectMapProfile For(ArchKind arch, bool gbPages, bool rodataFull) => arch switch
     {
-        X86 or X86Invlpgb => DirectMapProfile.X86 with { GbPages = gbPages },
-        // arm64 without BBML2: rodata=full forces a PTE-only map; with rodata=off the map is
-        // block-mapped and can_set_direct_map() is false (arch/arm64/mm/mmu.c, pageattr.c).
-        Arm64 => rodataFull ? DirectMapProfile.Arm64 : new DirectMapProfile(DirectMapMode.Arm64Bbml2, gbPages, CanSetDirectMap: false),
-        Arm64Bbml2 => DirectMapProfile.Arm64Bbml2 with { GbPages = gbPages, CanSetDirectMap = rodataFull },
-        _ => throw new InputException($"--arch: unknown profile '{arch}'; accepted: {string.Join(", ", All)}"),
+        ArchKind.X86_64 or ArchKind.X86_64Invlpgb => DirectMapProfile.X86 with { GbPages = gbPages },
+        ArchKind.Arm64 => rodataFull ? DirectMapProfile.Arm64 : new DirectMapProfile(DirectMapMode.Arm64Bbml2, gbPages, CanSetDirectMap: false),
+        _ => DirectMapProfile.Arm64Bbml2 with { GbPages = gbPages, CanSetDirectMap = rodataFull },
     };
 }
 

@@ -1,5 +1,4 @@
 using PerfSim.Core;
-using PerfSim.Core.Costs;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
 using PerfSim.Core.PageTables;
@@ -45,12 +44,7 @@ public static class SimulationRun
     public static DirectMapProfile DirectMapProfileOf(ScenarioConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return config.Arch switch
-        {
-            ArchKind.X86_64 or ArchKind.X86_64Invlpgb => DirectMapProfile.X86 with { GbPages = config.GbPages },
-            ArchKind.Arm64 => config.RodataFull ? DirectMapProfile.Arm64 : new DirectMapProfile(DirectMapMode.Arm64Bbml2, config.GbPages, CanSetDirectMap: false),
-            _ => DirectMapProfile.Arm64Bbml2 with { GbPages = config.GbPages, CanSetDirectMap = config.RodataFull },
-        };
+        return DirectMapProfiles.For(config.Arch, config.GbPages, config.RodataFull);
     }
 
     internal static void CheckFits(ScenarioConfig c, SimKernel kernel)
