@@ -314,6 +314,23 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
     // ---- Per-CPU lists (order 0) ----
 
+    /// <summary>The frame an order-0 allocation with <paramref name="flags"/> by <paramref name="cpu"/>
+    /// would get from its per-CPU list of the first zone, without a refill; false when the list is
+    /// empty (the allocation would take the zone lock) or failures are injected. Owner read.</summary>
+    public bool TryPeekPcp(int cpu, AllocFlags flags, out long pfn)
+    {
+        CheckCpu(cpu);
+        ref FreeList pcp = ref PcpList(cpu, _zonelist[0], FreeTypeFor(flags, 0));
+        if (pcp.Count == 0 || Volatile.Read(ref _injectedFailures) != 0)
+        {
+            pfn = -1;
+            return false;
+        }
+
+        pfn = pcp.First - 1L;
+        return true;
+    }
+
     /// <summary><c>rmqueue_pcplist</c>: the head of the list (the most recently freed, cache-hot page),
     /// after a refill of one batch when the list is empty.</summary>
     private bool TryTakeFromPcp(int cpu, Zone zone, FreeType type, out long pfn)

@@ -35,7 +35,11 @@ public static class Sharding
 
     private const ulong GoldenRatio64 = 0x9E3779B97F4A7C15UL;
 
-    /// <summary>2 × processors, rounded up to a power of two, at most <paramref name="cap"/> (itself a power of two).</summary>
+    /// <summary>Floor on the shard count: on a small host, a handful of shards made two host threads
+    /// inserting into unrelated chunks share a lock (and its cache line) a quarter of the time.</summary>
+    private const int MinShards = 64;
+
+    /// <summary>2 × processors, rounded up to a power of two, at least 64 and at most <paramref name="cap"/> (itself a power of two).</summary>
     public static int ShardCountFor(int cap)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(cap, 1);
@@ -44,7 +48,7 @@ public static class Sharding
             throw new ArgumentException("the cap must be a power of two", nameof(cap));
         }
 
-        return (int)Math.Min((uint)cap, BitOperations.RoundUpToPowerOf2((uint)(2 * Environment.ProcessorCount)));
+        return (int)Math.Min((uint)cap, Math.Max(MinShards, BitOperations.RoundUpToPowerOf2((uint)(2 * Environment.ProcessorCount))));
     }
 
     /// <summary>The page-cache shard of (<paramref name="mapping"/>, <paramref name="index"/>) for

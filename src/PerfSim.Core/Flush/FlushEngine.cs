@@ -79,6 +79,14 @@ public sealed class FlushEngine : IDisposable
 
     public TlbModel Tlb => _tlb;
 
+    /// <summary>
+    /// Quantum mode (docs/engine.md): a ranged flush invalidates the initiator's own TLB only; the
+    /// caller applies the other CPUs' invalidations later with <see cref="InvalidateDeferred"/> and
+    /// the broadcast with <see cref="AddBroadcast"/>, in simulated-time order. A ranged flush then
+    /// touches only the initiator's own state and may run on the initiator's host thread.
+    /// </summary>
+    public bool DeferRemote { get; set; }
+
     /// <summary>Online CPUs (all simulated CPUs are online).</summary>
     public int OnlineCpus => _tlb.CpuCount;
 
@@ -116,7 +124,7 @@ public sealed class FlushEngine : IDisposable
 
         s.KernelRangeFlushes++;
         bool full = IsFullFlush(total);
-        StaleTally tally = Invalidate(ranges, full, onlyCpu: -1);
+        StaleTally tally = Invalidate(ranges, full, onlyCpu: DeferRemote && !full ? initiatorCpu : -1);
         AddTally(ref s, tally);
         FlushOutcome outcome = Charge(ref s, ranges, total, full, tally);
         RecordExposure(initiatorCpu, ref s, ranges, nowNs + outcome.InitiatorLatencyNs);
@@ -199,6 +207,32 @@ public sealed class FlushEngine : IDisposable
 
         RecordExposure(cpu, ref s, new ReadOnlySpan<PfnRange>(in range), nowNs + latency);
         return new FlushOutcome(latency, full, 0, ops, 0, 0, zappedAtNs != NotZapped ? tally : default);
+    }
+
+    /// <summary>The other CPUs' invalidations of a ranged flush that <paramref name="initiatorCpu"/>
+    /// issued under <see cref="DeferRemote"/> (its own TLB was done then). When the flush closed a
+    /// zap, the holders found join the initiator's exposure: pairs add up, and a page counts as held
+    /// once (exact for one-page flushes, where <paramref name="initiatorHeld"/> says whether the
+    /// initiator held it; a multi-page flush may count a page held on both sides twice).
+    /// Initiator operation.</summary>
+    public void InvalidateDeferred(int initiatorCpu, long startPfn, long pages, bool zapped, bool initiatorHeld)
+    {
+        StaleTally remote = _tlb.InvalidateRange(startPfn, pages);
+        if (zapped && remote.HolderPairs > 0)
+        {
+            ref FlushCpuState s = ref _cpus[initiatorCpu];
+            s.PagesWithHolders += pages == 1 && initiatorHeld ? 0 : remote.PagesWithHolders;
+            s.HolderPairs += remote.HolderPairs;
+            s.MaxHolders = Math.Max(s.MaxHolders, remote.MaxHolders + (initiatorHeld ? 1 : 0));
+        }
+    }
+
+    /// <summary>The IPI broadcast of a flush issued under <see cref="DeferRemote"/>: every other CPU
+    /// owes <paramref name="handlerNs"/> of handler time from now on. Initiator operation.</summary>
+    public void AddBroadcast(int initiatorCpu, long handlerNs)
+    {
+        _broadcastHandlerNs += handlerNs;
+        _cpus[initiatorCpu].DebtSelf += handlerNs;
     }
 
     /// <summary>IPI handler time other CPUs' flushes took from <paramref name="cpu"/> since its
@@ -361,7 +395,7 @@ public sealed class FlushEngine : IDisposable
                 long invlpg = full ? 0 : pages * OnlineCpus;
                 s.IpisSent += targets;
                 s.Invlpg += invlpg;
-                if (targets > 0)
+                if (targets > 0 && !DeferRemote)
                 {
                     Volatile.Write(ref _broadcastHandlerNs, _broadcastHandlerNs + handler);
                     s.DebtSelf += handler;

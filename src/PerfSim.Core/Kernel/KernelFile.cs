@@ -31,8 +31,22 @@ public struct SimRwLock
     /// <summary>A shared hold starting at <paramref name="clock"/>: returns when it is granted.</summary>
     public readonly long ReadGrant(long clock) => Math.Max(clock, WriterFreeAtNs);
 
-    /// <summary>The shared hold granted earlier ends at <paramref name="endNs"/>.</summary>
-    public void ReadRelease(long endNs) => ReadersFreeAtNs = Math.Max(ReadersFreeAtNs, endNs);
+    /// <summary>The shared hold granted earlier ends at <paramref name="endNs"/>.
+    /// Atomic: readers on several host threads release at once, and a max does not depend on their order.</summary>
+    public void ReadRelease(long endNs)
+    {
+        long seen = Volatile.Read(ref ReadersFreeAtNs);
+        while (endNs > seen)
+        {
+            long was = Interlocked.CompareExchange(ref ReadersFreeAtNs, endNs, seen);
+            if (was == seen)
+            {
+                return;
+            }
+
+            seen = was;
+        }
+    }
 
     /// <summary>An exclusive hold starting at <paramref name="clock"/>: returns when it is granted.</summary>
     public readonly long WriteGrant(long clock) => Math.Max(clock, Math.Max(WriterFreeAtNs, ReadersFreeAtNs));

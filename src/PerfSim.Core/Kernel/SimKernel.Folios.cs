@@ -21,7 +21,13 @@ public sealed partial class SimKernel
         long refills = Allocator.PcpRefillsOf(cpu);
         Charge(cpu, Costs.FolioAllocNs);
         bool ok = Allocator.TryAllocatePages(cpu, file.FolioOrder, flags, out pfn);
-        Charge(cpu, (Allocator.PcpRefillsOf(cpu) - refills) * Costs.PcpRefillNs);
+        refills = Allocator.PcpRefillsOf(cpu) - refills;
+        if (refills > 0)
+        {
+            RequireSerial("a per-CPU list refill from the zone");
+        }
+
+        Charge(cpu, refills * Costs.PcpRefillNs);
         return ok;
     }
 
@@ -29,9 +35,16 @@ public sealed partial class SimKernel
     internal AddResult InsertFolio(int cpu, KernelFile file, long index, long pfn)
     {
         TestHookBeforeInsert?.Invoke(file, index);
-        using (Gate())
+        if (Defer(cpu, QuantumKind.Lock, Costs.PageCacheInsertNs, Costs.LockHandoffNs, 0, PagesLockId + file.Mapping))
         {
-            file.PagesLock.Hold(ref Clock(cpu), Costs.PageCacheInsertNs, Costs.LockHandoffNs);
+            Charge(cpu, Costs.PageCacheInsertNs);
+        }
+        else
+        {
+            using (Gate())
+            {
+                file.PagesLock.Hold(ref Clock(cpu), Costs.PageCacheInsertNs, Costs.LockHandoffNs);
+            }
         }
 
         return PageCache.FilemapAddFolio(file.Mapping, index, pfn, file.FolioOrder);
@@ -98,7 +111,7 @@ public sealed partial class SimKernel
         using ModelGate gate = Gate();
         ref long clock = ref Clock(cpu);
         bool arm64 = DirectMap.Profile.IsArm64;
-        FlushOutcome o = arm64 ? Flush.FlushAll(cpu, clock) : Flush.FlushLocalAll(cpu, clock);
+        FlushOutcome o = arm64 ? FlushAllCpus(cpu, clock) : Flush.FlushLocalAll(cpu, clock);
         clock += o.InitiatorLatencyNs;
         CountersOf(cpu).MermapLocalFlushes++;
         Trace(cpu, arm64 ? SimEventKind.FlushAll : SimEventKind.FlushLocal, 0, o.IpisSent);
@@ -173,7 +186,7 @@ public sealed partial class SimKernel
         }
 
         ref long clock = ref Clock(cpu);
-        FlushOutcome o = Flush.FlushAll(cpu, clock);
+        FlushOutcome o = FlushAllCpus(cpu, clock);
         clock += o.InitiatorLatencyNs;
         CountersOf(cpu).MermapFreeFlushes++;
         Trace(cpu, SimEventKind.FlushAll, 0, o.IpisSent);

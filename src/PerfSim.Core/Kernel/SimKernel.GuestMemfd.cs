@@ -42,6 +42,7 @@ public sealed partial class SimKernel
         }
 
         file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process) { HostInvalidateLock = HostRwLock() };
+        RegisterFile(file);
         return 0;
     }
 

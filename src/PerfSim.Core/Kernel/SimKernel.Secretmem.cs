@@ -25,6 +25,7 @@ public sealed partial class SimKernel
         }
 
         file = new KernelFile(FileKind.Secretmem, mapping, sizePages, GmemFlags.None, 0, process) { HostInvalidateLock = HostRwLock() };
+        RegisterFile(file);
         return 0;
     }
 
@@ -110,7 +111,7 @@ public sealed partial class SimKernel
             }
 
             FlushRange(cpu, pfn, 1, zappedAt);
-            CheckZapFlushed(cpu, pfn, 1);
+            VerifyZapFlushed(cpu, pfn, 1);
             return new PathResult(0, pfn, 0);
         }
     }

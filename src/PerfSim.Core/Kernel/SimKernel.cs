@@ -99,13 +99,17 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// </summary>
     public ISimEventSink? EventSink
     {
-        get => _eventSink;
+        get => _deliverTo;
         set
         {
-            _eventSink = value;
-            Checker.Sink = value;
+            _deliverTo = value;
+            _eventSink = value is not null && _lanes is not null ? _deferredEvents ??= new DeferredEvents(this) : value;
+            Checker.Sink = _eventSink;
         }
     }
+
+    /// <summary>A workload event on <paramref name="cpu"/>, stamped and routed like the kernel's own.</summary>
+    public void EmitEvent(int cpu, SimEventKind kind, long pfn, long extra) => Trace(cpu, kind, pfn, extra);
 
     /// <summary>CPU <paramref name="cpu"/>'s simulated clock, in ns.</summary>
     public ref long Clock(int cpu) => ref _cpus[cpu].ClockNs;
@@ -178,7 +182,13 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
 
     /// <summary>Brings the CPU's clock up to date with the IPI handler time other CPUs' flushes
     /// took from it (a vCPU hit by IPIs gets slower). Every path calls it on entry.</summary>
-    public void Enter(int cpu) => _cpus[cpu].ClockNs += Flush.TakeInterruptDebt(cpu);
+    public void Enter(int cpu)
+    {
+        if (!Defer(cpu, QuantumKind.Enter, 0, 0, 0))
+        {
+            _cpus[cpu].ClockNs += Flush.TakeInterruptDebt(cpu);
+        }
+    }
 
     /// <summary>
     /// <c>folio_zap_direct_map()</c> (gmem v9+ helper): <c>set_direct_map_valid_noflush(.., false)</c>
@@ -206,7 +216,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
 
         if (flush)
         {
-            CheckZapFlushed(cpu, pfn, pages);
+            VerifyZapFlushed(cpu, pfn, pages);
         }
 
         return 0;
@@ -266,6 +276,14 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         using ModelGate gate = Gate();
         ref long clock = ref _cpus[cpu].ClockNs;
         FlushOutcome o = Flush.FlushKernelRange(cpu, pfn, pages, clock, zappedAtNs);
+        if (o.FullFlush)
+        {
+            RequireSerial("a full TLB flush");
+        }
+
+        // Quantum mode: the other CPUs' invalidations and the broadcast are woven in time order.
+        int zap = zappedAtNs == FlushEngine.NotZapped ? 0 : o.Stale.PagesWithHolders > 0 ? 2 : 1;
+        Defer(cpu, QuantumKind.Flush, pfn, o.FullFlush ? 0 : pages, o.HandlerNsPerTarget, zap);
         clock += o.InitiatorLatencyNs;
         if (pages > 0)
         {
@@ -274,15 +292,17 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     }
 
     /// <summary>After a zap path's flush: the zapping CPU must not still reach the pages (it touched
-    /// them while zeroing, so without the flush its TLB still holds them).</summary>
-    internal void CheckZapFlushed(int cpu, long pfn, long pages)
+    /// them while zeroing, so without the flush its TLB still holds them). Its own TLB is flushed
+    /// at once in quantum mode too, so the check needs no weave.</summary>
+    internal void VerifyZapFlushed(int cpu, long pfn, long pages)
     {
+        long nowNs = _cpus[cpu].ClockNs;
         using ModelGate gate = Gate();
         for (long p = pfn; p < pfn + pages; p++)
         {
             if (!DirectMap.IsPresent(p) && Tlb.Holds(cpu, p))
             {
-                Checker.Record(new Violation(ViolationKind.StaleTranslation, p, cpu, KernelPath.DirectMapZap, _cpus[cpu].ClockNs));
+                Checker.Record(new Violation(ViolationKind.StaleTranslation, p, cpu, KernelPath.DirectMapZap, nowNs));
             }
         }
     }
@@ -343,20 +363,27 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         s.ClockNs = t0;
         if (!DirectMap.Profile.IsArm64)
         {
-            s.Counters.CpaLockWaitNs += _cpaLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+            if (!Defer(cpu, QuantumKind.Lock, hold, Costs.LockHandoffNs, 0, CpaLockId))
+            {
+                s.Counters.CpaLockWaitNs += _cpaLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+                return;
+            }
         }
         else if (r.Splits > 0)
         {
-            _splitLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+            if (!Defer(cpu, QuantumKind.Lock, hold, Costs.LockHandoffNs, 0, SplitLockId))
+            {
+                _splitLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+                return;
+            }
         }
-        else
-        {
-            s.ClockNs += hold;
-        }
+
+        s.ClockNs += hold;
     }
 
     bool IPageTableAllocator.TryAllocatePageTable(int cpu, out long pfn)
     {
+        RequireSerial("a direct-map split");
         _cpus[cpu].ClockNs += Costs.PageTableAllocNs;
         return Allocator.TryAllocatePageTable(cpu, out pfn);
     }
@@ -364,9 +391,18 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     void IDirectMapFlush.FlushTlbAll(int cpu)
     {
         ref long clock = ref _cpus[cpu].ClockNs;
-        FlushOutcome o = Flush.FlushAll(cpu, clock);
+        FlushOutcome o = FlushAllCpus(cpu, clock);
         clock += o.InitiatorLatencyNs;
         Trace(cpu, SimEventKind.FlushAll, 0, o.IpisSent);
+    }
+
+    /// <summary><c>flush_tlb_all()</c>: every TLB at once; its broadcast is woven in quantum mode.</summary>
+    internal FlushOutcome FlushAllCpus(int cpu, long nowNs)
+    {
+        RequireSerial("flush_tlb_all");
+        FlushOutcome o = Flush.FlushAll(cpu, nowNs);
+        Defer(cpu, QuantumKind.Flush, 0, 0, o.HandlerNsPerTarget);
+        return o;
     }
 
     void IDirectMapFlush.FlushKernelRange(int cpu, long startPfn, long pages) =>

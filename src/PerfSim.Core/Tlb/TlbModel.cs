@@ -58,10 +58,13 @@ public sealed class TlbModel : IDisposable
     private readonly int _words;
     private readonly long _endPfn;
 
-    // Scratch for InvalidateRange (single caller at a time by contract): per-page holder counts of
-    // the 2M region being processed, and the CPUs holding a valid 1G entry of the current 1G region.
-    private readonly int[] _pageHolders = new int[PageGeometry.PagesPer2M];
-    private readonly long[] _held1G;
+    // Scratch for InvalidateRange: per-page holder counts of the 2M region being processed, and the
+    // CPUs holding a valid 1G entry of the current 1G region. Per host thread: a CPU's own ranged
+    // invalidation (onlyCpu) may run on its host thread while others run theirs.
+    [ThreadStatic]
+    private static int[]? s_pageHolders;
+    [ThreadStatic]
+    private static long[]? s_held1G;
 
     private long _globalFlushes;
     private bool _disposed;
@@ -100,7 +103,6 @@ public sealed class TlbModel : IDisposable
         _slotsPerCpu = (int)BitOperations.RoundUpToPowerOf2((uint)(2 * _entriesPerCpu));
         _slotShift = 32 - BitOperations.Log2((uint)_slotsPerCpu);
         _words = (cpus + 63) / 64;
-        _held1G = new long[_words];
 
         _entries = _arena.Allocate<TlbEntry>((long)cpus * _entriesPerCpu);
         _cpus = _arena.Allocate<TlbCpuState>(cpus);
@@ -287,6 +289,8 @@ public sealed class TlbModel : IDisposable
         CheckPfn(startPfn + pages - 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(onlyCpu, CpuCount);
 
+        int[] pageHolders = s_pageHolders ??= new int[PageGeometry.PagesPer2M];
+        long[] held1G = s_held1G ??= new long[MaxCpus / 64];
         long end = startPfn + pages;
         long pagesWithHolders = 0, pairs = 0;
         int maxHolders = 0;
@@ -294,17 +298,17 @@ public sealed class TlbModel : IDisposable
         {
             long gStart = Math.Max(startPfn, g << PagesPer1GShift);
             long gEnd = Math.Min(end, (g + 1) << PagesPer1GShift);
-            bool any1G = Collect1GHolders(g, onlyCpu);
+            bool any1G = Collect1GHolders(g, onlyCpu, held1G);
             for (long r = gStart >> PagesPer2MShift; r <= (gEnd - 1) >> PagesPer2MShift; r++)
             {
                 long lo = Math.Max(gStart, r << PagesPer2MShift);
                 long hi = Math.Min(gEnd, (r + 1) << PagesPer2MShift);
-                if (InvalidateIn2MRegion(r, lo, hi, onlyCpu, any1G))
+                if (InvalidateIn2MRegion(r, lo, hi, onlyCpu, any1G, pageHolders, held1G))
                 {
                     int n = (int)(hi - lo);
                     for (int i = 0; i < n; i++)
                     {
-                        int h = _pageHolders[i];
+                        int h = pageHolders[i];
                         if (h > 0)
                         {
                             pagesWithHolders++;
@@ -317,7 +321,7 @@ public sealed class TlbModel : IDisposable
 
             if (any1G)
             {
-                Remove1GEntries(g);
+                Remove1GEntries(g, held1G);
             }
         }
 
@@ -644,7 +648,7 @@ public sealed class TlbModel : IDisposable
 
     // ---- ranged invalidation (initiator) ----
 
-    private bool Collect1GHolders(long g, int onlyCpu)
+    private bool Collect1GHolders(long g, int onlyCpu, long[] held1G)
     {
         bool any = false;
         uint key = RegionKey(3, g);
@@ -668,18 +672,18 @@ public sealed class TlbModel : IDisposable
                 }
             }
 
-            _held1G[w] = held;
+            held1G[w] = held;
             any |= held != 0;
         }
 
         return any;
     }
 
-    private void Remove1GEntries(long g)
+    private void Remove1GEntries(long g, long[] held1G)
     {
         for (int w = 0; w < _words; w++)
         {
-            long bits = _held1G[w];
+            long bits = held1G[w];
             while (bits != 0)
             {
                 int cpu = (w << 6) + BitOperations.TrailingZeroCount(bits);
@@ -687,13 +691,13 @@ public sealed class TlbModel : IDisposable
                 RemoveIfValid(cpu, 3, g, _cpus[cpu].Epoch);
             }
 
-            _held1G[w] = 0;
+            held1G[w] = 0;
         }
     }
 
-    /// <summary>Invalidates pages [lo, hi) of 2M region r; fills <see cref="_pageHolders"/> and
+    /// <summary>Invalidates pages [lo, hi) of 2M region r; fills <paramref name="pageHolders"/> and
     /// returns true when some CPU was probed.</summary>
-    private bool InvalidateIn2MRegion(long r, long lo, long hi, int onlyCpu, bool any1G)
+    private bool InvalidateIn2MRegion(long r, long lo, long hi, int onlyCpu, bool any1G, int[] pageHolders, long[] held1G)
     {
         int n = (int)(hi - lo);
         bool cleared = false;
@@ -702,11 +706,11 @@ public sealed class TlbModel : IDisposable
         {
             ref long maskWord = ref _mask2M[(r * _words) + w];
             long in2M = maskWord & OnlyMask(onlyCpu, w);
-            long in1G = any1G ? _held1G[w] : 0;
+            long in1G = any1G ? held1G[w] : 0;
             long bits = in2M | in1G;
             if (bits != 0 && !cleared)
             {
-                Array.Clear(_pageHolders, 0, n);
+                Array.Clear(pageHolders, 0, n);
                 cleared = true;
             }
 
@@ -731,7 +735,7 @@ public sealed class TlbModel : IDisposable
                         {
                             if (RemoveIfValid(cpu, 1, lo + i, epoch) && !wholeRange)
                             {
-                                _pageHolders[i]++;
+                                pageHolders[i]++;
                             }
                         }
                     }
@@ -741,7 +745,7 @@ public sealed class TlbModel : IDisposable
                 {
                     for (int i = 0; i < n; i++)
                     {
-                        _pageHolders[i]++;
+                        pageHolders[i]++;
                     }
                 }
             }

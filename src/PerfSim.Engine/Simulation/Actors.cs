@@ -12,11 +12,19 @@ internal abstract class Actor(int cpu)
 
     /// <summary>Performs the next operation; false when the actor has nothing left to do.</summary>
     public abstract bool Step(SimContext context);
+
+    /// <summary>Whether the next step touches only its CPU's state (and state updated
+    /// commutatively), so the engine may run it at the same time as other CPUs' steps; when false
+    /// it runs alone, in canonical order. Must depend on simulated state only.</summary>
+    public virtual bool NextStepIsLocal(SimContext context) => false;
 }
 
 /// <summary>State shared by the actors of a run: the kernel, the latency histograms, the event feed.</summary>
-internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEventSink? recorder)
+internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEventSink? recorder) : ILatencySink
 {
+    private const int FaultHistogram = 0;
+    private const int PopulateHistogram = 1;
+
     public SimKernel Kernel { get; } = kernel;
 
     public ScenarioConfig Config { get; } = config;
@@ -30,8 +38,13 @@ internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEv
     public long PopulatedBytes { get; set; }
 
     /// <summary>A workload event, to wherever the kernel's own events go now.</summary>
-    public void Emit(int cpu, SimEventKind kind, long pfn, long extra) =>
-        Kernel.EventSink?.Emit(new SimEvent(Kernel.Clock(cpu), pfn, extra, cpu, kind));
+    public void Emit(int cpu, SimEventKind kind, long pfn, long extra) => Kernel.EmitEvent(cpu, kind, pfn, extra);
+
+    /// <summary>A fault's latency; recorded when the engine has woven the waits inside it.</summary>
+    public void RecordFault(int cpu, long latencyNs) => Kernel.RecordLatency(cpu, FaultHistogram, latencyNs, this);
+
+    void ILatencySink.Record(int cpu, int histogram, long latencyNs) =>
+        (histogram == FaultHistogram ? Faults : PopulatePages).Record(latencyNs);
 
     /// <summary>One page populated by <paramref name="path"/>, recorded and traced (a refused
     /// attempt too, with pfn -1: it is part of the workload); true when it was refused.</summary>
@@ -40,7 +53,7 @@ internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEv
         PathResult r = Kernel.Populate(cpu, file, index, path);
         if (r.Ok)
         {
-            PopulatePages.Record(r.LatencyNs);
+            Kernel.RecordLatency(cpu, PopulateHistogram, r.LatencyNs, this);
             PopulatedBytes += PageGeometry.PageSize;
         }
 
@@ -82,6 +95,10 @@ internal sealed class GuestVcpu : Actor
     private int _cursor;
     private long _left;
 
+    /// <summary>The page the next step faults (chosen one step ahead, so the engine can ask whether
+    /// that step is CPU-local; the RNG draws keep their order).</summary>
+    private int _page;
+
     public GuestVcpu(int cpu, KernelFile file, long start, long pages, long seed, double jump)
         : base(cpu)
     {
@@ -97,7 +114,11 @@ internal sealed class GuestVcpu : Actor
         _left = pages;
         _rng = new Random(unchecked((int)(seed ^ (seed >> 32))));
         _jump = jump;
+        _page = pages > 0 ? ChooseNext() : -1;
     }
+
+    public override bool NextStepIsLocal(SimContext context) =>
+        _left > 0 && context.Config.BackgroundAccesses == 0 && context.Kernel.FaultIsCpuLocal(Cpu, _file, _start + _page);
 
     public override bool Step(SimContext context)
     {
@@ -106,6 +127,24 @@ internal sealed class GuestVcpu : Actor
             return false;
         }
 
+        _left--;
+        context.Background(Cpu, _rng);
+        long index = _start + _page;
+        PathResult r = context.Kernel.GmemGetPfn(Cpu, _file, index);
+        context.RecordFault(Cpu, r.LatencyNs);
+        context.Emit(Cpu, SimEventKind.Fault, r.Pfn, index);
+        if (_left > 0)
+        {
+            _page = ChooseNext();
+        }
+
+        return _left > 0;
+    }
+
+    /// <summary>The next untouched page: sequential, or a random jump with the configured
+    /// probability; marked touched.</summary>
+    private int ChooseNext()
+    {
         int pages = _nextFree.Length - 1;
         if (_rng.NextDouble() < _jump)
         {
@@ -120,13 +159,7 @@ internal sealed class GuestVcpu : Actor
 
         _nextFree[page] = page + 1;
         _cursor = page + 1 == pages ? 0 : page + 1;
-        _left--;
-        context.Background(Cpu, _rng);
-        long index = _start + page;
-        PathResult r = context.Kernel.GmemGetPfn(Cpu, _file, index);
-        context.Faults.Record(r.LatencyNs);
-        context.Emit(Cpu, SimEventKind.Fault, r.Pfn, index);
-        return _left > 0;
+        return page;
     }
 
     private int NextFree(int i)
@@ -172,6 +205,9 @@ internal sealed class SecretmemToucher(int cpu, KernelFile file, long start, lon
     private readonly long _end = start + pages;
     private long _next = start;
 
+    public override bool NextStepIsLocal(SimContext context) =>
+        _next < _end && context.Kernel.FaultIsCpuLocal(Cpu, file, _next);
+
     public override bool Step(SimContext context)
     {
         if (_next >= _end)
@@ -181,7 +217,7 @@ internal sealed class SecretmemToucher(int cpu, KernelFile file, long start, lon
 
         long index = _next++;
         PathResult r = context.Kernel.SecretmemFault(Cpu, file, index);
-        context.Faults.Record(r.LatencyNs);
+        context.RecordFault(Cpu, r.LatencyNs);
         context.Emit(Cpu, SimEventKind.Fault, r.Pfn, index);
         return _next < _end;
     }

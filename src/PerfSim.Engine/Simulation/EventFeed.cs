@@ -9,7 +9,8 @@ namespace PerfSim.Engine.Simulation;
 /// PerfSim EventSource while a session listens; nowhere otherwise, so the kernel's event sites cost
 /// one null check. Totals: to a published <see cref="SimulationMetrics"/>, in batches.
 /// </summary>
-/// <remarks>The engine calls <see cref="Refresh"/> every <see cref="StepsPerRefresh"/> steps and at
+/// <remarks>The engine calls <see cref="RefreshIfDue"/> after every quantum (so about every
+/// <see cref="StepsPerRefresh"/> steps) and <see cref="Refresh"/> at
 /// the end of every phase: a session attached mid-run (dotnet-trace -p) is picked up within that many
 /// steps, and the metrics never cost more than one counter sweep per refresh.</remarks>
 internal sealed class EventFeed(SimKernel kernel, ISimEventSink? recorder)
@@ -21,8 +22,19 @@ internal sealed class EventFeed(SimKernel kernel, ISimEventSink? recorder)
     private long _faults;
     private long _ipis;
     private long _splits;
+    private long _refreshedAtStep;
 
     public SimulationMetrics Metrics { get; } = new();
+
+    /// <summary>Refreshes when <see cref="StepsPerRefresh"/> steps ran since the last refresh here.</summary>
+    public void RefreshIfDue(long steps)
+    {
+        if (steps - _refreshedAtStep >= StepsPerRefresh)
+        {
+            _refreshedAtStep = steps;
+            Refresh();
+        }
+    }
 
     /// <summary>Re-routes events for the listeners present now and brings the metrics up to date.</summary>
     public void Refresh()

@@ -189,7 +189,7 @@ internal sealed class ReplayWorkload
         {
             case SimEventKind.Fault:
                 PathResult r = _file.Kind == FileKind.Secretmem ? k.SecretmemFault(cpu, _file, index) : k.GmemGetPfn(cpu, _file, index);
-                _context.Faults.Record(r.LatencyNs);
+                _context.RecordFault(cpu, r.LatencyNs);
                 _context.Emit(cpu, SimEventKind.Fault, r.Pfn, index);
                 break;
             case SimEventKind.PopulatePage:

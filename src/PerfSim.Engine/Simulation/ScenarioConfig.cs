@@ -72,6 +72,10 @@ public sealed record ScenarioConfig
     /// kernel load that fills TLBs with 2M/1G entries and reaches other CPUs' pages).</summary>
     public int BackgroundAccesses { get; init; }
 
+    /// <summary>Length of an engine quantum in simulated ns: CPUs run this far apart before their
+    /// shared effects are woven in time order (docs/engine.md). Part of the model, so of the digest.</summary>
+    public long QuantumNs { get; init; } = 100_000;
+
     /// <summary>Probability that a vCPU jumps to a random page of its slice instead of the next one.</summary>
     public double JumpProbability { get; init; } = 0.05;
 

@@ -37,6 +37,7 @@ public static class ScenarioFields
         ("folio-order", "0 or 9", (c, v, w) => c with { FolioOrder = (int)Integer(v, 0, 9, w) is var o && o is 0 or 9 ? o : throw Bad(w, v, "0 or 9") }),
         ("vms", "an integer from 1 to 1024", (c, v, w) => c with { Vms = (int)Integer(v, 1, 1024, w) }),
         ("background-accesses", "an integer from 0 to 1000", (c, v, w) => c with { BackgroundAccesses = (int)Integer(v, 0, 1000, w) }),
+        ("quantum-ns", "an integer from 1000 to 10000000", (c, v, w) => c with { QuantumNs = Integer(v, 1000, 10_000_000, w) }),
         ("jump-probability", "a number from 0 to 1", (c, v, w) => c with { JumpProbability = Fraction(v, w) }),
         ("gbpages", "on or off", (c, v, w) => c with { GbPages = Choice(v, ["on", "off"], w) == "on" }),
         ("rodata", "full or off", (c, v, w) => c with { RodataFull = Choice(v, ["full", "off"], w) == "full" }),
@@ -137,6 +138,7 @@ public static class ScenarioFields
             w.WriteNumber("folio_order", c.FolioOrder);
             w.WriteNumber("vms", c.Vms);
             w.WriteNumber("background_accesses", c.BackgroundAccesses);
+            w.WriteNumber("quantum_ns", c.QuantumNs);
             w.WriteNumber("jump_probability", c.JumpProbability);
             w.WriteBoolean("gbpages", c.GbPages);
             w.WriteString("rodata", c.RodataFull ? "full" : "off");

@@ -5,24 +5,36 @@ using PerfSim.Core.Kernel;
 namespace PerfSim.Engine.Simulation;
 
 /// <summary>
-/// The event loop: runs the actors of a phase in simulated-time order until they are all done.
+/// The engine: runs the actors of a phase on host threads, quantum by quantum, with results that
+/// depend on the seed and configuration only (docs/engine.md).
 /// </summary>
 /// <remarks>
-/// <para>Determinism: the next step is always taken by the actor whose CPU clock is lowest, ties
-/// broken by CPU number, so a run is a pure function of the configuration and seed (per-actor RNG
-/// streams are derived from the root seed and the CPU). Host threads cannot change the order: the
-/// kernel's shared state is only ever touched in this order (docs/engine.md explains why this
-/// version executes steps on one host thread and where parallelism goes next).</para>
-/// <para>Phases: a phase starts when the previous one ended (every CPU's clock is advanced to the
-/// latest clock), as when a VM boots after its memory was populated.</para>
+/// <para>Each simulated CPU with actors is a <see cref="CpuLane"/>; each host thread owns a block of
+/// lanes in CPU order. A quantum is a span of simulated time ending at <c>end</c>:</para>
+/// <list type="number">
+/// <item><b>Parallel round</b>: every lane runs its steps while its clock is before <c>end</c> and
+/// its next step is CPU-local (<see cref="Actor.NextStepIsLocal"/>), each on its own host thread;
+/// the kernel is in quantum mode, so such steps touch only their CPU's state and log what orders
+/// CPUs against each other.</item>
+/// <item><b>Serial steps</b>: lanes stopped at a step on shared state (a zone refill, a split, a
+/// full flush, the background load, population through the mermap) take that one step each, in
+/// (clock, CPU) order, on one thread; then another parallel round, until every lane reached
+/// <c>end</c>.</item>
+/// <item><b>Weave</b>: <see cref="SimKernel.Weave"/> applies the logs in simulated-time order (lock
+/// waits, IPI handler time, TLB invalidations, latencies, events) and moves the clocks.</item>
+/// </list>
+/// <para>Which steps are parallel, the order of serial steps and the weave depend only on simulated
+/// state, never on which host thread ran a lane or when: <c>--threads</c> changes the wall time
+/// only. A phase starts when the previous one ended (every clock is advanced to the latest).</para>
 /// </remarks>
 internal sealed class Simulator(SimContext context, Action<double>? progress)
 {
-    private readonly PriorityQueue<Actor, long> _ready = new();
     private long _steps;
     private long _phases;
 
     public long Steps => _steps;
+
+    public long Now => context.Kernel.Clock(0);
 
     /// <summary>Runs one phase; returns when every actor is done.</summary>
     public void RunPhase(IReadOnlyList<Actor> actors, long expectedSteps = 0)
@@ -30,30 +42,43 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
         SimKernel kernel = context.Kernel;
         AlignClocks();
         context.Emit(0, SimEventKind.Phase, 0, ++_phases);
-        foreach (Actor a in actors)
-        {
-            _ready.Enqueue(a, Key(kernel.Clock(a.Cpu), a.Cpu));
-        }
-
+        CpuLane[] lanes = [.. actors.GroupBy(a => a.Cpu).OrderBy(g => g.Key).Select(g => new CpuLane(g.Key, [.. g]))];
+        int threads = Math.Clamp(context.Config.Threads, 1, Math.Max(1, lanes.Length));
+        long quantum = context.Config.QuantumNs;
         long reportEvery = Math.Max(1, expectedSteps / 100);
-        while (_ready.TryDequeue(out Actor? actor, out _))
+        long nextReport = reportEvery;
+        long stepsBefore = _steps;
+        var parked = new List<CpuLane>(lanes.Length);
+        kernel.BeginQuanta(context);
+        using var crew = new HostCrew(threads, lanes, context);
+        try
         {
-            bool more = actor.Step(context);
-            _steps++;
-            if ((_steps & (EventFeed.StepsPerRefresh - 1)) == 0)
+            long end = Now + quantum;
+            while (NextEnd(kernel, lanes, ref end, quantum))
             {
-                context.Feed.Refresh();
-            }
+                RunQuantum(kernel, crew, lanes, parked, end);
+                kernel.Weave(end);
+                long steps = 0;
+                foreach (CpuLane lane in lanes)
+                {
+                    steps += lane.Steps;
+                }
 
-            if (more)
-            {
-                _ready.Enqueue(actor, Key(kernel.Clock(actor.Cpu), actor.Cpu));
-            }
+                _steps = stepsBefore + steps;
+                context.Feed.RefreshIfDue(_steps);
+                if (progress is not null && expectedSteps > 0 && _steps - stepsBefore >= nextReport)
+                {
+                    progress(Math.Min(1.0, (double)(_steps - stepsBefore) / expectedSteps));
+                    nextReport += reportEvery;
+                }
 
-            if (progress is not null && _steps % reportEvery == 0 && expectedSteps > 0)
-            {
-                progress(Math.Min(1.0, (double)_steps / expectedSteps));
+                end += quantum;
             }
+        }
+        finally
+        {
+            kernel.ParallelRound = false;
+            kernel.EndQuanta();
         }
 
         AlignClocks();
@@ -76,13 +101,220 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
         }
     }
 
-    public long Now => context.Kernel.Clock(0);
+    /// <summary>False when every lane is done; else moves <paramref name="end"/> past quanta in which
+    /// no lane would run (a CPU busy with one long step), so idle quanta cost nothing.</summary>
+    private static bool NextEnd(SimKernel kernel, CpuLane[] lanes, ref long end, long quantum)
+    {
+        long earliest = long.MaxValue;
+        foreach (CpuLane lane in lanes)
+        {
+            if (!lane.Done)
+            {
+                earliest = Math.Min(earliest, kernel.Clock(lane.Cpu));
+            }
+        }
+
+        if (earliest == long.MaxValue)
+        {
+            return false;
+        }
+
+        if (earliest >= end)
+        {
+            end += (earliest - end) / quantum * quantum + quantum;
+        }
+
+        return true;
+    }
+
+    private void RunQuantum(SimKernel kernel, HostCrew crew, CpuLane[] lanes, List<CpuLane> parked, long end)
+    {
+        while (true)
+        {
+            kernel.ParallelRound = true;
+            crew.RunRound(end);
+            kernel.ParallelRound = false;
+            parked.Clear();
+            foreach (CpuLane lane in lanes)
+            {
+                if (lane.Parked)
+                {
+                    parked.Add(lane);
+                }
+            }
+
+            if (parked.Count == 0)
+            {
+                return;
+            }
+
+            parked.Sort((a, b) => Key(kernel, a).CompareTo(Key(kernel, b)));
+            foreach (CpuLane lane in parked)
+            {
+                lane.StepAlone(context);
+            }
+        }
+    }
 
     /// <summary>Clock-major, CPU-minor ordering key: 2^53 ns (104 days) of simulated time and up to
     /// 1024 CPUs fit in a long.</summary>
-    private static long Key(long clockNs, int cpu)
+    private static long Key(SimKernel kernel, CpuLane lane)
     {
+        long clockNs = kernel.Clock(lane.Cpu);
         Debug.Assert(clockNs < (1L << 53), "simulated clock beyond 2^53 ns");
-        return (clockNs << 10) | (long)cpu;
+        return (clockNs << 10) | (long)lane.Cpu;
+    }
+}
+
+/// <summary>The actors bound to one simulated CPU, taking steps in turn.</summary>
+internal sealed class CpuLane(int cpu, List<Actor> actors)
+{
+    private int _next;
+
+    public int Cpu { get; } = cpu;
+
+    public bool Done => actors.Count == 0;
+
+    /// <summary>Stopped before a step on shared state; the serial part takes it.</summary>
+    public bool Parked { get; private set; }
+
+    public long Steps { get; private set; }
+
+    /// <summary>Parallel round: CPU-local steps while the clock is before <paramref name="end"/>.</summary>
+    public void RunLocal(SimContext context, long end)
+    {
+        ref long clock = ref context.Kernel.Clock(Cpu);
+        while (actors.Count > 0 && clock < end)
+        {
+            if (!actors[_next].NextStepIsLocal(context))
+            {
+                Parked = true;
+                return;
+            }
+
+            Step(context);
+        }
+    }
+
+    /// <summary>Serial part: the step the lane stopped at.</summary>
+    public void StepAlone(SimContext context)
+    {
+        Parked = false;
+        Step(context);
+    }
+
+    private void Step(SimContext context)
+    {
+        Steps++;
+        if (actors[_next].Step(context))
+        {
+            _next = (_next + 1) % actors.Count;
+        }
+        else
+        {
+            actors.RemoveAt(_next);
+            _next = actors.Count == 0 ? 0 : _next % actors.Count;
+        }
+    }
+}
+
+/// <summary>
+/// The host threads of a phase: the caller plus <c>threads − 1</c> workers, each owning a
+/// contiguous block of lanes. Rounds are short, so workers spin (yielding)
+/// between them; they exist only while a phase runs.
+/// </summary>
+internal sealed class HostCrew : IDisposable
+{
+    private readonly CpuLane[] _lanes;
+    private readonly SimContext _context;
+    private readonly Thread[] _workers;
+    private readonly int _threads;
+    private long _end;
+    private int _generation;
+    private int _pending;
+    private volatile bool _stop;
+    private Exception? _failure;
+
+    public HostCrew(int threads, CpuLane[] lanes, SimContext context)
+    {
+        _threads = threads;
+        _lanes = lanes;
+        _context = context;
+        _workers = new Thread[threads - 1];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            int index = i + 1;
+            _workers[i] = new Thread(() => Work(index)) { IsBackground = true, Name = $"perfsim-cpu-lanes-{index}" };
+            _workers[i].Start();
+        }
+    }
+
+    /// <summary>One parallel round: every thread runs its lanes up to <paramref name="end"/>.</summary>
+    public void RunRound(long end)
+    {
+        _end = end;
+        Volatile.Write(ref _pending, _workers.Length);
+        Interlocked.Increment(ref _generation);
+        RunShare(0);
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _pending) != 0)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        if (_failure is { } failure)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        foreach (Thread t in _workers)
+        {
+            t.Join();
+        }
+    }
+
+    private void RunShare(int index)
+    {
+        try
+        {
+            // A contiguous block of lanes per thread: neighbouring CPUs' per-CPU state shares cache
+            // lines, so interleaving lanes across threads would make them fight over those lines.
+            int from = (int)((long)_lanes.Length * index / _threads);
+            int to = (int)((long)_lanes.Length * (index + 1) / _threads);
+            for (int i = from; i < to; i++)
+            {
+                _lanes[i].RunLocal(_context, _end);
+            }
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+        }
+    }
+
+    private void Work(int index)
+    {
+        int seen = 0;
+        while (true)
+        {
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref _generation) == seen && !_stop)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+
+            if (_stop)
+            {
+                return;
+            }
+
+            seen = Volatile.Read(ref _generation);
+            RunShare(index);
+            Interlocked.Decrement(ref _pending);
+        }
     }
 }
