@@ -122,13 +122,9 @@ public sealed partial class SimKernel
             {
                 HeapReplaceTop(n, KeyOf(lane, cpu));
             }
-            else
+            else if (--n > 0)
             {
-                HeapReplaceTop(n, _heap[--n]);
-                if (n == 0)
-                {
-                    break;
-                }
+                HeapReplaceTop(n, _heap[n]);
             }
         }
 
@@ -199,6 +195,22 @@ public sealed partial class SimKernel
         }
 
         lanes[cpu].Add(new QuantumEntry(kind, _cpus[cpu].ClockNs, a, b, c, id));
+        return true;
+    }
+
+    /// <summary>Where the CPU's log ends now (0 outside quantum mode).</summary>
+    private int LogMark(int cpu) => _lanes is { } lanes ? lanes[cpu].Count : 0;
+
+    /// <summary>Logs a lock acquisition at <paramref name="timeNs"/>, at position
+    /// <paramref name="mark"/>: before what the holder logged inside the lock. False outside quantum mode.</summary>
+    private bool DeferAt(int cpu, int mark, long timeNs, long holdNs, int lockId)
+    {
+        if (_lanes is not { } lanes)
+        {
+            return false;
+        }
+
+        lanes[cpu].Insert(mark, new QuantumEntry(QuantumKind.Lock, timeNs, holdNs, Costs.LockHandoffNs, 0, lockId));
         return true;
     }
 
@@ -360,6 +372,19 @@ internal sealed class QuantumLane
         }
 
         Entries[Count++] = e;
+    }
+
+    /// <summary>Inserts at <paramref name="index"/> (entries logged after it move up one).</summary>
+    public void Insert(int index, in QuantumEntry e)
+    {
+        if (Count == Entries.Length)
+        {
+            Array.Resize(ref Entries, Count * 2);
+        }
+
+        Array.Copy(Entries, index, Entries, index + 1, Count - index);
+        Entries[index] = e;
+        Count++;
     }
 
     /// <summary>Moves the CPU's clock by the delays woven and keeps the entries not yet woven,

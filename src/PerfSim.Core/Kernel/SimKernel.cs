@@ -242,8 +242,9 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     {
         using ModelGate gate = Gate();
         long t0 = _cpus[cpu].ClockNs;
+        int mark = LogMark(cpu);
         CpaResult r = valid ? DirectMap.SetDefaultNoFlush(cpu, pfn) : DirectMap.SetInvalidNoFlush(cpu, pfn);
-        ChargeCpa(cpu, t0, r);
+        ChargeCpa(cpu, t0, mark, r);
         TraceSplits(cpu, pfn, r);
         if (!r.Failed)
         {
@@ -313,8 +314,9 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     private CpaResult RunCpa(int cpu, long pfn, long pages, bool valid)
     {
         long t0 = _cpus[cpu].ClockNs;
+        int mark = LogMark(cpu);
         CpaResult r = DirectMap.SetValidNoFlush(cpu, pfn, pages, valid);
-        ChargeCpa(cpu, t0, r);
+        ChargeCpa(cpu, t0, mark, r);
         TraceSplits(cpu, pfn, r);
         return r;
     }
@@ -355,7 +357,9 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// allocation and global flush, already added to the clock by the hooks). arm64 changes PTEs
     /// without a global lock; only its splits take <c>pgtable_split_lock</c>.
     /// </summary>
-    private void ChargeCpa(int cpu, long t0, CpaResult r)
+    /// <para>In quantum mode the acquisition is logged at <paramref name="t0"/>, ahead of what the
+    /// call logged inside the lock (<paramref name="mark"/>), so the CPU's log stays in time order.</para>
+    private void ChargeCpa(int cpu, long t0, int mark, CpaResult r)
     {
         ref CpuState s = ref _cpus[cpu];
         long inside = s.ClockNs - t0;
@@ -363,7 +367,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         s.ClockNs = t0;
         if (!DirectMap.Profile.IsArm64)
         {
-            if (!Defer(cpu, QuantumKind.Lock, hold, Costs.LockHandoffNs, 0, CpaLockId))
+            if (!DeferAt(cpu, mark, t0, hold, CpaLockId))
             {
                 s.Counters.CpaLockWaitNs += _cpaLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
                 return;
@@ -371,7 +375,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         }
         else if (r.Splits > 0)
         {
-            if (!Defer(cpu, QuantumKind.Lock, hold, Costs.LockHandoffNs, 0, SplitLockId))
+            if (!DeferAt(cpu, mark, t0, hold, SplitLockId))
             {
                 _splitLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
                 return;

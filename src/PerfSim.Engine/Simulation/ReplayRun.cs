@@ -173,6 +173,12 @@ internal sealed class ReplayWorkload
         _buffered = 0;
     }
 
+    /// <summary>Whether <paramref name="e"/> is a fault the engine may run in a parallel round: the
+    /// same test the scenario's actors make, so a replay runs its steps as the recorded run did.</summary>
+    public bool IsLocalFault(int cpu, in SimEvent e) =>
+        e.Kind == SimEventKind.Fault && _context.Config.BackgroundAccesses == 0
+        && (ulong)e.Extra < (ulong)_file.SizePages && _context.Kernel.FaultIsCpuLocal(cpu, _file, e.Extra);
+
     /// <summary>Performs one workload event on <paramref name="cpu"/>.</summary>
     public void Perform(int cpu, in SimEvent e)
     {
@@ -208,6 +214,9 @@ internal sealed class ReplayWorkload
     private sealed class ReplayActor(int cpu, SimEvent[] events, ReplayWorkload workload) : Actor(cpu)
     {
         private int _next;
+
+        public override bool NextStepIsLocal(SimContext context) =>
+            _next < events.Length && workload.IsLocalFault(Cpu, in events[_next]);
 
         public override bool Step(SimContext context)
         {
