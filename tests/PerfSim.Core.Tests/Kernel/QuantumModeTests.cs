@@ -1,0 +1,72 @@
+using PerfSim.Core.Kernel;
+
+namespace PerfSim.Core.Tests.Kernel;
+
+/// <summary>The kernel's quantum mode: what the engine's parallel rounds rely on.</summary>
+public sealed class QuantumModeTests
+{
+    [Fact]
+    public void A_fault_that_must_split_the_direct_map_is_not_cpu_local_and_is_refused_in_a_parallel_round()
+    {
+        using SimKernel k = KernelFixture.Create(Strategy.PerFolio);
+        KernelFile file = KernelFixture.Gmem(k, 1024);
+        var latencies = new Recorder();
+        k.BeginQuanta(latencies);
+
+        // The first fault zaps a page of a 1G/2M mapping: a split, so the engine must run it alone.
+        Assert.False(k.FaultIsCpuLocal(0, file, 0));
+        k.ParallelRound = true;
+        Assert.Throws<InvalidOperationException>(() => k.GmemGetPfn(0, file, 0));
+    }
+
+    [Fact]
+    public void Once_the_region_is_split_a_fault_is_cpu_local_and_its_waits_are_woven_into_its_latency()
+    {
+        using SimKernel k = KernelFixture.Create(Strategy.PerFolio);
+        KernelFile file = KernelFixture.Gmem(k, 1024);
+        var latencies = new Recorder();
+        k.BeginQuanta(latencies);
+        PathResult first = k.GmemGetPfn(0, file, 0);
+        k.RecordLatency(0, 0, first.LatencyNs, latencies);
+        Assert.Equal(PageLevel.Level4K, k.DirectMap.Lookup(first.Pfn).Level);
+
+        // CPU 0's next fault: its per-CPU list was refilled and the region is split, so it is local.
+        Assert.True(k.FaultIsCpuLocal(0, file, 1));
+        k.ParallelRound = true;
+        PathResult second = k.GmemGetPfn(0, file, 1);
+        k.ParallelRound = false;
+        k.RecordLatency(0, 0, second.LatencyNs, latencies);
+
+        // CPU 1 faults alone, starting when CPU 0's first fault did: its lock holds overlap CPU 0's.
+        PathResult other = k.GmemGetPfn(1, file, 512);
+        k.RecordLatency(1, 0, other.LatencyNs, latencies);
+        Assert.Empty(latencies.Seen);
+
+        k.EndQuanta();
+
+        // Latencies arrive only once woven, with the waits found there added.
+        Assert.Equal(3, latencies.Seen.Count);
+        Assert.Equal([first.LatencyNs, second.LatencyNs], latencies.Seen.Where(s => s.Cpu == 0).Select(s => s.Ns));
+        long woven = latencies.Seen.Single(s => s.Cpu == 1).Ns;
+        Assert.True(woven > other.LatencyNs, $"CPU 1 waited {woven - other.LatencyNs} ns");
+        Assert.True(k.CpaLock.Contended > 0);
+        Assert.InRange(k.CpaLock.WaitNs, 1, woven - other.LatencyNs);
+    }
+
+    [Fact]
+    public void Outside_quantum_mode_latencies_are_recorded_at_once()
+    {
+        using SimKernel k = KernelFixture.Create(Strategy.None);
+        var latencies = new Recorder();
+        k.RecordLatency(2, 1, 1234, latencies);
+        Assert.Equal((2, 1, 1234L), Assert.Single(latencies.Seen));
+        Assert.False(k.InQuanta);
+    }
+
+    private sealed class Recorder : ILatencySink
+    {
+        public List<(int Cpu, int Histogram, long Ns)> Seen { get; } = [];
+
+        public void Record(int cpu, int histogram, long latencyNs) => Seen.Add((cpu, histogram, latencyNs));
+    }
+}
