@@ -40,6 +40,7 @@ public sealed partial class SimKernel
     internal const int PagesLockId = 2;
 
     private QuantumLane[]? _lanes;
+    private QuantumLane[]? _idleLanes;
     private ILatencySink? _latencySink;
     private ISimEventSink? _deliverTo;
     private ISimEventSink? _deferredEvents;
@@ -47,7 +48,7 @@ public sealed partial class SimKernel
 
     /// <summary>Open files by mapping id: a logged <c>i_pages</c> acquisition names its lock by id,
     /// so log entries carry no references (no GC write barrier per entry).</summary>
-    private KernelFile?[]? _filesByMapping;
+    private readonly Dictionary<int, KernelFile> _filesByMapping = [];
 
     /// <summary>True while quantum mode is on (between <see cref="BeginQuanta"/> and <see cref="EndQuanta"/>).</summary>
     public bool InQuanta => _lanes is not null;
@@ -61,13 +62,19 @@ public sealed partial class SimKernel
     {
         ArgumentNullException.ThrowIfNull(latencies);
         _latencySink = latencies;
-        _lanes = new QuantumLane[CpuCount];
-        for (int c = 0; c < CpuCount; c++)
+        // Logs are kept for the kernel's life: phases reuse them (and their grown arrays).
+        if (_idleLanes is null)
         {
-            _lanes[c] = new QuantumLane();
+            _idleLanes = new QuantumLane[CpuCount];
+            for (int c = 0; c < CpuCount; c++)
+            {
+                _idleLanes[c] = new QuantumLane();
+            }
+
+            _heap = new long[CpuCount];
         }
 
-        _heap = new long[CpuCount];
+        _lanes = _idleLanes;
         Flush.DeferRemote = true;
         EventSink = _deliverTo;
     }
@@ -217,8 +224,10 @@ public sealed partial class SimKernel
     /// <summary>Makes <paramref name="file"/> findable by its mapping id (its <c>i_pages</c> lock in a log).</summary>
     private void RegisterFile(KernelFile file)
     {
-        _filesByMapping ??= new KernelFile?[ushort.MaxValue + 1];
-        _filesByMapping[file.Mapping] = file;
+        lock (_filesByMapping)
+        {
+            _filesByMapping[file.Mapping] = file;
+        }
     }
 
     /// <summary>Throws when a step on shared functional state runs inside a parallel round: the
@@ -245,7 +254,7 @@ public sealed partial class SimKernel
 
             case QuantumKind.Lock:
             {
-                ref SimLock l = ref e.Id == CpaLockId ? ref _cpaLock : ref e.Id == SplitLockId ? ref _splitLock : ref _filesByMapping![e.Id - PagesLockId]!.PagesLock;
+                ref SimLock l = ref e.Id == CpaLockId ? ref _cpaLock : ref e.Id == SplitLockId ? ref _splitLock : ref _filesByMapping[e.Id - PagesLockId].PagesLock;
                 long at = time;
                 long wait = l.Hold(ref at, e.A, e.B);
                 lane.Delay += wait;
@@ -354,7 +363,7 @@ internal readonly record struct QuantumEntry(QuantumKind Kind, long TimeNs, long
 /// <summary>One CPU's log and the delays the weave found for it.</summary>
 internal sealed class QuantumLane
 {
-    public QuantumEntry[] Entries = new QuantumEntry[256];
+    public QuantumEntry[] Entries = new QuantumEntry[16];
     public int Count;
     public int Head;
 
