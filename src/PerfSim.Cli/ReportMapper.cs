@@ -72,6 +72,7 @@ internal static class ReportMapper
             ["vms"] = c.Vms,
             ["background_accesses"] = c.BackgroundAccesses,
             ["jump_probability"] = c.JumpProbability,
+            ["quantum_ns"] = c.QuantumNs,
             ["gbpages"] = c.GbPages,
             ["rodata_full"] = c.RodataFull,
             ["cost_profile"] = JsonNode.Parse(costs.ToJson()),

@@ -122,6 +122,15 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public void The_report_config_records_the_quantum_the_results_depend_on()
+    {
+        var (code, output, err) = CliRunner.Run(["run", .. s_small, "--quantum-ns", "50000", "--no-report", "--format", "json"]);
+
+        Assert.Equal((0, ""), (code, err));
+        Assert.Equal(50_000, ReportJson.Parse(output).Config["quantum_ns"]!.GetValue<long>());
+    }
+
+    [Fact]
     public void A_scenario_file_sets_fields_and_options_override_it()
     {
         using var file = new CliRunner.TempFile("{\"scenario\": \"secretmem-touch\", \"pages\": 64, \"vcpus\": 2, \"cpus\": 4, \"ram\": \"512M\", \"strategy\": \"none\"}");

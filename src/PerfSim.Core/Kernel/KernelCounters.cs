@@ -32,7 +32,6 @@ public struct KernelCounters
     public long DirectMapAccesses;
     public long StaleAccesses;
     public long CpaLockWaitNs;
-    public long FaultNsTotal;
 
     public static KernelCounters Sum(ReadOnlySpan<KernelCounters> all)
     {
@@ -62,7 +61,6 @@ public struct KernelCounters
             s.DirectMapAccesses += c.DirectMapAccesses;
             s.StaleAccesses += c.StaleAccesses;
             s.CpaLockWaitNs += c.CpaLockWaitNs;
-            s.FaultNsTotal += c.FaultNsTotal;
         }
 
         return s;

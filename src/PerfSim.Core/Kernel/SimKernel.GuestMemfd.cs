@@ -61,7 +61,6 @@ public sealed partial class SimKernel
         long latency = Clock(cpu) - start;
         ref KernelCounters c = ref CountersOf(cpu);
         c.Faults++;
-        c.FaultNsTotal += latency;
         return r with { LatencyNs = latency };
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PerfSim.Core.Allocator;
 using PerfSim.Core.Events;
 using PerfSim.Core.Frames;
@@ -375,25 +376,26 @@ internal sealed class QuantumLane
 
     public void Add(in QuantumEntry e)
     {
-        if (Count == Entries.Length)
-        {
-            Array.Resize(ref Entries, Count * 2);
-        }
-
+        Debug.Assert(Count == 0 || e.TimeNs >= Entries[Count - 1].TimeNs, "a CPU's log must stay in time order");
+        EnsureRoom();
         Entries[Count++] = e;
     }
 
     /// <summary>Inserts at <paramref name="index"/> (entries logged after it move up one).</summary>
     public void Insert(int index, in QuantumEntry e)
     {
+        EnsureRoom();
+        Array.Copy(Entries, index, Entries, index + 1, Count - index);
+        Entries[index] = e;
+        Count++;
+    }
+
+    private void EnsureRoom()
+    {
         if (Count == Entries.Length)
         {
             Array.Resize(ref Entries, Count * 2);
         }
-
-        Array.Copy(Entries, index, Entries, index + 1, Count - index);
-        Entries[index] = e;
-        Count++;
     }
 
     /// <summary>Moves the CPU's clock by the delays woven and keeps the entries not yet woven,

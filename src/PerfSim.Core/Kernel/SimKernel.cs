@@ -412,28 +412,21 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     void IDirectMapFlush.FlushKernelRange(int cpu, long startPfn, long pages) =>
         FlushRange(cpu, startPfn, pages, _cpus[cpu].ClockNs);
 
-    int IPageblockMapper.Unmap(int cpu, long startPfn, long pages)
-    {
-        using ModelGate gate = Gate();
-        CpaResult r = RunCpa(cpu, startPfn, pages, valid: false);
-        if (!r.Failed)
-        {
-            Trace(cpu, SimEventKind.PageblockFlip, startPfn, 0);
-        }
-
-        return r.Error;
-    }
+    int IPageblockMapper.Unmap(int cpu, long startPfn, long pages) => FlipPageblock(cpu, startPfn, pages, valid: false);
 
     void IPageblockMapper.FlushRange(int cpu, long startPfn, long pages) =>
         FlushRange(cpu, startPfn, pages, _cpus[cpu].ClockNs);
 
-    int IPageblockMapper.Remap(int cpu, long startPfn, long pages)
+    int IPageblockMapper.Remap(int cpu, long startPfn, long pages) => FlipPageblock(cpu, startPfn, pages, valid: true);
+
+    /// <summary>A pageblock's direct-map flip for ALLOC_UNMAPPED; traced with extra 1 when it maps.</summary>
+    private int FlipPageblock(int cpu, long startPfn, long pages, bool valid)
     {
         using ModelGate gate = Gate();
-        CpaResult r = RunCpa(cpu, startPfn, pages, valid: true);
+        CpaResult r = RunCpa(cpu, startPfn, pages, valid);
         if (!r.Failed)
         {
-            Trace(cpu, SimEventKind.PageblockFlip, startPfn, 1);
+            Trace(cpu, SimEventKind.PageblockFlip, startPfn, valid ? 1 : 0);
         }
 
         return r.Error;
