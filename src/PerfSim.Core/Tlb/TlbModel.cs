@@ -35,6 +35,14 @@ namespace PerfSim.Core.Tlb;
 /// <see cref="FlushAllCpus"/> (the <i>initiator</i> operations) write other CPUs' state and must not
 /// run concurrently with anything else on this model (run them single-threaded or at a quantum
 /// barrier, in a canonical order).</para>
+/// <para><b>Deferred masks.</b> The region bitmasks are shared words that every CPU with entries in
+/// a region writes; host threads running neighbouring CPUs would fight over those cache lines on
+/// every fill and eviction. With <see cref="DeferRegionMasks"/> on, an owner operation never writes
+/// a mask: it queues the regions whose count went from or to zero on its own CPU, and
+/// <see cref="SyncRegionMasks"/> (run by the first initiator operation, single-threaded) sets each
+/// queued bit to whether the region is live then. A ranged invalidation of one's own CPU
+/// (<c>onlyCpu</c>) probes its own region table instead of the mask. The masks stay a superset of
+/// the holders whenever an initiator reads them, so results do not change.</para>
 /// </remarks>
 public sealed class TlbModel : IDisposable
 {
@@ -66,7 +74,9 @@ public sealed class TlbModel : IDisposable
     [ThreadStatic]
     private static long[]? s_held1G;
 
+    private readonly uint[]?[] _pendingRegions;
     private long _globalFlushes;
+    private bool _masksPending;
     private bool _disposed;
 
     /// <summary>Creates the TLBs of <paramref name="cpus"/> CPUs for a direct map of
@@ -109,9 +119,57 @@ public sealed class TlbModel : IDisposable
         _regions = _arena.Allocate<RegionSlot>((long)cpus * _slotsPerCpu);
         _mask2M = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer2M - 1) >> PagesPer2MShift) * _words);
         _mask1G = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer1G - 1) >> PagesPer1GShift) * _words);
+        _pendingRegions = new uint[cpus][];
         for (int c = 0; c < cpus; c++)
         {
             _cpus[c].Epoch = 1;
+        }
+    }
+
+    /// <summary>Owner operations queue their region-mask changes for <see cref="SyncRegionMasks"/>
+    /// instead of writing the shared masks (see Deferred masks). Set while no operation runs.</summary>
+    public bool DeferRegionMasks
+    {
+        get;
+        set
+        {
+            SyncRegionMasks();
+            field = value;
+        }
+    }
+
+    /// <summary>Brings the region masks up to date with the regions owner operations queued.
+    /// Initiator operation; the ranged invalidations of every CPU call it first.</summary>
+    public void SyncRegionMasks()
+    {
+        if (!Volatile.Read(ref _masksPending))
+        {
+            return;
+        }
+
+        _masksPending = false;
+        for (int c = 0; c < CpuCount; c++)
+        {
+            ref TlbCpuState s = ref _cpus[c];
+            if (s.PendingRegions == 0)
+            {
+                continue;
+            }
+
+            uint epoch = SyncEpoch(c, ref s);
+            uint[] queued = _pendingRegions[c]!;
+            long bit = 1L << c;
+            for (int i = 0; i < s.PendingRegions; i++)
+            {
+                uint key = queued[i];
+                ref long word = ref (key & GigaTag) != 0
+                    ? ref _mask1G[((long)(key & ~GigaTag) - 1) * _words + (c >> 6)]
+                    : ref _mask2M[((long)key - 1) * _words + (c >> 6)];
+                word = RegionLive(c, epoch, key) ? word | bit : word & ~bit;
+            }
+
+            s.PendingRegions = 0;
+            s.LastPendingRegion = 0;
         }
     }
 
@@ -288,6 +346,10 @@ public sealed class TlbModel : IDisposable
         CheckPfn(startPfn);
         CheckPfn(startPfn + pages - 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(onlyCpu, CpuCount);
+        if (onlyCpu < 0)
+        {
+            SyncRegionMasks();
+        }
 
         int[] pageHolders = s_pageHolders ??= new int[PageGeometry.PagesPer2M];
         long[] held1G = s_held1G ??= new long[MaxCpus / 64];
@@ -378,6 +440,7 @@ public sealed class TlbModel : IDisposable
     /// entries)) and throws if the incremental bookkeeping disagrees.</summary>
     internal void AssertInvariants()
     {
+        SyncRegionMasks();
         var counts = new Dictionary<uint, int>();
         for (int c = 0; c < CpuCount; c++)
         {
@@ -576,7 +639,14 @@ public sealed class TlbModel : IDisposable
                 long bit = 1L << cpu;
                 if ((Volatile.Read(ref word) & bit) == 0)
                 {
-                    Interlocked.Or(ref word, bit);
+                    if (DeferRegionMasks)
+                    {
+                        QueueRegion(cpu, key);
+                    }
+                    else
+                    {
+                        Interlocked.Or(ref word, bit);
+                    }
                 }
 
                 return;
@@ -625,7 +695,39 @@ public sealed class TlbModel : IDisposable
         }
 
         slots[hole] = default;
-        Interlocked.And(ref MaskWord(level, vpn, cpu), ~(1L << cpu));
+        if (DeferRegionMasks)
+        {
+            QueueRegion(cpu, key);
+        }
+        else
+        {
+            Interlocked.And(ref MaskWord(level, vpn, cpu), ~(1L << cpu));
+        }
+    }
+
+    /// <summary>Queues a region whose mask bit of <paramref name="cpu"/> may be wrong now (owner).</summary>
+    private void QueueRegion(int cpu, uint key)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        if (s.LastPendingRegion == key)
+        {
+            return;
+        }
+
+        uint[] queued = _pendingRegions[cpu] ??= new uint[16];
+        if (s.PendingRegions == queued.Length)
+        {
+            Array.Resize(ref _pendingRegions[cpu], queued.Length * 2);
+            queued = _pendingRegions[cpu]!;
+        }
+
+        if (s.PendingRegions == 0 && !Volatile.Read(ref _masksPending))
+        {
+            Volatile.Write(ref _masksPending, true);
+        }
+
+        queued[s.PendingRegions++] = key;
+        s.LastPendingRegion = key;
     }
 
     private bool RegionLive(int cpu, uint epoch, uint key)
@@ -654,7 +756,7 @@ public sealed class TlbModel : IDisposable
         uint key = RegionKey(3, g);
         for (int w = 0; w < _words; w++)
         {
-            long bits = _mask1G[(g * _words) + w] & OnlyMask(onlyCpu, w);
+            long bits = onlyCpu < 0 ? _mask1G[(g * _words) + w] : OnlyMask(onlyCpu, w);
             long held = 0;
             while (bits != 0)
             {
@@ -664,7 +766,10 @@ public sealed class TlbModel : IDisposable
                 uint epoch = SyncEpoch(cpu, ref _cpus[cpu]);
                 if (!RegionLive(cpu, epoch, key))
                 {
-                    Interlocked.And(ref _mask1G[(g * _words) + w], ~(1L << b));
+                    if (onlyCpu < 0)
+                    {
+                        _mask1G[(g * _words) + w] &= ~(1L << b);
+                    }
                 }
                 else if (Find(cpu, 3, g, epoch) >= 0)
                 {
@@ -705,7 +810,8 @@ public sealed class TlbModel : IDisposable
         for (int w = 0; w < _words; w++)
         {
             ref long maskWord = ref _mask2M[(r * _words) + w];
-            long in2M = maskWord & OnlyMask(onlyCpu, w);
+            // One's own CPU is probed by its region table: its mask bit may be queued (deferred masks).
+            long in2M = onlyCpu < 0 ? maskWord : OnlyMask(onlyCpu, w);
             long in1G = any1G ? held1G[w] : 0;
             long bits = in2M | in1G;
             if (bits != 0 && !cleared)
@@ -726,7 +832,10 @@ public sealed class TlbModel : IDisposable
                     if (!RegionLive(cpu, epoch, key2M))
                     {
                         // Stale bit left by a full flush: nothing of this CPU is in the region.
-                        Interlocked.And(ref maskWord, ~(1L << b));
+                        if (onlyCpu < 0)
+                        {
+                            maskWord &= ~(1L << b);
+                        }
                     }
                     else
                     {

@@ -65,6 +65,12 @@ internal struct TlbCpuState
     public long Hits2M;
     public long Hits1G;
     public long FullFlushes;
+
+    /// <summary>Regions whose bit waits for <see cref="TlbModel.SyncRegionMasks"/> (deferred masks).</summary>
+    public int PendingRegions;
+
+    /// <summary>The last region key queued, so a run of faults in one region queues it once.</summary>
+    public uint LastPendingRegion;
 }
 
 /// <summary>One slot of a CPU's region table: how many valid entries the CPU holds in a 2M region

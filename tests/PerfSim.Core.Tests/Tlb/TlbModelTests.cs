@@ -140,6 +140,34 @@ public class TlbModelTests
     }
 
     [Fact]
+    public void With_deferred_masks_cpus_on_many_threads_fill_and_flush_their_own_entries_and_a_later_flush_finds_every_holder()
+    {
+        const int cpus = 70; // two mask words
+        using TlbModel tlb = Skylake(cpus);
+        tlb.DeferRegionMasks = true;
+        // Every CPU works in the same two 2M regions, as CPUs faulting neighbouring pfns do: CPU c
+        // fills 8 pages of its own and invalidates (its own TLB only) the even ones.
+        Parallel.For(0, cpus, new ParallelOptions { MaxDegreeOfParallelism = 4 }, c =>
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                long pfn = 1000 + (c * 8) + i;
+                tlb.Fill(c, pfn, PageLevel.Level4K);
+                if (i % 2 == 0)
+                {
+                    Assert.Equal(new StaleTally(1, 1, 1, 1), tlb.InvalidateRange(pfn, 1, onlyCpu: c));
+                }
+            }
+        });
+
+        // The masks were not written while the CPUs ran; the flush of everyone syncs them first.
+        StaleTally all = tlb.InvalidateRange(1000, cpus * 8);
+        Assert.Equal(new StaleTally(cpus * 8, cpus * 4, cpus * 4, 1), all);
+        tlb.AssertInvariants();
+        Assert.Equal(new StaleTally(cpus * 8, 0, 0, 0), tlb.InvalidateRange(1000, cpus * 8));
+    }
+
+    [Fact]
     public void Epoch_and_clock_wrap_keep_the_model_exact()
     {
         using TlbModel tlb = Skylake(2);
