@@ -77,6 +77,7 @@ public sealed partial class SimKernel
 
         _lanes = _idleLanes;
         Flush.DeferRemote = true;
+        Flush.Tlb.DeferRegionMasks = true;
         EventSink = _deliverTo;
     }
 
@@ -92,24 +93,33 @@ public sealed partial class SimKernel
         _lanes = null;
         _latencySink = null;
         Flush.DeferRemote = false;
+        Flush.Tlb.DeferRegionMasks = false;
         EventSink = _deliverTo;
     }
 
     /// <summary>
-    /// Applies, in simulated-time order, every logged entry whose time (plus the delays found
-    /// before it) is below <paramref name="untilNs"/>; then moves each CPU's clock by the delays it
-    /// got and carries the rest. Single-threaded: no CPU may run meanwhile.
+    /// Applies every logged entry whose time (plus the delays found before it) is below
+    /// <paramref name="untilNs"/>: lock acquisitions and events in simulated-time order across CPUs,
+    /// the rest in its CPU's order; then charges each active CPU the IPI handler time the woven
+    /// broadcasts owe it, moves each CPU's clock by its delays and carries the rest.
+    /// Single-threaded: no CPU may run meanwhile.
     /// </summary>
+    /// <remarks>Only a lock acquisition (its wait depends on who came first) and an event (the trace
+    /// is in time order) must be ordered across CPUs. A path entry, a remote invalidation and a
+    /// latency touch nothing another CPU's entry reads in the same weave (invalidations remove TLB
+    /// entries and commute; the broadcasts are charged at the end), so each is applied as soon as
+    /// its CPU's earlier entries are: the heap holds one ordered entry per CPU, not every entry.</remarks>
     public void Weave(long untilNs)
     {
         QuantumLane[] lanes = _lanes ?? throw new InvalidOperationException("quantum mode is off");
-        // A binary heap of lane heads keyed by (time, cpu): entries are < 2^53 ns, cpus < 1024.
+        // A binary heap of the CPUs' next ordered entries keyed by (time, cpu): times < 2^53 ns, cpus < 1024.
         int n = 0;
         for (int c = 0; c < lanes.Length; c++)
         {
-            if (lanes[c].Head < lanes[c].Count)
+            QuantumLane lane = lanes[c];
+            if (lane.Head < lane.Count && ApplyUnordered(c, lane, untilNs))
             {
-                HeapPush(ref n, KeyOf(lanes[c], c));
+                HeapPush(ref n, KeyOf(lane, c));
             }
         }
 
@@ -124,9 +134,8 @@ public sealed partial class SimKernel
 
             int cpu = (int)(top & 1023);
             QuantumLane lane = lanes[cpu];
-            QuantumEntry e = lane.Entries[lane.Head++];
-            Apply(cpu, lane, in e, time);
-            if (lane.Head < lane.Count)
+            Apply(cpu, lane, in lane.Entries[lane.Head++], time);
+            if (ApplyUnordered(cpu, lane, untilNs))
             {
                 HeapReplaceTop(n, KeyOf(lane, cpu));
             }
@@ -138,8 +147,41 @@ public sealed partial class SimKernel
 
         for (int c = 0; c < lanes.Length; c++)
         {
-            lanes[c].Carry(ref _cpus[c].ClockNs);
+            QuantumLane lane = lanes[c];
+            if (lane.Count > 0)
+            {
+                // IPI handler time, in aggregate: what the broadcasts woven so far took from this
+                // CPU (architecture.md §4), charged once per quantum to a CPU that ran paths in it.
+                lane.Delay += Flush.TakeInterruptDebt(c);
+            }
+
+            lane.Carry(ref _cpus[c].ClockNs);
         }
+    }
+
+    /// <summary>Applies the CPU's unordered entries up to its next ordered one; true when that
+    /// ordered entry exists and is due before <paramref name="untilNs"/> (it joins the heap).</summary>
+    private bool ApplyUnordered(int cpu, QuantumLane lane, long untilNs)
+    {
+        while (lane.Head < lane.Count)
+        {
+            ref QuantumEntry e = ref lane.Entries[lane.Head];
+            long time = e.TimeNs + lane.Delay;
+            if (time >= untilNs)
+            {
+                return false;
+            }
+
+            if (e.Kind is QuantumKind.Lock or QuantumKind.Event)
+            {
+                return true;
+            }
+
+            Apply(cpu, lane, in e, time);
+            lane.Head++;
+        }
+
+        return false;
     }
 
     /// <summary>Whether a first-touch fault (guest_memfd or secretmem) of <paramref name="index"/> by
@@ -246,12 +288,8 @@ public sealed partial class SimKernel
         switch (e.Kind)
         {
             case QuantumKind.Enter:
-            {
-                long debt = Flush.TakeInterruptDebt(cpu);
-                lane.Delay += debt;
                 lane.StepDelay = 0;
                 break;
-            }
 
             case QuantumKind.Lock:
             {
