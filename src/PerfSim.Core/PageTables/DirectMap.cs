@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Memory;
 
@@ -115,29 +116,42 @@ public sealed partial class DirectMap
     /// <summary>The entry that maps <paramref name="pfn"/>, as <c>lookup_address()</c> finds it.</summary>
     public DirectMapEntry Lookup(long pfn)
     {
-        if ((ulong)pfn >= (ulong)EndPfn)
-        {
-            return default;
-        }
-
-        PteFlags pud = _pud[pfn >> Shift1G];
-        if ((pud & PteFlags.Table) == 0)
-        {
-            return pud == PteFlags.None ? default : new DirectMapEntry(PageLevel.Level1G, pud);
-        }
-
-        PteFlags pmd = _pmd[pfn >> Shift2M];
-        if ((pmd & PteFlags.Table) == 0)
-        {
-            return pmd == PteFlags.None ? default : new DirectMapEntry(PageLevel.Level2M, pmd);
-        }
-
-        PteFlags pte = _pte[pfn];
-        return pte == PteFlags.None ? default : new DirectMapEntry(PageLevel.Level4K, pte);
+        // One construction at the end: returning a different literal entry from each branch made
+        // the JIT assemble the struct in a stack slot byte by byte and reload it whole, a
+        // store-forwarding stall on every page walk.
+        PteFlags flags = Leaf(pfn, out PageLevel level);
+        return new DirectMapEntry(flags == PteFlags.None ? PageLevel.None : level, flags);
     }
 
     /// <summary><c>kernel_page_present()</c>: the page's direct-map entry is present.</summary>
-    public bool IsPresent(long pfn) => Lookup(pfn).IsPresent;
+    public bool IsPresent(long pfn) => (Leaf(pfn, out _) & PteFlags.Present) != 0;
+
+    /// <summary>The leaf entry's bits for <paramref name="pfn"/> (None for a hole or beyond the map)
+    /// and its level.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private PteFlags Leaf(long pfn, out PageLevel level)
+    {
+        level = PageLevel.None;
+        if ((ulong)pfn >= (ulong)EndPfn)
+        {
+            return PteFlags.None;
+        }
+
+        PteFlags entry = _pud[pfn >> Shift1G];
+        level = PageLevel.Level1G;
+        if ((entry & PteFlags.Table) != 0)
+        {
+            entry = _pmd[pfn >> Shift2M];
+            level = PageLevel.Level2M;
+            if ((entry & PteFlags.Table) != 0)
+            {
+                entry = _pte[pfn];
+                level = PageLevel.Level4K;
+            }
+        }
+
+        return entry;
+    }
 
     private void MapAtBoot(BootMapping m)
     {
