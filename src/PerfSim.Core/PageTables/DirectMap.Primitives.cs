@@ -33,13 +33,25 @@ public sealed partial class DirectMap
     public CpaResult SetValidNoFlush(int cpu, long pfn, long pages, bool valid)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pages);
-        return (Profile.Mode, valid) switch
+        // Each call in return position, so that the callee builds the result in this method's
+        // return buffer: a switch expression copied it through a temporary, and that wide copy
+        // of just-written fields stalled on store forwarding.
+        if (Profile.Mode == DirectMapMode.X86)
         {
-            (DirectMapMode.X86, true) => ChangePageAttrX86(cpu, pfn, pages, X86SetOnValid, PteFlags.None),
-            (DirectMapMode.X86, false) => ChangePageAttrX86(cpu, pfn, pages, PteFlags.None, X86ClearOnInvalid),
-            (_, true) => ChangeArm64(cpu, pfn, pages, PteFlags.Present, PteFlags.None, flush: false),
-            (_, false) => ChangeArm64(cpu, pfn, pages, PteFlags.None, PteFlags.Present, flush: true),
-        };
+            if (valid)
+            {
+                return ChangePageAttrX86(cpu, pfn, pages, X86SetOnValid, PteFlags.None);
+            }
+
+            return ChangePageAttrX86(cpu, pfn, pages, PteFlags.None, X86ClearOnInvalid);
+        }
+
+        if (valid)
+        {
+            return ChangeArm64(cpu, pfn, pages, PteFlags.Present, PteFlags.None, flush: false);
+        }
+
+        return ChangeArm64(cpu, pfn, pages, PteFlags.None, PteFlags.Present, flush: true);
     }
 
     /// <summary>
@@ -49,29 +61,62 @@ public sealed partial class DirectMap
     /// </summary>
     private CpaResult ChangePageAttrX86(int cpu, long pfn, long pages, PteFlags set, PteFlags clear)
     {
-        var result = default(CpaResult);
         if (set == PteFlags.None && clear == PteFlags.None)
         {
-            return result;
+            return default;
         }
 
+        // The common round (a 4K leaf) counts in locals; the rare outcomes go through `rare`. The
+        // result is assembled once at the end: copying a struct whose fields were just
+        // incremented one by one through a reference stalls on store forwarding.
+        var rare = default(CpaResult);
+        int lockRounds = 0, entryWrites = 0, error = 0;
         long current = pfn;
         long remaining = pages;
         while (remaining > 0)
         {
-            result.LockRounds++;
-            long handled = ChangeOneLeafX86(cpu, current, remaining, set, clear, ref result);
-            if (handled < 0)
+            lockRounds++;
+            long handled;
+            PteFlags leaf = Leaf(current, out PageLevel level);
+            if (level == PageLevel.Level4K && leaf != PteFlags.None)
             {
-                result.Error = (int)handled;
-                break;
+                PteFlags updated = ApplyProt(leaf, set, clear);
+                if (updated != leaf)
+                {
+                    _pte[current] = updated;
+                    entryWrites++;
+                }
+
+                handled = 1;
+            }
+            else
+            {
+                handled = ChangeOneLeafX86(cpu, current, remaining, set, clear, ref rare);
+                if (handled < 0)
+                {
+                    error = (int)handled;
+                    break;
+                }
             }
 
             remaining -= handled;
             current += handled;
         }
 
-        return result;
+        return new CpaResult
+        {
+            Error = error,
+            LockRounds = lockRounds,
+            EntryWrites = entryWrites + rare.EntryWrites,
+            Splits1G = rare.Splits1G,
+            Splits2M = rare.Splits2M,
+            ContBreaks = rare.ContBreaks,
+            SameProt = rare.SameProt,
+            Preserved = rare.Preserved,
+            HolePages = rare.HolePages,
+            GlobalFlushes = rare.GlobalFlushes,
+            RangeFlushes = rare.RangeFlushes,
+        };
     }
 
     /// <summary>
