@@ -170,7 +170,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
         long pages = 1L << order;
         for (long p = pfn; p < pfn + pages; p++)
         {
-            _frames[p] = new Frame { Owner = FrameOwner.Free };
+            Reset(ref _frames[p], FrameOwner.Free, FrameFlags.None);
         }
 
         ref CpuAllocatorCounters counters = ref _counters[cpu];
@@ -411,11 +411,23 @@ public sealed partial class PageAllocator : IPageTableAllocator
     private void MarkAllocated(long pfn, int order, FrameOwner owner)
     {
         long pages = 1L << order;
-        _frames[pfn] = new Frame { Owner = owner, Flags = order > 0 ? FrameFlags.Head : FrameFlags.None };
+        Reset(ref _frames[pfn], owner, order > 0 ? FrameFlags.Head : FrameFlags.None);
         for (long p = pfn + 1; p < pfn + pages; p++)
         {
-            _frames[p] = new Frame { Owner = owner };
+            Reset(ref _frames[p], owner, FrameFlags.None);
         }
+    }
+
+    /// <summary>Overwrites a whole frame. Field by field: assigning a <c>new Frame { .. }</c> made the
+    /// JIT build it in a stack slot byte by byte and reload it as one qword, a store-forwarding
+    /// stall on every allocation and free.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Reset(ref Frame frame, FrameOwner owner, FrameFlags flags)
+    {
+        frame.Owner = owner;
+        frame.Flags = flags;
+        frame.MappingId = 0;
+        frame.Index = 0;
     }
 
     private void CheckFreeable(long pfn, int order)
