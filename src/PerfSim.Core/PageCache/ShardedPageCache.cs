@@ -38,6 +38,7 @@ public sealed class ShardedPageCache
 
     private const int ChunkShift = Sharding.PageCacheChunkShift;
     private const long ChunkMask = SlotChunkPool.SlotsPerChunk - 1;
+    private const long SlotsPerLine = 64 / sizeof(ulong);
 
     private readonly FrameTable _frames;
     private readonly SlotChunkPool _chunks;
@@ -204,6 +205,11 @@ public sealed class ShardedPageCache
             {
                 Volatile.Write(ref _chunks.Slot(chunk, s), entry);
             }
+
+            // Faults fill a mapping mostly in index order, and the next slots' line was last
+            // touched when the chunk was cleared: start loading it now rather than stall on it
+            // in a later lookup (one slot line = 8 indices).
+            _chunks.Prefetch(chunk, slot + pages);
         }
 
         return AddResult.Added;

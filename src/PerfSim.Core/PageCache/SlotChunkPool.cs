@@ -69,6 +69,18 @@ internal sealed class SlotChunkPool
         }
     }
 
+    /// <summary>Hints the host CPU to load the line of slot <paramref name="slot"/> of
+    /// <paramref name="chunk"/> (ignored beyond the chunk).</summary>
+    public void Prefetch(uint chunk, long slot)
+    {
+        if ((ulong)slot < SlotsPerChunk)
+        {
+            uint zeroBased = chunk - 1;
+            NativeArray<ulong> block = Volatile.Read(ref _blocks)[zeroBased >> ChunkShiftPerBlock];
+            block.Prefetch(((long)(zeroBased & (ChunksPerBlock - 1)) * SlotsPerChunk) + slot);
+        }
+    }
+
     /// <summary>Slot <paramref name="slot"/> of <paramref name="chunk"/>.</summary>
     public ref ulong Slot(uint chunk, long slot)
     {
