@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using PerfSim.Core.Concurrency;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Memory;
@@ -42,7 +43,7 @@ public sealed class ShardedPageCache
 
     private readonly FrameTable _frames;
     private readonly SlotChunkPool _chunks;
-    private readonly Lock[] _shardLocks;
+    private readonly ShardLocks _shardLocks;
     private readonly MappingState?[] _mappings = new MappingState?[MaxMappings + 1];
     private readonly Lock _mappingsLock = new();
     private readonly ushort[] _releasedIds = new ushort[MaxMappings];
@@ -63,15 +64,11 @@ public sealed class ShardedPageCache
 
         _frames = frames;
         _chunks = new SlotChunkPool(arena);
-        _shardLocks = new Lock[shards];
-        for (int i = 0; i < shards; i++)
-        {
-            _shardLocks[i] = new Lock();
-        }
+        _shardLocks = new ShardLocks(shards);
     }
 
     /// <summary>Number of lock shards.</summary>
-    public int ShardCount => _shardLocks.Length;
+    public int ShardCount => _shardLocks.Count;
 
     /// <summary>Mappings alive now.</summary>
     public int LiveMappings
@@ -172,7 +169,7 @@ public sealed class ShardedPageCache
 
         ulong entry = Encode(pfn, order);
         long slot = index & ChunkMask;
-        lock (ShardLock(mapping, index))
+        using (ShardLock(mapping, index))
         {
             ref uint chunkRef = ref state.Chunks[index >> ChunkShift];
             uint chunk = chunkRef;
@@ -232,7 +229,7 @@ public sealed class ShardedPageCache
             return RemoveResult.NotFound;
         }
 
-        lock (ShardLock(mapping, index))
+        using (ShardLock(mapping, index))
         {
             uint chunk = state.Chunks[index >> ChunkShift];
             ulong entry = chunk == 0 ? 0 : _chunks.Slot(chunk, index & ChunkMask);
@@ -331,9 +328,10 @@ public sealed class ShardedPageCache
     internal long TestHookRentedChunks => _chunks.RentedChunks;
 
     /// <summary>True when the calling thread holds any shard lock.</summary>
-    internal bool TestHookHoldsAnyShardLock() => Array.Exists(_shardLocks, l => l.IsHeldByCurrentThread);
+    internal bool TestHookHoldsAnyShardLock() => _shardLocks.HeldByCurrentThread();
 
-    private Lock ShardLock(ushort mapping, long index) => _shardLocks[Sharding.PageCacheShard(mapping, index, _shardLocks.Length)];
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ShardLocks.Scope ShardLock(ushort mapping, long index) => _shardLocks.Enter(Sharding.PageCacheShard(mapping, index, _shardLocks.Count));
 
     private MappingState Live(ushort mapping) =>
         Volatile.Read(ref _mappings[mapping]) ?? throw new InvalidOperationException(FormattableString.Invariant($"mapping {mapping} is not alive"));
