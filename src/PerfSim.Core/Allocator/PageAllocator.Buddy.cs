@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PerfSim.Core.Allocator;
 
 /// <summary>The buddy free lists (mm/page_alloc.c). Every method named <c>…Locked</c> runs with
@@ -283,6 +285,7 @@ public sealed partial class PageAllocator
         list.Count++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Unlink(ref FreeList list, long pfn)
     {
         uint next = _frames[pfn].Index;

@@ -299,6 +299,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
         return converted && TryTakeFromZone(cpu, zone, order, type, out pfn);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryTakeFromZone(int cpu, Zone zone, int order, FreeType type, out long pfn)
     {
         if (order == 0)
@@ -333,6 +334,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
     /// <summary><c>rmqueue_pcplist</c>: the head of the list (the most recently freed, cache-hot page),
     /// after a refill of one batch when the list is empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryTakeFromPcp(int cpu, Zone zone, FreeType type, out long pfn)
     {
         ref FreeList pcp = ref PcpList(cpu, zone, type);
@@ -403,6 +405,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
         _counters[cpu].PcpDrains++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref FreeList PcpList(int cpu, Zone zone, FreeType type) =>
         ref _pcp[((long)cpu * s_pcpStride) + ((int)zone.Type * FreeTypes.Count) + (int)type];
 
@@ -527,6 +530,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
     private Zone ZoneFor(long pfn) => _zoneByType[(int)ZoneOf(pfn)] ?? throw new InvalidOperationException("pfn in a zone without RAM");
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckCpu(int cpu)
     {
         if ((uint)cpu >= (uint)_cpuCount)

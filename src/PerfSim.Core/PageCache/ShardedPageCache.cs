@@ -333,6 +333,7 @@ public sealed class ShardedPageCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ShardLocks.Scope ShardLock(ushort mapping, long index) => _shardLocks.Enter(Sharding.PageCacheShard(mapping, index, _shardLocks.Count));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private MappingState Live(ushort mapping) =>
         Volatile.Read(ref _mappings[mapping]) ?? throw new InvalidOperationException(FormattableString.Invariant($"mapping {mapping} is not alive"));
 

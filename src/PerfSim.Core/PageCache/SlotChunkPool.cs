@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PerfSim.Core.Concurrency;
 using PerfSim.Core.Memory;
 
@@ -71,6 +72,7 @@ internal sealed class SlotChunkPool
 
     /// <summary>Hints the host CPU to load the line of slot <paramref name="slot"/> of
     /// <paramref name="chunk"/> (ignored beyond the chunk).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Prefetch(uint chunk, long slot)
     {
         if ((ulong)slot < SlotsPerChunk)
@@ -82,6 +84,7 @@ internal sealed class SlotChunkPool
     }
 
     /// <summary>Slot <paramref name="slot"/> of <paramref name="chunk"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref ulong Slot(uint chunk, long slot)
     {
         uint zeroBased = chunk - 1;
