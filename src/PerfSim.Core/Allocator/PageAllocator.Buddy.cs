@@ -219,6 +219,7 @@ public sealed partial class PageAllocator
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddToFreeListLocked(Zone zone, long pfn, int order, FreeType type, bool toTail)
     {
         _buddyState[pfn] = (byte)((order + 1) | ((int)type << 4));
@@ -235,6 +236,7 @@ public sealed partial class PageAllocator
         zone.FreeBuddyPages += 1L << order;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void DeleteFromFreeListLocked(Zone zone, long pfn, int order, FreeType type)
     {
         Unlink(ref zone.FreeArea(order, type), pfn);
@@ -249,6 +251,7 @@ public sealed partial class PageAllocator
 
     // ---- Intrusive lists: forward link in Frame.Index, backward link in _prev, both pfn + 1. ----
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PushFront(ref FreeList list, long pfn)
     {
         uint link = (uint)(pfn + 1);
@@ -267,6 +270,7 @@ public sealed partial class PageAllocator
         list.Count++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PushBack(ref FreeList list, long pfn)
     {
         uint link = (uint)(pfn + 1);

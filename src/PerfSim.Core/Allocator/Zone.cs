@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PerfSim.Core.Allocator;
 
 /// <summary>
@@ -51,6 +53,7 @@ internal sealed class Zone
     public bool Contains(long pfn) => pfn >= StartPfn && pfn < EndPfn;
 
     /// <summary>The free list of blocks of <paramref name="order"/> and <paramref name="type"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref FreeList FreeArea(int order, FreeType type) => ref _freeLists[((int)type * PageAllocator.NrOrders) + order];
 }
 
