@@ -9,6 +9,9 @@ public sealed partial class DirectMap
     private const PteFlags X86ClearOnInvalid = PteFlags.Present | PteFlags.Rw | PteFlags.Dirty;
     private const PteFlags X86SetOnValid = PteFlags.Present | PteFlags.Rw;
 
+    private static readonly CpaResult s_oneWrite = new() { LockRounds = 1, EntryWrites = 1 };
+    private static readonly CpaResult s_noWrite = new() { LockRounds = 1 };
+
     /// <summary><c>set_direct_map_invalid_noflush(page)</c>: one page non-present, no TLB flush
     /// (except the global flush inside an x86 split).</summary>
     public CpaResult SetInvalidNoFlush(int cpu, long pfn) => Profile.Mode switch
@@ -70,6 +73,7 @@ public sealed partial class DirectMap
         // result is assembled once at the end: copying a struct whose fields were just
         // incremented one by one through a reference stalls on store forwarding.
         var rare = default(CpaResult);
+        bool anyRare = false;
         int lockRounds = 0, entryWrites = 0, error = 0;
         long current = pfn;
         long remaining = pages;
@@ -91,6 +95,7 @@ public sealed partial class DirectMap
             }
             else
             {
+                anyRare = true;
                 handled = ChangeOneLeafX86(cpu, current, remaining, set, clear, ref rare);
                 if (handled < 0)
                 {
@@ -101,6 +106,14 @@ public sealed partial class DirectMap
 
             remaining -= handled;
             current += handled;
+        }
+
+        if (!anyRare && lockRounds == 1)
+        {
+            // One 4K PTE (a zap or restore of an order-0 folio): a copy of a prebuilt result is
+            // moved with wide stores, which the caller's wide copy can forward from; fields
+            // stored one by one could not be, and stalled it.
+            return entryWrites == 1 ? s_oneWrite : s_noWrite;
         }
 
         return new CpaResult
