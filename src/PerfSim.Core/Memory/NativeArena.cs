@@ -28,8 +28,8 @@ public sealed unsafe partial class NativeArena : IDisposable
     public const int CacheLine = 128;
 
     /// <summary>Blocks of at least this size are aligned to it and advised to use huge pages: the
-    /// per-frame tables are walked at random pfns, and with 4 KiB pages nearly every access also
-    /// missed the host's TLB (the frame table of a 32 GiB host alone spans 16,384 pages).</summary>
+    /// per-frame tables span tens of MiB (the frame table of a 32 GiB host alone is 16,384 4 KiB
+    /// pages), more than the host's TLB reaches with small pages.</summary>
     private const long HugePage = 2 * 1024 * 1024;
 
     /// <summary><c>MADV_HUGEPAGE</c> (asm-generic/mman-common.h, the same on every Linux architecture).</summary>
