@@ -46,10 +46,11 @@ public sealed partial class SimKernel
     private ISimEventSink? _deliverTo;
     private ISimEventSink? _deferredEvents;
     private long[] _heap = [];
+    private readonly Lock _registryLock = new();
 
     /// <summary>Open files by mapping id: a logged <c>i_pages</c> acquisition names its lock by id,
     /// so log entries carry no references (no GC write barrier per entry).</summary>
-    private readonly Dictionary<int, KernelFile> _filesByMapping = [];
+    private KernelFile?[] _filesByMapping = new KernelFile?[16];
 
     /// <summary>True while quantum mode is on (between <see cref="BeginQuanta"/> and <see cref="EndQuanta"/>).</summary>
     public bool InQuanta => _lanes is not null;
@@ -267,8 +268,13 @@ public sealed partial class SimKernel
     /// <summary>Makes <paramref name="file"/> findable by its mapping id (its <c>i_pages</c> lock in a log).</summary>
     private void RegisterFile(KernelFile file)
     {
-        lock (_filesByMapping)
+        lock (_registryLock)
         {
+            if (file.Mapping >= _filesByMapping.Length)
+            {
+                Array.Resize(ref _filesByMapping, Math.Max(file.Mapping + 1, _filesByMapping.Length * 2));
+            }
+
             _filesByMapping[file.Mapping] = file;
         }
     }
@@ -293,7 +299,7 @@ public sealed partial class SimKernel
 
             case QuantumKind.Lock:
             {
-                ref SimLock l = ref e.Id == CpaLockId ? ref _cpaLock : ref e.Id == SplitLockId ? ref _splitLock : ref _filesByMapping[e.Id - PagesLockId].PagesLock;
+                ref SimLock l = ref e.Id == CpaLockId ? ref _cpaLock : ref e.Id == SplitLockId ? ref _splitLock : ref _filesByMapping[e.Id - PagesLockId]!.PagesLock;
                 long at = time;
                 long wait = l.Hold(ref at, e.A, e.B);
                 lane.Delay += wait;

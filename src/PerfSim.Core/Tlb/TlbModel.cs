@@ -349,6 +349,10 @@ public sealed class TlbModel : IDisposable
         if (onlyCpu < 0)
         {
             SyncRegionMasks();
+            if (NobodyHolds(startPfn, pages))
+            {
+                return new StaleTally(pages, 0, 0, 0);
+            }
         }
 
         int[] pageHolders = s_pageHolders ??= new int[PageGeometry.PagesPer2M];
@@ -861,6 +865,26 @@ public sealed class TlbModel : IDisposable
         }
 
         return cleared;
+    }
+
+    /// <summary>True when no CPU's bit is set for the 1G and 2M region of a range inside one 2M
+    /// region (a one-page flush, most often): nothing to probe. False when unsure.</summary>
+    private bool NobodyHolds(long startPfn, long pages)
+    {
+        long r = startPfn >> PagesPer2MShift;
+        if ((startPfn + pages - 1) >> PagesPer2MShift != r)
+        {
+            return false;
+        }
+
+        long g = startPfn >> PagesPer1GShift;
+        long any = 0;
+        for (int w = 0; w < _words; w++)
+        {
+            any |= _mask2M[(r * _words) + w] | _mask1G[(g * _words) + w];
+        }
+
+        return any == 0;
     }
 
     private static long OnlyMask(int onlyCpu, int word) =>
