@@ -220,8 +220,8 @@ internal sealed class CpuLane(int cpu, List<Actor> actors)
 
 /// <summary>
 /// The host threads of a phase: the caller plus <c>threads − 1</c> workers, each owning a
-/// contiguous block of lanes. Rounds are short, so workers spin (yielding)
-/// between them; they exist only while a phase runs.
+/// contiguous block of lanes. Rounds are short, so threads spin between them (<see cref="Backoff"/>);
+/// they exist only while a phase runs.
 /// </summary>
 internal sealed class HostCrew : IDisposable
 {
@@ -256,10 +256,10 @@ internal sealed class HostCrew : IDisposable
         Volatile.Write(ref _pending, _workers.Length);
         Interlocked.Increment(ref _generation);
         RunShare(0);
-        var spin = default(SpinWait);
+        var wait = new Backoff(Stopwatch.GetTimestamp());
         while (Volatile.Read(ref _pending) != 0)
         {
-            spin.SpinOnce(sleep1Threshold: -1);
+            wait.Once();
         }
 
         if (_failure is { } failure)
@@ -301,10 +301,10 @@ internal sealed class HostCrew : IDisposable
         int seen = 0;
         while (true)
         {
-            var spin = default(SpinWait);
+            var wait = new Backoff(Stopwatch.GetTimestamp());
             while (Volatile.Read(ref _generation) == seen && !_stop)
             {
-                spin.SpinOnce(sleep1Threshold: -1);
+                wait.Once();
             }
 
             if (_stop)
@@ -316,5 +316,37 @@ internal sealed class HostCrew : IDisposable
             RunShare(index);
             Interlocked.Decrement(ref _pending);
         }
+    }
+}
+
+/// <summary>
+/// How a host thread waits for the next round or for the others to finish one: rounds are tens of
+/// µs apart, so it spins on the CPU (no syscall, so it starts the moment the round does) for up
+/// to <see cref="SpinMicroseconds"/>, then yields its core like <see cref="SpinWait"/> would.
+/// </summary>
+/// <remarks>Yielding from the start (SpinWait's yield after ~10 spins) made the worker start each
+/// round late by a <c>sched_yield</c> return: with ~23,000 rounds on the 8 GiB run, a round took
+/// ~40% longer than the caller's share of it.</remarks>
+internal struct Backoff(long startTimestamp)
+{
+    private const int SpinMicroseconds = 200;
+    private static readonly long s_spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+    private SpinWait _yielding;
+    private int _spins;
+
+    public void Once()
+    {
+        if (_spins >= 0)
+        {
+            Thread.SpinWait(4);
+            if ((++_spins & 63) != 0 || Stopwatch.GetTimestamp() - startTimestamp < s_spinTicks)
+            {
+                return;
+            }
+
+            _spins = -1;
+        }
+
+        _yielding.SpinOnce(sleep1Threshold: -1);
     }
 }
