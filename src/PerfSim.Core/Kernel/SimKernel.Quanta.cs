@@ -21,16 +21,18 @@ public interface ILatencySink
 /// <para><b>Bound.</b> While quantum mode is on, a path runs its CPU's own work at once (workload,
 /// per-CPU list, zeroing through its own TLB, its folio's frames and PTE, its costs) and, instead of
 /// touching what orders CPUs against each other, appends an entry to its CPU's log: simulated lock
-/// acquisitions (<c>cpa_lock</c>, <c>pgtable_split_lock</c>, a mapping's <c>i_pages</c> lock), the
-/// IPI handler debt taken on entry, a flush's invalidations of the other CPUs' TLBs and its
-/// broadcast, latencies, and events. The clock advances by hold times only.</para>
-/// <para><b>Weave.</b> <see cref="Weave"/> applies the logged entries of all CPUs in simulated-time
-/// order (time + the delays found so far, then CPU): lock waits, IPI handler time and later
-/// entries of the same CPU move by the delays, latencies are recorded with the waits inside them,
-/// events reach the sink in time order with corrected stamps. Entries beyond the quantum are carried
-/// to the next weave, so the order is exact across quanta.</para>
+/// acquisitions (<c>cpa_lock</c>, <c>pgtable_split_lock</c>, a mapping's <c>i_pages</c> lock), path
+/// entries, a flush's invalidations of the other CPUs' TLBs and its broadcast, latencies, and
+/// events. The clock advances by hold times only.</para>
+/// <para><b>Weave.</b> <see cref="Weave"/> applies lock acquisitions and events of all CPUs in
+/// simulated-time order (time + the delays found so far, then CPU), and every other entry in its
+/// CPU's order: lock waits move the CPU's later entries, latencies are recorded with the waits
+/// inside them, events reach the sink in time order with corrected stamps, and each CPU pays the
+/// IPI handler time of the broadcasts woven in the quantum at its end. Entries beyond the quantum
+/// are carried to the next weave, so lock order is exact across quanta.</para>
 /// <para>Everything the bound phase of one CPU reads is its own or written commutatively by others
-/// (atomic TLB holder bits, readers' release time), so the engine may run CPUs on any host thread;
+/// (readers' release time; the TLB's shared region masks are not written then, see
+/// <see cref="Tlb.TlbModel.DeferRegionMasks"/>), so the engine may run CPUs on any host thread;
 /// steps that need shared functional state (a zone refill, a direct-map split, a full flush) run
 /// one at a time in canonical order (<see cref="FaultIsCpuLocal"/>, <see cref="ParallelRound"/>).</para>
 /// </remarks>

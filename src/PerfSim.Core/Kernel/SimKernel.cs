@@ -181,7 +181,9 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     }
 
     /// <summary>Brings the CPU's clock up to date with the IPI handler time other CPUs' flushes
-    /// took from it (a vCPU hit by IPIs gets slower). Every path calls it on entry.</summary>
+    /// took from it (a vCPU hit by IPIs gets slower). Every path calls it on entry. In quantum
+    /// mode it only marks the path's start (its latency counts lock waits from here); the weave
+    /// charges the handler time once per quantum.</summary>
     public void Enter(int cpu)
     {
         if (!Defer(cpu, QuantumKind.Enter, 0, 0, 0))
