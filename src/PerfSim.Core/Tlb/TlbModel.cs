@@ -162,9 +162,7 @@ public sealed class TlbModel : IDisposable
             for (int i = 0; i < s.PendingRegions; i++)
             {
                 uint key = queued[i];
-                ref long word = ref (key & GigaTag) != 0
-                    ? ref _mask1G[((long)(key & ~GigaTag) - 1) * _words + (c >> 6)]
-                    : ref _mask2M[((long)key - 1) * _words + (c >> 6)];
+                ref long word = ref MaskWord(key, c);
                 word = RegionLive(c, epoch, key) ? word | bit : word & ~bit;
             }
 
@@ -306,14 +304,14 @@ public sealed class TlbModel : IDisposable
         if (v.Key != 0 && v.Epoch == epoch)
         {
             int vLevel = (int)(v.Key & 3);
-            RegionRemove(cpu, epoch, RegionKey(vLevel, v.Key >> 2), vLevel, v.Key >> 2);
+            RegionRemove(cpu, epoch, RegionKey(vLevel, v.Key >> 2));
             s.Evictions++;
         }
 
         v.Key = key;
         v.Epoch = epoch;
         v.Lru = clock;
-        RegionAdd(cpu, epoch, RegionKey(level, vpn), level, vpn);
+        RegionAdd(cpu, epoch, RegionKey(level, vpn));
         s.Fills++;
     }
 
@@ -460,7 +458,7 @@ public sealed class TlbModel : IDisposable
                     int level = (int)(e.Key & 3);
                     uint key = RegionKey(level, e.Key >> 2);
                     counts[key] = counts.GetValueOrDefault(key) + 1;
-                    long word = level == 3 ? _mask1G[((e.Key >> 2) * _words) + (c >> 6)] : _mask2M[(RegionOf(level, e.Key >> 2) * _words) + (c >> 6)];
+                    long word = MaskWord(key, c);
                     if ((word & (1L << c)) == 0)
                     {
                         throw new InvalidOperationException($"cpu {c}: entry {e.Key:x} has no bit in its region mask");
@@ -611,11 +609,9 @@ public sealed class TlbModel : IDisposable
         }
 
         Set(cpu, level, vpn)[w].Key = 0;
-        RegionRemove(cpu, epoch, RegionKey(level, vpn), level, vpn);
+        RegionRemove(cpu, epoch, RegionKey(level, vpn));
         return true;
     }
-
-    private static long RegionOf(int level, long vpn) => level == 1 ? vpn >> PagesPer2MShift : vpn;
 
     private static uint RegionKey(int level, long vpn) => level switch
     {
@@ -624,11 +620,12 @@ public sealed class TlbModel : IDisposable
         _ => GigaTag | (uint)(vpn + 1),
     };
 
-    private ref long MaskWord(int level, long vpn, int cpu) => ref level == 3
-        ? ref _mask1G[(vpn * _words) + (cpu >> 6)]
-        : ref _mask2M[(RegionOf(level, vpn) * _words) + (cpu >> 6)];
+    /// <summary>The word of <paramref name="cpu"/>'s bit in the mask of region <paramref name="key"/>.</summary>
+    private ref long MaskWord(uint key, int cpu) => ref (key & GigaTag) != 0
+        ? ref _mask1G[(((long)(key & ~GigaTag) - 1) * _words) + (cpu >> 6)]
+        : ref _mask2M[(((long)key - 1) * _words) + (cpu >> 6)];
 
-    private void RegionAdd(int cpu, uint epoch, uint key, int level, long vpn)
+    private void RegionAdd(int cpu, uint epoch, uint key)
     {
         Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
         int mask = _slotsPerCpu - 1;
@@ -639,7 +636,7 @@ public sealed class TlbModel : IDisposable
             if (slot.Key == 0 || slot.Epoch != ep)
             {
                 slot = new RegionSlot { Key = key, Count = 1, Epoch = ep };
-                ref long word = ref MaskWord(level, vpn, cpu);
+                ref long word = ref MaskWord(key, cpu);
                 long bit = 1L << cpu;
                 if ((Volatile.Read(ref word) & bit) == 0)
                 {
@@ -664,7 +661,7 @@ public sealed class TlbModel : IDisposable
         }
     }
 
-    private void RegionRemove(int cpu, uint epoch, uint key, int level, long vpn)
+    private void RegionRemove(int cpu, uint epoch, uint key)
     {
         Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
         int mask = _slotsPerCpu - 1;
@@ -705,7 +702,7 @@ public sealed class TlbModel : IDisposable
         }
         else
         {
-            Interlocked.And(ref MaskWord(level, vpn, cpu), ~(1L << cpu));
+            Interlocked.And(ref MaskWord(key, cpu), ~(1L << cpu));
         }
     }
 
@@ -760,7 +757,7 @@ public sealed class TlbModel : IDisposable
         uint key = RegionKey(3, g);
         for (int w = 0; w < _words; w++)
         {
-            long bits = onlyCpu < 0 ? _mask1G[(g * _words) + w] : OnlyMask(onlyCpu, w);
+            long bits = onlyCpu < 0 ? _mask1G[(g * _words) + w] : OwnBit(onlyCpu, w);
             long held = 0;
             while (bits != 0)
             {
@@ -815,7 +812,7 @@ public sealed class TlbModel : IDisposable
         {
             ref long maskWord = ref _mask2M[(r * _words) + w];
             // One's own CPU is probed by its region table: its mask bit may be queued (deferred masks).
-            long in2M = onlyCpu < 0 ? maskWord : OnlyMask(onlyCpu, w);
+            long in2M = onlyCpu < 0 ? maskWord : OwnBit(onlyCpu, w);
             long in1G = any1G ? held1G[w] : 0;
             long bits = in2M | in1G;
             if (bits != 0 && !cleared)
@@ -887,8 +884,8 @@ public sealed class TlbModel : IDisposable
         return any == 0;
     }
 
-    private static long OnlyMask(int onlyCpu, int word) =>
-        onlyCpu < 0 ? -1L : (onlyCpu >> 6) == word ? 1L << onlyCpu : 0;
+    /// <summary><paramref name="cpu"/>'s bit if it lies in mask word <paramref name="word"/>, else 0.</summary>
+    private static long OwnBit(int cpu, int word) => (cpu >> 6) == word ? 1L << cpu : 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckPfn(long pfn)
