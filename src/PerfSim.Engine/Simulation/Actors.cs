@@ -89,7 +89,7 @@ internal sealed class GuestVcpu : Actor
 {
     private readonly KernelFile _file;
     private readonly long _start;
-    private readonly int[] _nextFree;
+    private readonly UntouchedPages _untouched;
     private readonly Random _rng;
     private readonly double _jump;
     private int _cursor;
@@ -105,12 +105,7 @@ internal sealed class GuestVcpu : Actor
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pages, int.MaxValue - 1);
         _file = file;
         _start = start;
-        _nextFree = new int[pages + 1];
-        for (int i = 0; i < _nextFree.Length; i++)
-        {
-            _nextFree[i] = i;
-        }
-
+        _untouched = new UntouchedPages((int)pages);
         _left = pages;
         _rng = new Random(unchecked((int)(seed ^ (seed >> 32))));
         _jump = jump;
@@ -145,32 +140,21 @@ internal sealed class GuestVcpu : Actor
     /// probability; marked touched.</summary>
     private int ChooseNext()
     {
-        int pages = _nextFree.Length - 1;
+        int pages = _untouched.Count;
         if (_rng.NextDouble() < _jump)
         {
             _cursor = _rng.Next(pages);
         }
 
-        int page = NextFree(_cursor);
+        int page = _untouched.NextAtOrAfter(_cursor);
         if (page == pages)
         {
-            page = NextFree(0);
+            page = _untouched.NextAtOrAfter(0);
         }
 
-        _nextFree[page] = page + 1;
+        _untouched.Take(page);
         _cursor = page + 1 == pages ? 0 : page + 1;
         return page;
-    }
-
-    private int NextFree(int i)
-    {
-        while (_nextFree[i] != i)
-        {
-            _nextFree[i] = _nextFree[_nextFree[i]];
-            i = _nextFree[i];
-        }
-
-        return i;
     }
 }
 
