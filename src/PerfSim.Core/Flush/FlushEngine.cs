@@ -82,7 +82,7 @@ public sealed class FlushEngine : IDisposable
     /// <summary>
     /// Quantum mode (docs/engine.md): a ranged flush invalidates the initiator's own TLB only; the
     /// caller applies the other CPUs' invalidations later with <see cref="InvalidateDeferred"/> and
-    /// the broadcast with <see cref="AddBroadcast"/>, in simulated-time order. A ranged flush then
+    /// the broadcast with <see cref="AddBroadcast"/> (the engine: when the quantum closes). A ranged flush then
     /// touches only the initiator's own state and may run on the initiator's host thread.
     /// </summary>
     public bool DeferRemote { get; set; }

@@ -22,34 +22,44 @@ public enum GmemFlags : byte
 /// <summary>
 /// A reader/writer lock in simulated time (<c>filemap_invalidate_lock</c>): readers do not wait for
 /// readers; a writer waits for every reader and writer before it; readers wait for writers.
+/// Each CPU keeps its readers' release time on its own cache line: every fault releases the lock,
+/// on whichever host thread runs its CPU, and one shared word updated by atomic max made those
+/// threads take turns on it. A writer (hole punch, inode eviction: serial steps) takes the max.
 /// </summary>
-public struct SimRwLock
+public sealed class SimRwLock(int cpus)
 {
-    public long WriterFreeAtNs;
-    public long ReadersFreeAtNs;
+    private const int Stride = 8;
+    private readonly long[] _readersFreeAtNs = new long[Math.Max(1, cpus) * Stride];
 
-    /// <summary>A shared hold starting at <paramref name="clock"/>: returns when it is granted.</summary>
-    public readonly long ReadGrant(long clock) => Math.Max(clock, WriterFreeAtNs);
+    public long WriterFreeAtNs { get; private set; }
 
-    /// <summary>The shared hold granted earlier ends at <paramref name="endNs"/>.
-    /// Atomic: readers on several host threads release at once, and a max does not depend on their order.</summary>
-    public void ReadRelease(long endNs)
+    /// <summary>When the last reader's hold ends, on any CPU.</summary>
+    public long ReadersFreeAtNs
     {
-        long seen = Volatile.Read(ref ReadersFreeAtNs);
-        while (endNs > seen)
+        get
         {
-            long was = Interlocked.CompareExchange(ref ReadersFreeAtNs, endNs, seen);
-            if (was == seen)
+            long latest = 0;
+            for (int i = 0; i < _readersFreeAtNs.Length; i += Stride)
             {
-                return;
+                latest = Math.Max(latest, _readersFreeAtNs[i]);
             }
 
-            seen = was;
+            return latest;
         }
     }
 
+    /// <summary>A shared hold starting at <paramref name="clock"/>: returns when it is granted.</summary>
+    public long ReadGrant(long clock) => Math.Max(clock, WriterFreeAtNs);
+
+    /// <summary>The shared hold <paramref name="cpu"/> was granted ends at <paramref name="endNs"/>.</summary>
+    public void ReadRelease(int cpu, long endNs)
+    {
+        ref long released = ref _readersFreeAtNs[cpu * Stride];
+        released = Math.Max(released, endNs);
+    }
+
     /// <summary>An exclusive hold starting at <paramref name="clock"/>: returns when it is granted.</summary>
-    public readonly long WriteGrant(long clock) => Math.Max(clock, Math.Max(WriterFreeAtNs, ReadersFreeAtNs));
+    public long WriteGrant(long clock) => Math.Max(clock, Math.Max(WriterFreeAtNs, ReadersFreeAtNs));
 
     public void WriteRelease(long endNs) => WriterFreeAtNs = Math.Max(WriterFreeAtNs, endNs);
 }
@@ -84,11 +94,8 @@ public sealed class KernelFile
 
     public bool Released { get; internal set; }
 
-    /// <summary>The mapping's xarray lock (<c>i_pages</c>), held for an insert or removal.</summary>
-    internal SimLock PagesLock;
-
     /// <summary><c>filemap_invalidate_lock</c>: shared by faults, exclusive for PUNCH_HOLE.</summary>
-    internal SimRwLock InvalidateLock;
+    internal SimRwLock InvalidateLock { get; init; } = null!;
 
     /// <summary>The same lock for host threads, in a thread-safe kernel: a fault and a hole punch
     /// on one file really exclude each other, as they do in the kernel.</summary>

@@ -43,7 +43,7 @@ public sealed partial class SimKernel
         {
             using (Gate())
             {
-                file.PagesLock.Hold(ref Clock(cpu), Costs.PageCacheInsertNs, Costs.LockHandoffNs);
+                _locks[PagesLockId + file.Mapping].Hold(ref Clock(cpu), Costs.PageCacheInsertNs, Costs.LockHandoffNs);
             }
         }
 

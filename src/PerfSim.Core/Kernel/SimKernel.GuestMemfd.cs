@@ -41,7 +41,7 @@ public sealed partial class SimKernel
             return -23; // -ENFILE
         }
 
-        file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process) { HostInvalidateLock = HostRwLock() };
+        file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process) { HostInvalidateLock = HostRwLock(), InvalidateLock = new SimRwLock(CpuCount) };
         RegisterFile(file);
         return 0;
     }
@@ -103,7 +103,7 @@ public sealed partial class SimKernel
 
         using (Gate())
         {
-            file.InvalidateLock.ReadRelease(Clock(cpu));
+            file.InvalidateLock.ReadRelease(cpu, Clock(cpu));
         }
 
         return r;

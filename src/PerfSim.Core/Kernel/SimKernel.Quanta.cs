@@ -22,14 +22,17 @@ public interface ILatencySink
 /// per-CPU list, zeroing through its own TLB, its folio's frames and PTE, its costs) and, instead of
 /// touching what orders CPUs against each other, appends an entry to its CPU's log: simulated lock
 /// acquisitions (<c>cpa_lock</c>, <c>pgtable_split_lock</c>, a mapping's <c>i_pages</c> lock), path
-/// entries, a flush's invalidations of the other CPUs' TLBs and its broadcast, latencies, and
-/// events. The clock advances by hold times only.</para>
-/// <para><b>Weave.</b> <see cref="Weave"/> applies lock acquisitions and events of all CPUs in
-/// simulated-time order (time + the delays found so far, then CPU), and every other entry in its
-/// CPU's order: lock waits move the CPU's later entries, latencies are recorded with the waits
-/// inside them, events reach the sink in time order with corrected stamps, and each CPU pays the
-/// IPI handler time of the broadcasts woven in the quantum at its end. Entries beyond the quantum
-/// are carried to the next weave, so lock order is exact across quanta.</para>
+/// entries, latencies and events; a ranged flush's invalidations of the other CPUs' TLBs and its
+/// IPI broadcast go to per-quantum tallies of their own. The clock advances by hold times only.</para>
+/// <para><b>Close.</b> <see cref="CloseQuantum"/>, between quanta: the invalidations reach the other
+/// TLBs, each CPU that ran paths pays the IPI handler time the broadcasts took from it, the clocks
+/// move by the lock waits woven so far, and the logs become the weave's input.</para>
+/// <para><b>Weave.</b> <see cref="WeaveClosed"/>, beside the next quantum's first round, applies
+/// lock acquisitions and events of all CPUs in simulated-time order (time + the delays found so far,
+/// then CPU), and every other entry in its CPU's order: lock waits move the CPU's later entries,
+/// latencies are recorded with the waits inside them, events reach the sink in time order with
+/// corrected stamps. Entries beyond the quantum are carried to the next weave, so lock order is
+/// exact across quanta.</para>
 /// <para>Everything the bound phase of one CPU reads is its own or written commutatively by others
 /// (readers' release time; the TLB's shared region masks are not written then, see
 /// <see cref="Tlb.TlbModel.DeferRegionMasks"/>), so the engine may run CPUs on any host thread;
@@ -44,15 +47,20 @@ public sealed partial class SimKernel
 
     private QuantumLane[]? _lanes;
     private QuantumLane[]? _idleLanes;
+    private QuantumLog[]? _logs;
+    private QuantumLog[]? _idleLogs;
     private ILatencySink? _latencySink;
     private ISimEventSink? _deliverTo;
     private ISimEventSink? _deferredEvents;
     private long[] _heap = [];
+    private long? _closedUntil;
     private readonly Lock _registryLock = new();
 
-    /// <summary>Open files by mapping id: a logged <c>i_pages</c> acquisition names its lock by id,
-    /// so log entries carry no references (no GC write barrier per entry).</summary>
-    private KernelFile?[] _filesByMapping = new KernelFile?[16];
+    /// <summary>The simulated locks by id: <c>cpa_lock</c>, <c>pgtable_split_lock</c>, then each
+    /// mapping's <c>i_pages</c> lock. A logged acquisition names its lock by id (no reference, so no
+    /// GC write barrier per entry), and the weave, which writes them beside the next round, touches
+    /// no line a round reads (they were fields of the kernel and of the file).</summary>
+    private SimLock[] _locks = new SimLock[PagesLockId + 16];
 
     /// <summary>True while quantum mode is on (between <see cref="BeginQuanta"/> and <see cref="EndQuanta"/>).</summary>
     public bool InQuanta => _lanes is not null;
@@ -70,8 +78,10 @@ public sealed partial class SimKernel
         if (_idleLanes is null)
         {
             _idleLanes = new QuantumLane[CpuCount];
+            _idleLogs = new QuantumLog[CpuCount];
             for (int c = 0; c < CpuCount; c++)
             {
+                _idleLogs[c] = new QuantumLog();
                 _idleLanes[c] = new QuantumLane();
             }
 
@@ -79,6 +89,7 @@ public sealed partial class SimKernel
         }
 
         _lanes = _idleLanes;
+        _logs = _idleLogs;
         Flush.DeferRemote = true;
         Flush.Tlb.DeferRegionMasks = true;
         EventSink = _deliverTo;
@@ -92,8 +103,17 @@ public sealed partial class SimKernel
             return;
         }
 
-        Weave(long.MaxValue);
+        // The quantum closed last (if the engine did not weave it) and then everything still logged.
+        WeaveClosed();
+        CloseQuantum(long.MaxValue);
+        WeaveClosed();
+        for (int c = 0; c < _lanes.Length; c++)
+        {
+            Settle(c, _lanes[c]);
+        }
+
         _lanes = null;
+        _logs = null;
         _latencySink = null;
         Flush.DeferRemote = false;
         Flush.Tlb.DeferRegionMasks = false;
@@ -101,18 +121,86 @@ public sealed partial class SimKernel
     }
 
     /// <summary>
-    /// Applies every logged entry whose time (plus the delays found before it) is below
+    /// Ends quantum <c>k</c> (ending at <paramref name="endNs"/>) once its rounds and serial steps are
+    /// done, before quantum <c>k + 1</c>'s first round. Single-threaded. Each CPU's clock moves by the
+    /// delays the weave of quantum <c>k − 1</c> found; the other CPUs' TLB invalidations of the
+    /// quantum's ranged flushes are applied (they commute, so in CPU order); and the quantum's logs
+    /// become the input of <see cref="WeaveClosed"/>, which may then run beside the next round.
+    /// </summary>
+    /// <remarks>The clocks of quantum <c>k + 1</c> so lag by quantum <c>k</c>'s delays; the weave adds
+    /// them to the entries it reads (<see cref="QuantumLane.Base"/>), so lock order stays exact in
+    /// delayed time; only which steps fall in which quantum moves, deterministically.</remarks>
+    public void CloseQuantum(long endNs)
+    {
+        QuantumLane[] lanes = _lanes ?? throw new InvalidOperationException("quantum mode is off");
+        QuantumLog[] logs = _logs!;
+        if (_closedUntil is not null)
+        {
+            throw new InvalidOperationException("the previous quantum is not woven yet");
+        }
+
+        for (int c = 0; c < logs.Length; c++)
+        {
+            Flush.AddBroadcast(c, logs[c].BroadcastNs);
+            logs[c].BroadcastNs = 0;
+        }
+
+        for (int c = 0; c < lanes.Length; c++)
+        {
+            QuantumLog log = logs[c];
+            Settle(c, lanes[c]);
+            if (log.Count > 0)
+            {
+                // IPI handler time, in aggregate: what the quantum's broadcasts (and any not yet
+                // charged) took from this CPU (architecture.md §4), charged when the quantum closes
+                // to a CPU that ran paths in it.
+                _cpus[c].ClockNs += Flush.TakeInterruptDebt(c);
+            }
+
+            for (int i = 0; i < log.InvalidationCount; i++)
+            {
+                ref RemoteInvalidation r = ref log.Invalidations[i];
+                Flush.InvalidateDeferred(c, r.Pfn, r.Pages, zapped: r.Zap != 0, initiatorHeld: r.Zap == 2);
+            }
+
+            log.InvalidationCount = 0;
+            lanes[c].TakeLog(log);
+        }
+
+        _closedUntil = endNs;
+    }
+
+    /// <summary>What the last weave found for CPU <paramref name="cpu"/> reaches its clock and counters.</summary>
+    private void Settle(int cpu, QuantumLane lane)
+    {
+        _cpus[cpu].ClockNs += lane.SettleDelays(out long cpaLockWaitNs);
+        _cpus[cpu].Counters.CpaLockWaitNs += cpaLockWaitNs;
+    }
+
+    /// <summary>Weaves the quantum <see cref="CloseQuantum"/> closed, if any. It reads and writes
+    /// only the closed logs and its own side of each lane, the simulated locks, the latency sink and
+    /// the event sink, none of which a round touches, so it may run on one host thread while the others run
+    /// the next quantum's first round.</summary>
+    public void WeaveClosed()
+    {
+        if (_closedUntil is { } until)
+        {
+            _closedUntil = null;
+            Weave(until);
+        }
+    }
+
+    /// <summary>
+    /// Applies every closed entry whose time (plus the delays found before it) is below
     /// <paramref name="untilNs"/>: lock acquisitions and events in simulated-time order across CPUs,
-    /// the rest in its CPU's order; then charges each active CPU the IPI handler time the woven
-    /// broadcasts owe it, moves each CPU's clock by its delays and carries the rest.
-    /// Single-threaded: no CPU may run meanwhile.
+    /// the rest in its CPU's order; carries the rest. The delays reach the clocks at the next
+    /// <see cref="CloseQuantum"/>.
     /// </summary>
     /// <remarks>Only a lock acquisition (its wait depends on who came first) and an event (the trace
-    /// is in time order) must be ordered across CPUs. A path entry, a remote invalidation and a
-    /// latency touch nothing another CPU's entry reads in the same weave (invalidations remove TLB
-    /// entries and commute; the broadcasts are charged at the end), so each is applied as soon as
-    /// its CPU's earlier entries are: the heap holds one ordered entry per CPU, not every entry.</remarks>
-    public void Weave(long untilNs)
+    /// is in time order) must be ordered across CPUs. A path entry and a latency touch nothing
+    /// another CPU's entry reads, so each is applied as soon as its CPU's earlier entries are: the
+    /// heap holds one ordered entry per CPU, not every entry.</remarks>
+    private void Weave(long untilNs)
     {
         QuantumLane[] lanes = _lanes ?? throw new InvalidOperationException("quantum mode is off");
         // A binary heap of the CPUs' next ordered entries keyed by (time, cpu): times < 2^53 ns, cpus < 1024.
@@ -120,7 +208,7 @@ public sealed partial class SimKernel
         for (int c = 0; c < lanes.Length; c++)
         {
             QuantumLane lane = lanes[c];
-            if (lane.Head < lane.Count && ApplyUnordered(c, lane, untilNs))
+            if (lane.HasNext && ApplyUnordered(c, lane, untilNs))
             {
                 HeapPush(ref n, KeyOf(lane, c));
             }
@@ -137,7 +225,8 @@ public sealed partial class SimKernel
 
             int cpu = (int)(top & 1023);
             QuantumLane lane = lanes[cpu];
-            Apply(cpu, lane, in lane.Entries[lane.Head++], time);
+            Apply(cpu, lane, in lane.Next, time);
+            lane.Head++;
             if (ApplyUnordered(cpu, lane, untilNs))
             {
                 HeapReplaceTop(n, KeyOf(lane, cpu));
@@ -148,17 +237,9 @@ public sealed partial class SimKernel
             }
         }
 
-        for (int c = 0; c < lanes.Length; c++)
+        foreach (QuantumLane lane in lanes)
         {
-            QuantumLane lane = lanes[c];
-            if (lane.Count > 0)
-            {
-                // IPI handler time, in aggregate: what the broadcasts woven so far took from this
-                // CPU (architecture.md §4), charged once per quantum to a CPU that ran paths in it.
-                lane.Delay += Flush.TakeInterruptDebt(c);
-            }
-
-            lane.Carry(ref _cpus[c].ClockNs);
+            lane.Carry();
         }
     }
 
@@ -166,10 +247,10 @@ public sealed partial class SimKernel
     /// ordered entry exists and is due before <paramref name="untilNs"/> (it joins the heap).</summary>
     private bool ApplyUnordered(int cpu, QuantumLane lane, long untilNs)
     {
-        while (lane.Head < lane.Count)
+        while (lane.HasNext)
         {
-            ref QuantumEntry e = ref lane.Entries[lane.Head];
-            long time = e.TimeNs + lane.Delay;
+            ref QuantumEntry e = ref lane.Next;
+            long time = lane.NextTime;
             if (time >= untilNs)
             {
                 return false;
@@ -229,9 +310,9 @@ public sealed partial class SimKernel
     public void RecordLatency(int cpu, int histogram, long latencyNs, ILatencySink direct)
     {
         ArgumentNullException.ThrowIfNull(direct);
-        if (_lanes is { } lanes)
+        if (_logs is { } logs)
         {
-            lanes[cpu].Add(new QuantumEntry(QuantumKind.Latency, _cpus[cpu].ClockNs, latencyNs, 0, 0, histogram));
+            logs[cpu].Add(new QuantumEntry(QuantumKind.Latency, _cpus[cpu].ClockNs, latencyNs, 0, 0, histogram));
         }
         else
         {
@@ -242,42 +323,56 @@ public sealed partial class SimKernel
     /// <summary>Logs an entry for the weave; false outside quantum mode (the caller acts at once).</summary>
     private bool Defer(int cpu, QuantumKind kind, long a, long b, long c, int id = 0)
     {
-        if (_lanes is not { } lanes)
+        if (_logs is not { } logs)
         {
             return false;
         }
 
-        lanes[cpu].Add(new QuantumEntry(kind, _cpus[cpu].ClockNs, a, b, c, id));
+        logs[cpu].Add(new QuantumEntry(kind, _cpus[cpu].ClockNs, a, b, c, id));
         return true;
     }
 
+    /// <summary>Adds an IPI broadcast of <paramref name="handlerNs"/> per target to the CPU's
+    /// quantum (charged to the others when it closes); nothing outside quantum mode.</summary>
+    private void DeferBroadcast(int cpu, long handlerNs)
+    {
+        if (_logs is { } logs)
+        {
+            logs[cpu].BroadcastNs += handlerNs;
+        }
+    }
+
     /// <summary>Where the CPU's log ends now (0 outside quantum mode).</summary>
-    private int LogMark(int cpu) => _lanes is { } lanes ? lanes[cpu].Count : 0;
+    private int LogMark(int cpu) => _logs is { } logs ? logs[cpu].Count : 0;
 
     /// <summary>Logs a lock acquisition at <paramref name="timeNs"/>, at position
     /// <paramref name="mark"/>: before what the holder logged inside the lock. False outside quantum mode.</summary>
     private bool DeferAt(int cpu, int mark, long timeNs, long holdNs, int lockId)
     {
-        if (_lanes is not { } lanes)
+        if (_logs is not { } logs)
         {
             return false;
         }
 
-        lanes[cpu].Insert(mark, new QuantumEntry(QuantumKind.Lock, timeNs, holdNs, Costs.LockHandoffNs, 0, lockId));
+        logs[cpu].Insert(mark, new QuantumEntry(QuantumKind.Lock, timeNs, holdNs, Costs.LockHandoffNs, 0, lockId));
         return true;
     }
 
-    /// <summary>Makes <paramref name="file"/> findable by its mapping id (its <c>i_pages</c> lock in a log).</summary>
+    /// <summary>A new file's <c>i_pages</c> lock, free (its mapping id may have served a closed file).</summary>
     private void RegisterFile(KernelFile file)
     {
-        lock (_registryLock)
+        using (Gate())
         {
-            if (file.Mapping >= _filesByMapping.Length)
+            lock (_registryLock)
             {
-                Array.Resize(ref _filesByMapping, Math.Max(file.Mapping + 1, _filesByMapping.Length * 2));
-            }
+                int id = PagesLockId + file.Mapping;
+                if (id >= _locks.Length)
+                {
+                    Array.Resize(ref _locks, Math.Max(id + 1, _locks.Length * 2));
+                }
 
-            _filesByMapping[file.Mapping] = file;
+                _locks[id] = default;
+            }
         }
     }
 
@@ -301,31 +396,20 @@ public sealed partial class SimKernel
 
             case QuantumKind.Lock:
             {
-                ref SimLock l = ref e.Id == CpaLockId ? ref _cpaLock : ref e.Id == SplitLockId ? ref _splitLock : ref _filesByMapping[e.Id - PagesLockId]!.PagesLock;
+                ref SimLock l = ref _locks[e.Id];
                 long at = time;
                 long wait = l.Hold(ref at, e.A, e.B);
                 lane.Delay += wait;
                 lane.StepDelay += wait;
                 if (e.Id == CpaLockId)
                 {
-                    _cpus[cpu].Counters.CpaLockWaitNs += wait;
+                    // Kept on the weave's side: the CPU's counters share lines with what its round writes.
+                    lane.CpaLockWaitNs += wait;
                 }
 
                 break;
             }
 
-            case QuantumKind.Flush:
-                if (e.B > 0)
-                {
-                    Flush.InvalidateDeferred(cpu, e.A, e.B, zapped: e.Id != 0, initiatorHeld: e.Id == 2);
-                }
-
-                if (e.C > 0)
-                {
-                    Flush.AddBroadcast(cpu, e.C);
-                }
-
-                break;
             case QuantumKind.Latency:
                 _latencySink!.Record(cpu, e.Id, e.A + lane.StepDelay);
                 break;
@@ -335,8 +419,7 @@ public sealed partial class SimKernel
         }
     }
 
-    private static long KeyOf(QuantumLane lane, int cpu) =>
-        ((lane.Entries[lane.Head].TimeNs + lane.Delay) << 10) | (long)cpu;
+    private static long KeyOf(QuantumLane lane, int cpu) => (lane.NextTime << 10) | (long)cpu;
 
     private void HeapPush(ref int n, long key)
     {
@@ -396,29 +479,36 @@ internal enum QuantumKind : byte
 {
     Enter,
     Lock,
-    Flush,
     Latency,
     Event,
 }
 
 /// <summary>One logged entry: <see cref="TimeNs"/> is the CPU's clock when it was logged (before
-/// this quantum's delays); A/B/C/Id by kind (lock: hold, handoff, lock id (i_pages: 2 + mapping);
-/// flush: pfn, pages, handler ns, 0 / 1 zap / 2 zap the initiator held; latency: ns, histogram;
-/// event: pfn, extra, kind).</summary>
+/// the delays not yet on it); A/B/C/Id by kind (lock: hold, handoff, lock id (i_pages: 2 + mapping);
+/// latency: ns, histogram; event: pfn, extra, kind).</summary>
 internal readonly record struct QuantumEntry(QuantumKind Kind, long TimeNs, long A, long B, long C, int Id);
 
-/// <summary>One CPU's log and the delays the weave found for it.</summary>
-internal sealed class QuantumLane
+/// <summary>A ranged flush's invalidation of the other CPUs' TLBs: <see cref="Zap"/> 0 (not
+/// closing a zap), 1 (zap), 2 (zap of a page the initiator held).</summary>
+internal readonly record struct RemoteInvalidation(long Pfn, long Pages, int Zap);
+
+/// <summary>What one CPU's steps log in the current quantum (on its own cache lines: neighbouring
+/// CPUs' logs are written by different host threads).</summary>
+internal sealed class QuantumLog
 {
     public QuantumEntry[] Entries = new QuantumEntry[16];
     public int Count;
-    public int Head;
 
-    /// <summary>Delay added to this CPU by the current weave (lock waits and IPI handler time).</summary>
-    public long Delay;
+    /// <summary>IPI handler time per target of the quantum's broadcasts.</summary>
+    public long BroadcastNs;
 
-    /// <summary>Lock waits since the CPU's last path entry: part of that path's latency.</summary>
-    public long StepDelay;
+    /// <summary>The quantum's remote invalidations, applied when it closes.</summary>
+    public RemoteInvalidation[] Invalidations = new RemoteInvalidation[4];
+    public int InvalidationCount;
+
+#pragma warning disable CS0169, IDE0051 // padding
+    private readonly long _pad0, _pad1, _pad2, _pad3, _pad4, _pad5, _pad6, _pad7;
+#pragma warning restore CS0169, IDE0051
 
     public void Add(in QuantumEntry e)
     {
@@ -436,6 +526,16 @@ internal sealed class QuantumLane
         Count++;
     }
 
+    public void AddInvalidation(in RemoteInvalidation r)
+    {
+        if (InvalidationCount == Invalidations.Length)
+        {
+            Array.Resize(ref Invalidations, InvalidationCount * 2);
+        }
+
+        Invalidations[InvalidationCount++] = r;
+    }
+
     private void EnsureRoom()
     {
         if (Count == Entries.Length)
@@ -443,21 +543,97 @@ internal sealed class QuantumLane
             Array.Resize(ref Entries, Count * 2);
         }
     }
+}
 
-    /// <summary>Moves the CPU's clock by the delays woven and keeps the entries not yet woven,
-    /// restamped on the moved clock.</summary>
-    public void Carry(ref long clock)
+/// <summary>One CPU's side of the weave: the closed log it reads and the delays it found. Only the
+/// weave and <see cref="SimKernel.CloseQuantum"/> touch it.</summary>
+internal sealed class QuantumLane
+{
+    /// <summary>The weave's input: entries carried from earlier weaves (times already moved by
+    /// every delay), then the closed quantum's log (times before <see cref="Base"/>).</summary>
+    private QuantumEntry[] _carried = new QuantumEntry[4];
+    private int _carriedCount;
+    private QuantumEntry[] _closed = new QuantumEntry[16];
+    private int _closedCount;
+
+    /// <summary>The next input entry the weave applies.</summary>
+    public int Head;
+
+    /// <summary>Delays of the weave before, not on the clock when the closed log was written.</summary>
+    public long Base;
+
+    /// <summary>Delay added to this CPU by the current weave (lock waits).</summary>
+    public long Delay;
+
+    /// <summary>Lock waits since the CPU's last path entry: part of that path's latency.</summary>
+    public long StepDelay;
+
+    /// <summary>Waits for <c>cpa_lock</c> woven but not yet in the CPU's counters.</summary>
+    public long CpaLockWaitNs;
+
+    /// <summary>Delays woven but not yet on the CPU's clock.</summary>
+    private long _pending;
+
+    public bool HasNext => Head < _carriedCount + _closedCount;
+
+    public ref QuantumEntry Next => ref Head < _carriedCount ? ref _carried[Head] : ref _closed[Head - _carriedCount];
+
+    /// <summary>The next entry's time with every delay found so far.</summary>
+    public long NextTime => Head < _carriedCount
+        ? _carried[Head].TimeNs + Delay
+        : _closed[Head - _carriedCount].TimeNs + Base + Delay;
+
+    /// <summary>The delays woven since the last call, for the clock (they become the base of the
+    /// next closed log, written before the clock had them), and the <c>cpa_lock</c> waits among
+    /// them, for the CPU's counters.</summary>
+    public long SettleDelays(out long cpaLockWaitNs)
     {
-        clock += Delay;
-        int left = Count - Head;
-        for (int i = 0; i < left; i++)
+        long pending = _pending;
+        Base = pending;
+        _pending = 0;
+        cpaLockWaitNs = CpaLockWaitNs;
+        CpaLockWaitNs = 0;
+        return pending;
+    }
+
+    /// <summary>The quantum's log becomes the weave's input (after what earlier weaves carried);
+    /// the log starts afresh in the buffer the weave is done with.</summary>
+    public void TakeLog(QuantumLog log)
+    {
+        Debug.Assert(_closedCount == 0 && Head == 0, "the previous weave did not carry its input");
+        (log.Entries, _closed) = (_closed, log.Entries);
+        _closedCount = log.Count;
+        log.Count = 0;
+    }
+
+    /// <summary>Keeps the entries not yet woven, their times moved by every delay found, and sets
+    /// this weave's delays aside for the clock.</summary>
+    public void Carry()
+    {
+        int carried = 0;
+        for (int i = Head; i < _carriedCount; i++)
         {
-            QuantumEntry e = Entries[Head + i];
-            Entries[i] = e with { TimeNs = e.TimeNs + Delay };
+            QuantumEntry e = _carried[i];
+            _carried[carried++] = e with { TimeNs = e.TimeNs + Delay };
         }
 
-        Count = left;
+        int from = Math.Max(0, Head - _carriedCount);
+        int total = carried + _closedCount - from;
+        if (total > _carried.Length)
+        {
+            Array.Resize(ref _carried, Math.Max(total, _carried.Length * 2));
+        }
+
+        for (int i = from; i < _closedCount; i++)
+        {
+            QuantumEntry e = _closed[i];
+            _carried[carried++] = e with { TimeNs = e.TimeNs + Base + Delay };
+        }
+
+        _carriedCount = carried;
+        _closedCount = 0;
         Head = 0;
+        _pending += Delay;
         Delay = 0;
     }
 }

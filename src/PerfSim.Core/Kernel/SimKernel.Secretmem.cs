@@ -24,7 +24,7 @@ public sealed partial class SimKernel
             return -23; // -ENFILE
         }
 
-        file = new KernelFile(FileKind.Secretmem, mapping, sizePages, GmemFlags.None, 0, process) { HostInvalidateLock = HostRwLock() };
+        file = new KernelFile(FileKind.Secretmem, mapping, sizePages, GmemFlags.None, 0, process) { HostInvalidateLock = HostRwLock(), InvalidateLock = new SimRwLock(CpuCount) };
         RegisterFile(file);
         return 0;
     }
@@ -62,7 +62,7 @@ public sealed partial class SimKernel
 
         using (Gate())
         {
-            file.InvalidateLock.ReadRelease(Clock(cpu));
+            file.InvalidateLock.ReadRelease(cpu, Clock(cpu));
         }
 
         CountersOf(cpu).UserFaults++;

@@ -43,8 +43,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// <summary>Host stand-ins for folio locks in a thread-safe kernel, striped by head pfn (one
     /// folio lock held at a time per thread, so stripes cannot deadlock).</summary>
     private readonly object[]? _folioLocks;
-    private SimLock _cpaLock;
-    private SimLock _splitLock;
     private ISimEventSink? _eventSink;
 
     public SimKernel(KernelOptions options)
@@ -128,7 +126,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     }
 
     /// <summary>Simulated <c>cpa_lock</c> statistics (x86).</summary>
-    public SimLock CpaLock => _cpaLock;
+    public SimLock CpaLock => _locks[CpaLockId];
 
     /// <summary>Creates a process (an mm) with its mermap prepared (<c>mermap_mm_prepare</c>).</summary>
     public KernelProcess CreateProcess()
@@ -284,9 +282,15 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
             RequireSerial("a full TLB flush");
         }
 
-        // Quantum mode: the other CPUs' invalidations and the broadcast are woven in time order.
-        int zap = zappedAtNs == FlushEngine.NotZapped ? 0 : o.Stale.PagesWithHolders > 0 ? 2 : 1;
-        Defer(cpu, QuantumKind.Flush, pfn, o.FullFlush ? 0 : pages, o.HandlerNsPerTarget, zap);
+        // Quantum mode: the other CPUs' invalidations are applied when the quantum closes, the
+        // broadcast is woven in time order.
+        if (_logs is { } logs && !o.FullFlush)
+        {
+            int zap = zappedAtNs == FlushEngine.NotZapped ? 0 : o.Stale.PagesWithHolders > 0 ? 2 : 1;
+            logs[cpu].AddInvalidation(new RemoteInvalidation(pfn, pages, zap));
+        }
+
+        DeferBroadcast(cpu, o.HandlerNsPerTarget);
         clock += o.InitiatorLatencyNs;
         if (pages > 0)
         {
@@ -371,7 +375,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         {
             if (!DeferAt(cpu, mark, t0, hold, CpaLockId))
             {
-                s.Counters.CpaLockWaitNs += _cpaLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+                s.Counters.CpaLockWaitNs += _locks[CpaLockId].Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
                 return;
             }
         }
@@ -379,7 +383,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         {
             if (!DeferAt(cpu, mark, t0, hold, SplitLockId))
             {
-                _splitLock.Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+                _locks[SplitLockId].Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
                 return;
             }
         }
@@ -407,7 +411,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     {
         RequireSerial("flush_tlb_all");
         FlushOutcome o = Flush.FlushAll(cpu, nowNs);
-        Defer(cpu, QuantumKind.Flush, 0, 0, o.HandlerNsPerTarget);
+        DeferBroadcast(cpu, o.HandlerNsPerTarget);
         return o;
     }
 

@@ -20,8 +20,12 @@ namespace PerfSim.Engine.Simulation;
 /// full flush, the background load, population through the mermap) take that one step each, in
 /// (clock, CPU) order, on one thread; then another parallel round, until every lane reached
 /// <c>end</c>.</item>
-/// <item><b>Weave</b>: <see cref="SimKernel.Weave"/> applies the logs in simulated-time order (lock
-/// waits, IPI handler time, TLB invalidations, latencies, events) and moves the clocks.</item>
+/// <item><b>Close</b>: <see cref="SimKernel.CloseQuantum"/> applies the quantum's invalidations of
+/// other CPUs' TLBs and its IPI handler time, moves the clocks by the lock waits the previous weave
+/// found, and hands the logs to the weave.</item>
+/// <item><b>Weave</b>, beside the next quantum's first round: the caller runs
+/// <see cref="SimKernel.WeaveClosed"/> (lock waits and events in simulated-time order, latencies)
+/// while the workers start on the lanes, then takes lanes too.</item>
 /// </list>
 /// <para>Which steps are parallel, the order of serial steps and the weave depend only on simulated
 /// state, never on which host thread ran a lane or when: <c>--threads</c> changes the wall time
@@ -57,7 +61,7 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
             while (NextEnd(kernel, lanes, ref end, quantum))
             {
                 RunQuantum(kernel, crew, lanes, parked, end);
-                kernel.Weave(end);
+                kernel.CloseQuantum(end);
                 long steps = 0;
                 foreach (CpuLane lane in lanes)
                 {
@@ -129,10 +133,12 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
 
     private void RunQuantum(SimKernel kernel, HostCrew crew, CpuLane[] lanes, List<CpuLane> parked, long end)
     {
+        bool first = true;
         while (true)
         {
             kernel.ParallelRound = true;
-            crew.RunRound(end);
+            crew.RunRound(end, weaveBeside: first);
+            first = false;
             kernel.ParallelRound = false;
             parked.Clear();
             foreach (CpuLane lane in lanes)
@@ -260,8 +266,10 @@ internal sealed class HostCrew : IDisposable
         }
     }
 
-    /// <summary>One parallel round: every thread runs its lanes up to <paramref name="end"/>.</summary>
-    public void RunRound(long end)
+    /// <summary>One parallel round: every thread runs its lanes up to <paramref name="end"/>. With
+    /// <paramref name="weaveBeside"/> the caller first weaves the quantum closed before
+    /// (<see cref="SimKernel.WeaveClosed"/>) while the workers start on the lanes.</summary>
+    public void RunRound(long end, bool weaveBeside)
     {
         _end = end;
         for (int i = 0; i < _threads; i++)
@@ -271,6 +279,18 @@ internal sealed class HostCrew : IDisposable
 
         Volatile.Write(ref _pending, _workers.Length);
         Interlocked.Increment(ref _generation);
+        if (weaveBeside)
+        {
+            try
+            {
+                _context.Kernel.WeaveClosed();
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+        }
+
         RunShare(0);
         var wait = new Backoff(Stopwatch.GetTimestamp());
         while (Volatile.Read(ref _pending) != 0)

@@ -1,3 +1,4 @@
+using PerfSim.Core.Allocator;
 using PerfSim.Core.Kernel;
 
 namespace PerfSim.Core.Tests.Kernel;
@@ -51,6 +52,54 @@ public sealed class QuantumModeTests
         Assert.True(woven > other.LatencyNs, $"CPU 1 waited {woven - other.LatencyNs} ns");
         Assert.True(k.CpaLock.Contended > 0);
         Assert.InRange(k.CpaLock.WaitNs, 1, woven - other.LatencyNs);
+    }
+
+    [Fact]
+    public void Other_cpus_tlbs_are_flushed_when_the_quantum_closes_before_any_weave()
+    {
+        using SimKernel k = KernelFixture.Create(Strategy.PerFolio);
+        KernelFile file = KernelFixture.Gmem(k, 1024);
+        var latencies = new Recorder();
+        k.BeginQuanta(latencies);
+        k.GmemGetPfn(0, file, 0);
+
+        // CPU 1 holds the direct-map translation of the page CPU 0's next fault zaps.
+        Assert.True(k.Allocator.TryPeekPcp(0, AllocFlags.None, out long next));
+        k.Tlb.Fill(1, next, PageLevel.Level4K);
+        k.ParallelRound = true;
+        PathResult fault = k.GmemGetPfn(0, file, 1);
+        k.ParallelRound = false;
+        k.RecordLatency(0, 0, fault.LatencyNs, latencies);
+        Assert.Equal(next, fault.Pfn);
+
+        // CPU 0's own TLB is flushed at once, CPU 1's when the quantum closes; the weave comes later.
+        Assert.False(k.Tlb.Holds(0, next));
+        Assert.True(k.Tlb.Holds(1, next));
+        k.CloseQuantum(100_000);
+        Assert.False(k.Tlb.Holds(1, next));
+        Assert.Empty(latencies.Seen);
+
+        // A quantum cannot close before the one before it is woven.
+        Assert.Throws<InvalidOperationException>(() => k.CloseQuantum(200_000));
+        k.WeaveClosed();
+        Assert.Equal((0, 0, fault.LatencyNs), Assert.Single(latencies.Seen));
+        k.EndQuanta();
+        Assert.False(k.InQuanta);
+    }
+
+    [Fact]
+    public void Invalidate_lock_writer_waits_for_the_latest_reader_on_any_cpu()
+    {
+        var l = new SimRwLock(cpus: 4);
+        Assert.Equal(100, l.ReadGrant(100));
+        l.ReadRelease(3, 500);
+        l.ReadRelease(1, 300);
+        l.ReadRelease(3, 400); // an earlier end on the same CPU does not move it back
+        Assert.Equal(500, l.ReadersFreeAtNs);
+        Assert.Equal(500, l.WriteGrant(200));
+        l.WriteRelease(700);
+        Assert.Equal(700, l.ReadGrant(600));
+        Assert.Equal(800, l.WriteGrant(800));
     }
 
     [Fact]
