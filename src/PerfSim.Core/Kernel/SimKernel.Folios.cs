@@ -35,7 +35,7 @@ public sealed partial class SimKernel
     internal AddResult InsertFolio(int cpu, KernelFile file, long index, long pfn)
     {
         TestHookBeforeInsert?.Invoke(file, index);
-        if (Defer(cpu, QuantumKind.Lock, Costs.PageCacheInsertNs, Costs.LockHandoffNs, 0, PagesLockId + file.Mapping))
+        if (Defer(cpu, QuantumKind.Lock, Costs.PageCacheInsertNs, Costs.LockHandoffNs, PagesLockId + file.Mapping))
         {
             Charge(cpu, Costs.PageCacheInsertNs);
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using PerfSim.Core.Allocator;
 using PerfSim.Core.Events;
 using PerfSim.Core.Frames;
@@ -312,7 +313,7 @@ public sealed partial class SimKernel
         ArgumentNullException.ThrowIfNull(direct);
         if (_logs is { } logs)
         {
-            logs[cpu].Add(new QuantumEntry(QuantumKind.Latency, _cpus[cpu].ClockNs, latencyNs, 0, 0, histogram));
+            logs[cpu].Add(new QuantumEntry(QuantumKind.Latency, _cpus[cpu].ClockNs, latencyNs, 0, histogram));
         }
         else
         {
@@ -321,14 +322,14 @@ public sealed partial class SimKernel
     }
 
     /// <summary>Logs an entry for the weave; false outside quantum mode (the caller acts at once).</summary>
-    private bool Defer(int cpu, QuantumKind kind, long a, long b, long c, int id = 0)
+    private bool Defer(int cpu, QuantumKind kind, long a, long b, int id = 0)
     {
         if (_logs is not { } logs)
         {
             return false;
         }
 
-        logs[cpu].Add(new QuantumEntry(kind, _cpus[cpu].ClockNs, a, b, c, id));
+        logs[cpu].Add(new QuantumEntry(kind, _cpus[cpu].ClockNs, a, b, id));
         return true;
     }
 
@@ -354,7 +355,7 @@ public sealed partial class SimKernel
             return false;
         }
 
-        logs[cpu].Insert(mark, new QuantumEntry(QuantumKind.Lock, timeNs, holdNs, Costs.LockHandoffNs, 0, lockId));
+        logs[cpu].Insert(mark, new QuantumEntry(QuantumKind.Lock, timeNs, holdNs, Costs.LockHandoffNs, lockId));
         return true;
     }
 
@@ -471,7 +472,7 @@ public sealed partial class SimKernel
     private sealed class DeferredEvents(SimKernel kernel) : ISimEventSink
     {
         public void Emit(in SimEvent e) =>
-            kernel.Defer(e.Cpu, QuantumKind.Event, e.Pfn, e.Extra, 0, (int)e.Kind);
+            kernel.Defer(e.Cpu, QuantumKind.Event, e.Pfn, e.Extra, (int)e.Kind);
     }
 }
 
@@ -484,9 +485,11 @@ internal enum QuantumKind : byte
 }
 
 /// <summary>One logged entry: <see cref="TimeNs"/> is the CPU's clock when it was logged (before
-/// the delays not yet on it); A/B/C/Id by kind (lock: hold, handoff, lock id (i_pages: 2 + mapping);
-/// latency: ns, histogram; event: pfn, extra, kind).</summary>
-internal readonly record struct QuantumEntry(QuantumKind Kind, long TimeNs, long A, long B, long C, int Id);
+/// the delays not yet on it); A/B/Id by kind (lock: hold, handoff, lock id (i_pages: 2 + mapping);
+/// latency: ns, histogram; event: pfn, extra, kind). 32 bytes (auto layout puts the kind last): the
+/// logs cross from the core that wrote them to the one that weaves them, five entries per fault.</summary>
+[StructLayout(LayoutKind.Auto)]
+internal readonly record struct QuantumEntry(QuantumKind Kind, long TimeNs, long A, long B, int Id);
 
 /// <summary>A ranged flush's invalidation of the other CPUs' TLBs: <see cref="Zap"/> 0 (not
 /// closing a zap), 1 (zap), 2 (zap of a page the initiator held).</summary>

@@ -184,7 +184,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// charges the handler time once per quantum.</summary>
     public void Enter(int cpu)
     {
-        if (!Defer(cpu, QuantumKind.Enter, 0, 0, 0))
+        if (!Defer(cpu, QuantumKind.Enter, 0, 0))
         {
             _cpus[cpu].ClockNs += Flush.TakeInterruptDebt(cpu);
         }

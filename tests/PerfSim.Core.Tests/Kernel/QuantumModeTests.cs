@@ -88,6 +88,12 @@ public sealed class QuantumModeTests
     }
 
     [Fact]
+    public void A_log_entry_is_half_a_cache_line()
+    {
+        Assert.Equal(32, System.Runtime.CompilerServices.Unsafe.SizeOf<QuantumEntry>());
+    }
+
+    [Fact]
     public void Invalidate_lock_writer_waits_for_the_latest_reader_on_any_cpu()
     {
         var l = new SimRwLock(cpus: 4);
