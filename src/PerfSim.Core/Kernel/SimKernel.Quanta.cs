@@ -80,9 +80,15 @@ public sealed partial class SimKernel
         {
             _idleLanes = new QuantumLane[CpuCount];
             _idleLogs = new QuantumLog[CpuCount];
+            // Logs first, then lanes: a CPU's log (written by its round) must not sit next to a lane
+            // (written by the weave on another thread); auto layout may put a log's counts after its padding.
             for (int c = 0; c < CpuCount; c++)
             {
                 _idleLogs[c] = new QuantumLog();
+            }
+
+            for (int c = 0; c < CpuCount; c++)
+            {
                 _idleLanes[c] = new QuantumLane();
             }
 
