@@ -154,11 +154,29 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
                 return;
             }
 
-            parked.Sort((a, b) => Key(kernel, a).CompareTo(Key(kernel, b)));
+            SortByKey(kernel, parked);
             foreach (CpuLane lane in parked)
             {
                 lane.StepAlone(context);
             }
+        }
+    }
+
+    /// <summary>Insertion sort by <see cref="Key"/>: a few lanes per round, and no comparison delegate
+    /// (a lambda capturing the kernel allocated a closure every quantum).</summary>
+    private static void SortByKey(SimKernel kernel, List<CpuLane> lanes)
+    {
+        for (int i = 1; i < lanes.Count; i++)
+        {
+            CpuLane lane = lanes[i];
+            long key = Key(kernel, lane);
+            int j = i - 1;
+            for (; j >= 0 && Key(kernel, lanes[j]) > key; j--)
+            {
+                lanes[j + 1] = lanes[j];
+            }
+
+            lanes[j + 1] = lane;
         }
     }
 
