@@ -49,4 +49,7 @@ internal struct CpuAllocatorCounters
     public long MigratetypeFallbacks;
     public long FailedAllocations;
     public long InjectedFailures;
+
+    /// <summary>Refills served by a staged batch (<see cref="PageAllocator.DrawStagedBatches"/>), among <see cref="PcpRefills"/>.</summary>
+    public long StagedRefills;
 }

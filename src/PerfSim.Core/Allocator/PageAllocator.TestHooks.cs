@@ -7,7 +7,7 @@ namespace PerfSim.Core.Allocator;
 /// <summary>Read-only views and the full invariant check, for tests (single-threaded, quiescent).</summary>
 public sealed partial class PageAllocator
 {
-    /// <summary>Pages on one per-CPU list.</summary>
+    /// <summary>Pages on one per-CPU list (a staged batch not included).</summary>
     internal int TestHookPcpCount(int cpu, ZoneType zone, FreeType bank)
     {
         Zone z = _zoneByType[(int)zone] ?? throw new ArgumentException("zone has no RAM", nameof(zone));
@@ -66,10 +66,18 @@ public sealed partial class PageAllocator
 
             for (int cpu = 0; cpu < _cpuCount; cpu++)
             {
-                for (int t = 0; t < FreeTypes.Count; t++)
+                // The banks, then (first zone only) the staged batch, which holds pages of its bank.
+                for (int t = 0; t <= FreeTypes.Count; t++)
                 {
-                    var bank = (FreeType)t;
-                    string? error = WalkList(ref PcpList(cpu, zone, bank), listed, Invariant($"pcp cpu {cpu} {zone.Type} {bank}"), (pfn, where) =>
+                    bool staged = t == FreeTypes.Count;
+                    if (staged && zone != _zonelist[0])
+                    {
+                        continue;
+                    }
+
+                    FreeType bank = staged ? StagedType : (FreeType)t;
+                    ref FreeList list = ref staged ? ref StagedBatch(cpu) : ref PcpList(cpu, zone, bank);
+                    string? error = WalkList(ref list, listed, Invariant($"pcp cpu {cpu} {zone.Type} {bank}{(staged ? " staged" : "")}"), (pfn, where) =>
                     {
                         if (!zone.Contains(pfn) || _buddyState[pfn] != 0)
                         {

@@ -42,9 +42,15 @@ public sealed partial class PageAllocator : IPageTableAllocator
     private const long DmaEndPfn = (16 * PageGeometry.MiB) >> PageGeometry.PageShift;
     private const long Dma32EndPfn = (4 * PageGeometry.GiB) >> PageGeometry.PageShift;
 
-    /// <summary>Per-CPU list heads per CPU: 3 zones × 3 banks, rounded up to whole cache lines so
-    /// that two CPUs never write the same line.</summary>
-    private static readonly int s_pcpStride = RoundUpToCacheLine(3 * FreeTypes.Count * Unsafe.SizeOf<FreeList>()) / Unsafe.SizeOf<FreeList>();
+    /// <summary>Slot of a CPU's staged batch, after its 3 zones × 3 banks of per-CPU lists.</summary>
+    private const int StagedSlot = 3 * FreeTypes.Count;
+
+    /// <summary>The bank a batch is staged for: order-0 allocations without flags (folios, page tables).</summary>
+    private const FreeType StagedType = FreeType.Unmovable;
+
+    /// <summary>Per-CPU list heads per CPU: 3 zones × 3 banks and the staged batch, rounded up to
+    /// whole cache lines so that two CPUs never write the same line.</summary>
+    private static readonly int s_pcpStride = RoundUpToCacheLine((StagedSlot + 1) * Unsafe.SizeOf<FreeList>()) / Unsafe.SizeOf<FreeList>();
 
     private readonly FrameTable _frames;
     private readonly IPageblockMapper? _mapper;
@@ -65,6 +71,11 @@ public sealed partial class PageAllocator : IPageTableAllocator
     private readonly NativeArray<FreeList> _pcp;
 
     private readonly NativeArray<CpuAllocatorCounters> _counters;
+
+    /// <summary>Per CPU: a staged batch was requested and the engine has not finished staging.</summary>
+    private readonly bool[] _stagePending;
+
+    private readonly List<int> _stageRequests;
 
     /// <summary>Zones indexed by <see cref="ZoneType"/>; null when the zone has no RAM.</summary>
     private readonly Zone?[] _zoneByType = new Zone?[3];
@@ -99,6 +110,8 @@ public sealed partial class PageAllocator : IPageTableAllocator
         _pageblocks = arena.Allocate<byte>((frames.EndPfn + PageblockPages - 1) >> PageblockOrder);
         _pcp = arena.Allocate<FreeList>((long)_cpuCount * s_pcpStride);
         _counters = arena.Allocate<CpuAllocatorCounters>(_cpuCount);
+        _stagePending = new bool[_cpuCount];
+        _stageRequests = new List<int>(_cpuCount);
 
         // memmap_init_range() marks every pageblock MIGRATE_MOVABLE at boot; unmovable allocations
         // then claim pageblocks through the fallback path.
@@ -194,10 +207,20 @@ public sealed partial class PageAllocator : IPageTableAllocator
     public void FreePageTable(int cpu, long pfn) => FreePages(cpu, pfn, 0);
 
     /// <summary>Moves every page of this CPU's per-CPU lists back to the buddy lists
-    /// (<c>drain_local_pages</c>). Only the CPU's owner may call it.</summary>
+    /// (<c>drain_local_pages</c>); a staged batch counts as part of its list. Only the CPU's owner
+    /// may call it.</summary>
     public void DrainLocalPages(int cpu)
     {
         CheckCpu(cpu);
+        ref FreeList staged = ref StagedBatch(cpu);
+        ref FreeList stagedBank = ref PcpList(cpu, _zonelist[0], StagedType);
+        while (staged.Count > 0)
+        {
+            long pfn = staged.First - 1L;
+            Unlink(ref staged, pfn);
+            PushBack(ref stagedBank, pfn);
+        }
+
         foreach (Zone zone in _zonelist)
         {
             for (int bank = 0; bank < FreeTypes.Count; bank++)
@@ -218,11 +241,15 @@ public sealed partial class PageAllocator : IPageTableAllocator
         Volatile.Write(ref _injectedFailures, count);
     }
 
-    /// <summary>The counters of all CPUs, summed now. Exact when no CPU is allocating concurrently.</summary>
     /// <summary>Per-CPU list refills made by <paramref name="cpu"/> so far: lets a caller charge
     /// the refill to the allocation that triggered it. Owner read.</summary>
     public long PcpRefillsOf(int cpu) => _counters[cpu].PcpRefills;
 
+    /// <summary>The refills of <see cref="PcpRefillsOf"/> that took pages from the zone then (not
+    /// from a staged batch): the ones that touched shared state. Owner read.</summary>
+    public long ZoneRefillsOf(int cpu) => _counters[cpu].PcpRefills - _counters[cpu].StagedRefills;
+
+    /// <summary>The counters of all CPUs, summed now. Exact when no CPU is allocating concurrently.</summary>
     public AllocatorCounters GetCounters()
     {
         var sum = default(CpuAllocatorCounters);
@@ -321,15 +348,70 @@ public sealed partial class PageAllocator : IPageTableAllocator
     public bool TryPeekPcp(int cpu, AllocFlags flags, out long pfn)
     {
         CheckCpu(cpu);
-        ref FreeList pcp = ref PcpList(cpu, _zonelist[0], FreeTypeFor(flags, 0));
-        if (pcp.Count == 0 || Volatile.Read(ref _injectedFailures) != 0)
+        FreeType type = FreeTypeFor(flags, 0);
+        ref FreeList pcp = ref PcpList(cpu, _zonelist[0], type);
+        uint first = pcp.Count != 0 ? pcp.First : type == StagedType && !_stagePending[cpu] ? StagedBatch(cpu).First : 0;
+        if (first == 0 || Volatile.Read(ref _injectedFailures) != 0)
         {
             pfn = -1;
             return false;
         }
 
-        pfn = pcp.First - 1L;
+        pfn = first - 1L;
         return true;
+    }
+
+    // ---- Staged batches ----
+    // The engine draws a CPU's next per-CPU list batch ahead, between quanta, one CPU after another
+    // in CPU order: the refill that takes it touches only that CPU's state, so it may run in a
+    // parallel round, and which pages each CPU gets does not depend on host scheduling. Staged
+    // pages stay free frames off the buddy lists (like a per-CPU list's); the refill is counted and
+    // charged when it takes them.
+
+    /// <summary>Asks for <paramref name="cpu"/>'s next batch (order-0 allocations without flags,
+    /// first zone) to be drawn by <see cref="DrawStagedBatches"/>, unless one is staged already.
+    /// Until <see cref="FinishStaging"/> the CPU's batch is pending: <see cref="TryPeekPcp"/> then
+    /// says an empty list needs the zone, whether or not the draw is done, so the answer does not
+    /// depend on which host thread got there first. Single-threaded (between rounds).</summary>
+    public void RequestStagedBatch(int cpu)
+    {
+        CheckCpu(cpu);
+        if (StagedBatch(cpu).Count == 0 && !_stagePending[cpu])
+        {
+            _stagePending[cpu] = true;
+            _stageRequests.Add(cpu);
+        }
+    }
+
+    /// <summary>Draws the requested batches under <c>zone-&gt;lock</c>, in the order requested. It may
+    /// run beside a parallel round: a round's CPUs take no page from the zone, and a CPU with a
+    /// pending batch does not read it.</summary>
+    public void DrawStagedBatches()
+    {
+        Zone zone = _zonelist[0];
+        foreach (int cpu in _stageRequests)
+        {
+            ref FreeList staged = ref StagedBatch(cpu);
+            lock (zone.Lock)
+            {
+                while (staged.Count < zone.PcpBatch && RmqueueLocked(cpu, zone, 0, StagedType, out long pfn))
+                {
+                    PushBack(ref staged, pfn);
+                }
+            }
+        }
+    }
+
+    /// <summary>Ends the pending state of the batches requested so far (drawn or not: an undrawn
+    /// request lapses). Single-threaded, after <see cref="DrawStagedBatches"/> has returned.</summary>
+    public void FinishStaging()
+    {
+        foreach (int cpu in _stageRequests)
+        {
+            _stagePending[cpu] = false;
+        }
+
+        _stageRequests.Clear();
     }
 
     /// <summary><c>rmqueue_pcplist</c>: the head of the list (the most recently freed, cache-hot page),
@@ -353,6 +435,17 @@ public sealed partial class PageAllocator : IPageTableAllocator
     /// acquisition, appended to the tail in the order the buddy lists give them.</summary>
     private int RefillPcp(int cpu, Zone zone, FreeType type, ref FreeList pcp)
     {
+        if (type == StagedType && zone == _zonelist[0] && StagedBatch(cpu).Count != 0)
+        {
+            // The batch drawn ahead (DrawStagedBatches): the list is empty, so the staged list becomes it.
+            ref FreeList staged = ref StagedBatch(cpu);
+            pcp = staged;
+            staged = default;
+            _counters[cpu].PcpRefills++;
+            _counters[cpu].StagedRefills++;
+            return pcp.Count;
+        }
+
         int taken = 0;
         lock (zone.Lock)
         {
@@ -408,6 +501,8 @@ public sealed partial class PageAllocator : IPageTableAllocator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref FreeList PcpList(int cpu, Zone zone, FreeType type) =>
         ref _pcp[((long)cpu * s_pcpStride) + ((int)zone.Type * FreeTypes.Count) + (int)type];
+
+    private ref FreeList StagedBatch(int cpu) => ref _pcp[((long)cpu * s_pcpStride) + StagedSlot];
 
     // ---- Frame state ----
 

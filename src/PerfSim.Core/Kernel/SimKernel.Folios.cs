@@ -19,10 +19,11 @@ public sealed partial class SimKernel
             ? AllocFlags.Unmapped
             : AllocFlags.None;
         long refills = Allocator.PcpRefillsOf(cpu);
+        long zoneRefills = Allocator.ZoneRefillsOf(cpu);
         Charge(cpu, Costs.FolioAllocNs);
         bool ok = Allocator.TryAllocatePages(cpu, file.FolioOrder, flags, out pfn);
         refills = Allocator.PcpRefillsOf(cpu) - refills;
-        if (refills > 0)
+        if (Allocator.ZoneRefillsOf(cpu) != zoneRefills)
         {
             RequireSerial("a per-CPU list refill from the zone");
         }

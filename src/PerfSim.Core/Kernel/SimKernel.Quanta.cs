@@ -27,7 +27,9 @@ public interface ILatencySink
 /// IPI broadcast go to per-quantum tallies of their own. The clock advances by hold times only.</para>
 /// <para><b>Close.</b> <see cref="CloseQuantum"/>, between quanta: the invalidations reach the other
 /// TLBs, each CPU that ran paths pays the IPI handler time the broadcasts took from it, the clocks
-/// move by the lock waits woven so far, and the logs become the weave's input.</para>
+/// move by the lock waits woven so far, the logs become the weave's input, and each CPU that
+/// refilled its per-CPU list gets its next batch requested (<see cref="Allocator.PageAllocator.RequestStagedBatch"/>),
+/// to be drawn beside the next round.</para>
 /// <para><b>Weave.</b> <see cref="WeaveClosed"/>, beside the next quantum's first round, applies
 /// lock acquisitions and events of all CPUs in simulated-time order (time + the delays found so far,
 /// then CPU), and every other entry in its CPU's order: lock waits move the CPU's later entries,
@@ -37,7 +39,7 @@ public interface ILatencySink
 /// <para>Everything the bound phase of one CPU reads is its own or written commutatively by others
 /// (readers' release time; the TLB's shared region masks are not written then, see
 /// <see cref="Tlb.TlbModel.DeferRegionMasks"/>), so the engine may run CPUs on any host thread;
-/// steps that need shared functional state (a zone refill, a direct-map split, a full flush) run
+/// steps that need shared functional state (a refill with no staged batch, a direct-map split, a full flush) run
 /// one at a time in canonical order (<see cref="FaultIsCpuLocal"/>, <see cref="ParallelRound"/>).</para>
 /// </remarks>
 public sealed partial class SimKernel
@@ -54,6 +56,7 @@ public sealed partial class SimKernel
     private ISimEventSink? _deliverTo;
     private ISimEventSink? _deferredEvents;
     private long[] _heap = [];
+    private long[] _refillsAtClose = [];
     private long? _closedUntil;
     private readonly Lock _registryLock = new();
 
@@ -93,6 +96,12 @@ public sealed partial class SimKernel
             }
 
             _heap = new long[CpuCount];
+            _refillsAtClose = new long[CpuCount];
+        }
+
+        for (int c = 0; c < CpuCount; c++)
+        {
+            _refillsAtClose[c] = Allocator.PcpRefillsOf(c);
         }
 
         _lanes = _idleLanes;
@@ -114,6 +123,7 @@ public sealed partial class SimKernel
         WeaveClosed();
         CloseQuantum(long.MaxValue);
         WeaveClosed();
+        Allocator.FinishStaging();
         for (int c = 0; c < _lanes.Length; c++)
         {
             Settle(c, _lanes[c]);
@@ -146,6 +156,7 @@ public sealed partial class SimKernel
             throw new InvalidOperationException("the previous quantum is not woven yet");
         }
 
+        Allocator.FinishStaging();
         for (int c = 0; c < logs.Length; c++)
         {
             Flush.AddBroadcast(c, logs[c].BroadcastNs);
@@ -172,6 +183,15 @@ public sealed partial class SimKernel
 
             log.InvalidationCount = 0;
             lanes[c].TakeLog(log);
+
+            // A CPU that refilled its per-CPU list in this quantum gets its next batch drawn beside
+            // the next round: that refill then stays on the CPU's own state and may run in a round.
+            long refills = Allocator.PcpRefillsOf(c);
+            if (refills != _refillsAtClose[c])
+            {
+                _refillsAtClose[c] = refills;
+                Allocator.RequestStagedBatch(c);
+            }
         }
 
         _closedUntil = endNs;
@@ -184,10 +204,11 @@ public sealed partial class SimKernel
         _cpus[cpu].Counters.CpaLockWaitNs += cpaLockWaitNs;
     }
 
-    /// <summary>Weaves the quantum <see cref="CloseQuantum"/> closed, if any. It reads and writes
-    /// only the closed logs and its own side of each lane, the simulated locks, the latency sink and
-    /// the event sink, none of which a round touches, so it may run on one host thread while the others run
-    /// the next quantum's first round.</summary>
+    /// <summary>Weaves the quantum <see cref="CloseQuantum"/> closed, if any, and draws the per-CPU
+    /// list batches it staged. It reads and writes only the closed logs and its own side of each lane,
+    /// the simulated locks, the latency sink, the event sink and the zone's free lists, none of which
+    /// a round touches (a CPU whose batch is pending does not read it), so it may run on one host
+    /// thread while the others run the next quantum's first round.</summary>
     public void WeaveClosed()
     {
         if (_closedUntil is { } until)
@@ -195,6 +216,8 @@ public sealed partial class SimKernel
             _closedUntil = null;
             Weave(until);
         }
+
+        Allocator.DrawStagedBatches();
     }
 
     /// <summary>

@@ -16,16 +16,18 @@ namespace PerfSim.Engine.Simulation;
 /// its next step is CPU-local (<see cref="Actor.NextStepIsLocal"/>), each on its own host thread;
 /// the kernel is in quantum mode, so such steps touch only their CPU's state and log what orders
 /// CPUs against each other.</item>
-/// <item><b>Serial steps</b>: lanes stopped at a step on shared state (a zone refill, a split, a
-/// full flush, the background load, population through the mermap) take that one step each, in
-/// (clock, CPU) order, on one thread; then another parallel round, until every lane reached
-/// <c>end</c>.</item>
+/// <item><b>Serial steps</b>: lanes stopped at a step on shared state (a per-CPU list refill with
+/// no staged batch, a split, a full flush, the background load, population through the mermap)
+/// take that one step each, in (clock, CPU) order, on one thread; then another parallel round,
+/// until every lane reached <c>end</c>.</item>
 /// <item><b>Close</b>: <see cref="SimKernel.CloseQuantum"/> applies the quantum's invalidations of
 /// other CPUs' TLBs and its IPI handler time, moves the clocks by the lock waits the previous weave
-/// found, and hands the logs to the weave.</item>
+/// found, hands the logs to the weave, and requests the next per-CPU list batch of each CPU that
+/// refilled.</item>
 /// <item><b>Weave</b>, beside the next quantum's first round: the caller runs
-/// <see cref="SimKernel.WeaveClosed"/> (lock waits and events in simulated-time order, latencies)
-/// while the workers start on the lanes, then takes lanes too.</item>
+/// <see cref="SimKernel.WeaveClosed"/> (lock waits and events in simulated-time order, latencies;
+/// the requested batches drawn in CPU order) while the workers start on the lanes, then takes
+/// lanes too.</item>
 /// </list>
 /// <para>Which steps are parallel, the order of serial steps and the weave depend only on simulated
 /// state, never on which host thread ran a lane or when: <c>--threads</c> changes the wall time

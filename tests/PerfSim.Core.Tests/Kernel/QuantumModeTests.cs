@@ -88,6 +88,43 @@ public sealed class QuantumModeTests
     }
 
     [Fact]
+    public void A_cpu_that_refilled_gets_its_next_batch_staged_and_that_refill_runs_in_a_parallel_round()
+    {
+        using SimKernel k = KernelFixture.Create(Strategy.PerFolio);
+        KernelFile file = KernelFixture.Gmem(k, 1024);
+        k.BeginQuanta(new Recorder());
+
+        // CPU 0 empties its per-CPU list, refilled from the zone: alone, since that is shared state.
+        long index = 0;
+        do
+        {
+            k.GmemGetPfn(0, file, index++);
+        }
+        while (k.Allocator.TryPeekPcp(0, AllocFlags.None, out _));
+
+        Assert.False(k.FaultIsCpuLocal(0, file, index));
+        Assert.Equal(1, k.Allocator.ZoneRefillsOf(0));
+
+        // Its next batch is drawn beside the next quantum's first round, and pending meanwhile
+        // (whichever host thread got there first, the answer is the same).
+        k.CloseQuantum(100_000);
+        Assert.False(k.FaultIsCpuLocal(0, file, index));
+        k.WeaveClosed();
+        Assert.False(k.FaultIsCpuLocal(0, file, index));
+
+        // From the next quantum on the refill takes the staged batch: CPU-local, no zone access.
+        k.CloseQuantum(200_000);
+        k.WeaveClosed();
+        Assert.True(k.FaultIsCpuLocal(0, file, index));
+        k.ParallelRound = true;
+        k.GmemGetPfn(0, file, index);
+        k.ParallelRound = false;
+        Assert.Equal(2, k.Allocator.PcpRefillsOf(0));
+        Assert.Equal(1, k.Allocator.ZoneRefillsOf(0));
+        k.EndQuanta();
+    }
+
+    [Fact]
     public void A_log_entry_is_half_a_cache_line()
     {
         Assert.Equal(32, System.Runtime.CompilerServices.Unsafe.SizeOf<QuantumEntry>());
