@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using PerfSim.Core;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Flush;
 using PerfSim.Core.Tlb;

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using PerfSim.Core;
-using PerfSim.Core.Costs;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Kernel;
 using PerfSim.Engine.Simulation;
 

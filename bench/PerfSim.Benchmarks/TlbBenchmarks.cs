@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using PerfSim.Core;
-using PerfSim.Core.Costs;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Tlb;
 
 namespace PerfSim.Benchmarks;

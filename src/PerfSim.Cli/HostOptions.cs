@@ -1,5 +1,5 @@
 using PerfSim.Core;
-using PerfSim.Core.Costs;
+using PerfSim.Core.Arch;
 using PerfSim.Core.PageTables;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
@@ -24,7 +24,7 @@ internal static class HostOptions
             throw new InputException("--rodata: applies to arm64 profiles only (x86 can always change its direct map)");
         }
 
-        DirectMapProfile profile = DirectMapProfiles.For(ArchKinds.Parse(arch), gbPages, rodataFull);
+        DirectMapProfile profile = Architectures.Of(ArchKinds.Parse(arch)).DirectMap(gbPages, rodataFull);
         if (options.Has("e820"))
         {
             HostSpec spec = HostSpec.FromE820(arch, profile, options.ReadFile("e820"), options.String("e820")!);

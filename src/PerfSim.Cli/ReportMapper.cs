@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Kernel;
 using PerfSim.Core.PageTables;
+using PerfSim.Engine.Inputs;
 using PerfSim.Engine.Simulation;
 using PerfSim.Reporting;
 
@@ -75,7 +77,7 @@ internal static class ReportMapper
             ["quantum_ns"] = c.QuantumNs,
             ["gbpages"] = c.GbPages,
             ["rodata_full"] = c.RodataFull,
-            ["cost_profile"] = JsonNode.Parse(costs.ToJson()),
+            ["cost_profile"] = JsonNode.Parse(CostProfileJson.Write(costs)),
         };
     }
 

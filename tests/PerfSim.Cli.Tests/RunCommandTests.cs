@@ -109,7 +109,7 @@ public sealed class RunCommandTests
     [InlineData("{\"cpus\": 4,", "not valid JSON (line 1")]
     [InlineData("[1, 2]", "$: expected a JSON object of scenario fields")]
     [InlineData("{\"guest_memory\": \"64G\", \"ram\": \"1G\"}", "does not fit in 90% of the host's 1 GiB of RAM")]
-    [InlineData("{\"cost_profile\": {\"invlpgNs\": -5}}", "cost profile field 'invlpgNs' must be an integer number of ns in [0, 1000000]")]
+    [InlineData("{\"cost_profile\": {\"invlpg_ns\": -5}}", "cost profile field 'invlpg_ns' must be an integer number of ns in [0, 1000000]")]
     public void A_bad_scenario_file_names_the_file_and_field(string json, string expected)
     {
         using var file = new CliRunner.TempFile(json);

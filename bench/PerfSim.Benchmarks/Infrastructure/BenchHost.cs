@@ -1,3 +1,4 @@
+using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Host;
 using PerfSim.Core.Kernel;

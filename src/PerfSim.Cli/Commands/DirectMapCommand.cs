@@ -52,7 +52,7 @@ internal static class DirectMapCommand
         var sb = new StringBuilder();
         CultureInfo inv = CultureInfo.InvariantCulture;
         HostSpec h = r.Host;
-        sb.AppendLine(inv, $"perfsim directmap: {h.Arch} ({ProfileText(h.Profile)}), RAM {Sizes.Format(h.Layout.RamBytes)}{(h.RamSource == HostSpec.SizeSource ? "" : " from " + h.RamSource)}, max_pfn 0x{r.MaxPfn:x}");
+        sb.AppendLine(inv, $"perfsim directmap: {h.Arch} ({h.ProfileLabel}), RAM {Sizes.Format(h.Layout.RamBytes)}{(h.RamSource == HostSpec.SizeSource ? "" : " from " + h.RamSource)}, max_pfn 0x{r.MaxPfn:x}");
         sb.AppendLine(inv, $"{"",-28}{"before",16}{"after",16}");
         Line("DirectMap4k", r.Before.DirectMap4k, r.After.DirectMap4k);
         Line("DirectMap2M", r.Before.DirectMap2M, r.After.DirectMap2M);
@@ -160,15 +160,6 @@ internal static class DirectMapCommand
 
         return Encoding.UTF8.GetString(stream.ToArray()) + Environment.NewLine;
     }
-
-    private static string ProfileText(DirectMapProfile p) =>
-        (p.Mode, p.CanSetDirectMap) switch
-        {
-            (_, false) => "can_set_direct_map() false: primitives change nothing",
-            (DirectMapMode.X86, _) => p.GbPages ? "gbpages on" : "gbpages off",
-            (DirectMapMode.Arm64PteOnly, _) => "rodata=full, PTE-only linear map",
-            _ => "BBML2, block-mapped linear map",
-        };
 
     private static string ErrnoName(int errno) => errno switch
     {

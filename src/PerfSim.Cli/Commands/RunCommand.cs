@@ -1,4 +1,4 @@
-using PerfSim.Core.Costs;
+using PerfSim.Core.Arch;
 using System.Globalization;
 using PerfSim.Core;
 using PerfSim.Engine.Hosts;
@@ -130,7 +130,7 @@ internal static class RunCommand
         config = Apply(config, runFields);
         if (options.Has("cost-profile"))
         {
-            config = config with { Costs = ScenarioFields.CostsFromJson(options.ReadFile("cost-profile"), options.String("cost-profile")!) };
+            config = config with { Costs = CostProfileJson.Read(options.ReadFile("cost-profile"), options.String("cost-profile")!, config.Arch) };
         }
 
         options.Exclusive("ram", "e820", "meminfo");

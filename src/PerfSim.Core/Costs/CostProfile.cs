@@ -1,4 +1,4 @@
-using System.Text.Json;
+using PerfSim.Core.Arch;
 
 namespace PerfSim.Core.Costs;
 
@@ -11,9 +11,9 @@ namespace PerfSim.Core.Costs;
 /// counts from Hansen 2014 (IvyBridge i5-3320M) are converted at 2.6 GHz, the part's nominal (TSC)
 /// frequency, after removing his ~335-cycle tracepoint bias. "ESTIMATE" marks a prior with no
 /// measured source: a value to fit, not a fact. docs/tlb-flush-costs.md has the derivations.</para>
-/// <para>Load overrides with <see cref="FromJson(string)"/>: a JSON object whose optional
-/// <c>"arch"</c> selects the defaults and whose other keys (camelCase property names) replace
-/// single fields.</para>
+/// <para>Each architecture's defaults are its descriptor's (<see cref="ArchDescriptor.Costs"/>,
+/// <see cref="Default"/>); a cost-profile file (read in the engine) replaces single
+/// <see cref="Fields"/> by their snake_case keys.</para>
 /// </remarks>
 public sealed record CostProfile
 {
@@ -124,198 +124,70 @@ public sealed record CostProfile
     /// <summary>Writing one mermap PTE (apply_to_existing_page_range), at get and again at put. 20 ns: ESTIMATE.</summary>
     public long MermapPteNs { get; init; } = 20;
 
-    /// <summary>The built-in defaults for <paramref name="kind"/>. The x86 constants are calibrated
-    /// on Intel parts (F1, F2), the arm64 ones on the FPGA shape (F4); fields a kind does not use are
-    /// carried unchanged.</summary>
-    public static CostProfile Default(ArchKind kind) => new() { Arch = kind };
+    /// <summary>The built-in defaults for <paramref name="kind"/>: its descriptor's
+    /// (<see cref="ArchDescriptor.Costs"/>). Today every descriptor keeps the constants above (the x86
+    /// ones calibrated on Intel parts, F1, F2, the arm64 ones on the FPGA shape, F4; fields a kind
+    /// does not use are carried unchanged); an architecture with other costs passes its own profile to
+    /// its descriptor.</summary>
+    public static CostProfile Default(ArchKind kind) => Architectures.Of(kind).Costs;
 
-    private readonly record struct Field(string Name, long Max, Func<CostProfile, long> Get, Func<CostProfile, long, CostProfile> Set);
+    /// <summary>The largest value of a flush-primitive field.</summary>
+    public const long MaxFlushNs = 1_000_000;
 
-    private const long MaxNs = 100_000_000;
+    /// <summary>The largest value of any other field.</summary>
+    public const long MaxNs = 100_000_000;
 
-    private static readonly Field[] s_fields =
+    /// <summary>Every ns field: its key in cost-profile files and reports (snake_case, as the rest of
+    /// the report), its range, and how to read and replace it. In declaration order.</summary>
+    public static IReadOnlyList<CostField> Fields { get; } =
     [
-        new("invlpgNs", 1_000_000, p => p.InvlpgNs, (p, v) => p with { InvlpgNs = v }),
-        new("flushBaseNs", 1_000_000, p => p.FlushBaseNs, (p, v) => p with { FlushBaseNs = v }),
-        new("fullFlushNs", 1_000_000, p => p.FullFlushNs, (p, v) => p with { FullFlushNs = v }),
-        new("ipiSendNs", 1_000_000, p => p.IpiSendNs, (p, v) => p with { IpiSendNs = v }),
-        new("ipiDeliveryNs", 1_000_000, p => p.IpiDeliveryNs, (p, v) => p with { IpiDeliveryNs = v }),
-        new("ipiHandlerNs", 1_000_000, p => p.IpiHandlerNs, (p, v) => p with { IpiHandlerNs = v }),
-        new("ackWaitPerExtraTargetNs", 1_000_000, p => p.AckWaitPerExtraTargetNs, (p, v) => p with { AckWaitPerExtraTargetNs = v }),
-        new("invlpgbNs", 1_000_000, p => p.InvlpgbNs, (p, v) => p with { InvlpgbNs = v }),
-        new("tlbsyncNs", 1_000_000, p => p.TlbsyncNs, (p, v) => p with { TlbsyncNs = v }),
-        new("tlbiSyncNs", 1_000_000, p => p.TlbiSyncNs, (p, v) => p with { TlbiSyncNs = v }),
-        new("tlbiPageNs", 1_000_000, p => p.TlbiPageNs, (p, v) => p with { TlbiPageNs = v }),
-        new("tlbiRangeOpNs", 1_000_000, p => p.TlbiRangeOpNs, (p, v) => p with { TlbiRangeOpNs = v }),
-        new("tlbiAllNs", 1_000_000, p => p.TlbiAllNs, (p, v) => p with { TlbiAllNs = v }),
-        new("pageWalkNs", 1_000_000, p => p.PageWalkNs, (p, v) => p with { PageWalkNs = v }),
-        new("pteWriteNs", 1_000_000, p => p.PteWriteNs, (p, v) => p with { PteWriteNs = v }),
-        new("pageTableAllocNs", MaxNs, p => p.PageTableAllocNs, (p, v) => p with { PageTableAllocNs = v }),
-        new("zero4KNs", MaxNs, p => p.Zero4KNs, (p, v) => p with { Zero4KNs = v }),
-        new("copy4KNs", MaxNs, p => p.Copy4KNs, (p, v) => p with { Copy4KNs = v }),
-        new("lockHandoffNs", MaxNs, p => p.LockHandoffNs, (p, v) => p with { LockHandoffNs = v }),
-        new("guestFaultBaseNs", MaxNs, p => p.GuestFaultBaseNs, (p, v) => p with { GuestFaultBaseNs = v }),
-        new("userFaultBaseNs", MaxNs, p => p.UserFaultBaseNs, (p, v) => p with { UserFaultBaseNs = v }),
-        new("syscallNs", MaxNs, p => p.SyscallNs, (p, v) => p with { SyscallNs = v }),
-        new("folioAllocNs", MaxNs, p => p.FolioAllocNs, (p, v) => p with { FolioAllocNs = v }),
-        new("pcpRefillNs", MaxNs, p => p.PcpRefillNs, (p, v) => p with { PcpRefillNs = v }),
-        new("pageCacheInsertNs", MaxNs, p => p.PageCacheInsertNs, (p, v) => p with { PageCacheInsertNs = v }),
-        new("cpaRoundNs", MaxNs, p => p.CpaRoundNs, (p, v) => p with { CpaRoundNs = v }),
-        new("gmemPrepareNs", MaxNs, p => p.GmemPrepareNs, (p, v) => p with { GmemPrepareNs = v }),
-        new("mermapPteNs", MaxNs, p => p.MermapPteNs, (p, v) => p with { MermapPteNs = v }),
+        new("invlpg_ns", MaxFlushNs, p => p.InvlpgNs, (p, v) => p with { InvlpgNs = v }),
+        new("flush_base_ns", MaxFlushNs, p => p.FlushBaseNs, (p, v) => p with { FlushBaseNs = v }),
+        new("full_flush_ns", MaxFlushNs, p => p.FullFlushNs, (p, v) => p with { FullFlushNs = v }),
+        new("ipi_send_ns", MaxFlushNs, p => p.IpiSendNs, (p, v) => p with { IpiSendNs = v }),
+        new("ipi_delivery_ns", MaxFlushNs, p => p.IpiDeliveryNs, (p, v) => p with { IpiDeliveryNs = v }),
+        new("ipi_handler_ns", MaxFlushNs, p => p.IpiHandlerNs, (p, v) => p with { IpiHandlerNs = v }),
+        new("ack_wait_per_extra_target_ns", MaxFlushNs, p => p.AckWaitPerExtraTargetNs, (p, v) => p with { AckWaitPerExtraTargetNs = v }),
+        new("invlpgb_ns", MaxFlushNs, p => p.InvlpgbNs, (p, v) => p with { InvlpgbNs = v }),
+        new("tlbsync_ns", MaxFlushNs, p => p.TlbsyncNs, (p, v) => p with { TlbsyncNs = v }),
+        new("tlbi_sync_ns", MaxFlushNs, p => p.TlbiSyncNs, (p, v) => p with { TlbiSyncNs = v }),
+        new("tlbi_page_ns", MaxFlushNs, p => p.TlbiPageNs, (p, v) => p with { TlbiPageNs = v }),
+        new("tlbi_range_op_ns", MaxFlushNs, p => p.TlbiRangeOpNs, (p, v) => p with { TlbiRangeOpNs = v }),
+        new("tlbi_all_ns", MaxFlushNs, p => p.TlbiAllNs, (p, v) => p with { TlbiAllNs = v }),
+        new("page_walk_ns", MaxFlushNs, p => p.PageWalkNs, (p, v) => p with { PageWalkNs = v }),
+        new("pte_write_ns", MaxFlushNs, p => p.PteWriteNs, (p, v) => p with { PteWriteNs = v }),
+        new("page_table_alloc_ns", MaxNs, p => p.PageTableAllocNs, (p, v) => p with { PageTableAllocNs = v }),
+        new("clear_page_ns", MaxNs, p => p.Zero4KNs, (p, v) => p with { Zero4KNs = v }),
+        new("copy_page_ns", MaxNs, p => p.Copy4KNs, (p, v) => p with { Copy4KNs = v }),
+        new("lock_handoff_ns", MaxNs, p => p.LockHandoffNs, (p, v) => p with { LockHandoffNs = v }),
+        new("guest_fault_base_ns", MaxNs, p => p.GuestFaultBaseNs, (p, v) => p with { GuestFaultBaseNs = v }),
+        new("user_fault_base_ns", MaxNs, p => p.UserFaultBaseNs, (p, v) => p with { UserFaultBaseNs = v }),
+        new("syscall_ns", MaxNs, p => p.SyscallNs, (p, v) => p with { SyscallNs = v }),
+        new("folio_alloc_ns", MaxNs, p => p.FolioAllocNs, (p, v) => p with { FolioAllocNs = v }),
+        new("pcp_refill_ns", MaxNs, p => p.PcpRefillNs, (p, v) => p with { PcpRefillNs = v }),
+        new("page_cache_insert_ns", MaxNs, p => p.PageCacheInsertNs, (p, v) => p with { PageCacheInsertNs = v }),
+        new("cpa_round_ns", MaxNs, p => p.CpaRoundNs, (p, v) => p with { CpaRoundNs = v }),
+        new("gmem_prepare_ns", MaxNs, p => p.GmemPrepareNs, (p, v) => p with { GmemPrepareNs = v }),
+        new("mermap_pte_ns", MaxNs, p => p.MermapPteNs, (p, v) => p with { MermapPteNs = v }),
     ];
 
-    /// <summary>JSON key names of the ns fields, in declaration order.</summary>
-    public static IReadOnlyList<string> FieldNames { get; } = [.. s_fields.Select(f => f.Name)];
-
-    /// <summary>Parses a cost profile. <c>"arch"</c> (a CLI name) picks the defaults (x86_64 when
-    /// absent); every other key must be one of <see cref="FieldNames"/> with an integer value in its
-    /// range.</summary>
-    /// <exception cref="CostProfileFormatException">Malformed JSON, unknown key, wrong type or
-    /// out-of-range value; the message is one line naming the field and the accepted range.</exception>
-    public static CostProfile FromJson(string json)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        try
-        {
-            using JsonDocument doc = JsonDocument.Parse(json);
-            return FromElement(doc.RootElement);
-        }
-        catch (JsonException e)
-        {
-            throw new CostProfileFormatException("(document)", $"cost profile: not valid JSON: {FirstLine(e.Message)}", e);
-        }
-    }
-
-    /// <summary>Parses a cost profile from UTF-8 JSON in <paramref name="utf8Json"/> (not disposed).</summary>
-    public static CostProfile FromJson(Stream utf8Json)
-    {
-        ArgumentNullException.ThrowIfNull(utf8Json);
-        try
-        {
-            using JsonDocument doc = JsonDocument.Parse(utf8Json);
-            return FromElement(doc.RootElement);
-        }
-        catch (JsonException e)
-        {
-            throw new CostProfileFormatException("(document)", $"cost profile: not valid JSON: {FirstLine(e.Message)}", e);
-        }
-    }
-
-    /// <summary>Serialises every field (indented, invariant), readable by <see cref="FromJson(string)"/>.</summary>
-    public string ToJson()
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("arch", Arch.ToCliName());
-            foreach (Field f in s_fields)
-            {
-                writer.WriteNumber(f.Name, f.Get(this));
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
-    }
-
-    /// <summary>Throws <see cref="CostProfileFormatException"/> if any field is out of range.</summary>
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first field outside its range.</summary>
     public void Validate()
     {
-        foreach (Field f in s_fields)
+        foreach (CostField f in Fields)
         {
             long v = f.Get(this);
-            if (v < 0 || v > f.Max)
+            if (v < 0 || v > f.MaxNs)
             {
-                throw OutOfRange(f, v.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                throw new ArgumentOutOfRangeException(f.Key, v, $"cost profile field '{f.Key}' must be in [0, {f.MaxNs}] ns");
             }
         }
-    }
-
-    private static CostProfile FromElement(JsonElement root)
-    {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw new CostProfileFormatException("(document)", "cost profile: the document must be a JSON object");
-        }
-
-        ArchKind arch = ArchKind.X86_64;
-        if (root.TryGetProperty("arch", out JsonElement archElement))
-        {
-            if (archElement.ValueKind != JsonValueKind.String || !ArchKinds.TryParse(archElement.GetString(), out arch))
-            {
-                throw new CostProfileFormatException("arch", $"cost profile field 'arch' must be one of {string.Join(", ", ArchKinds.CliNames)}");
-            }
-        }
-
-        CostProfile profile = Default(arch);
-        foreach (JsonProperty property in root.EnumerateObject())
-        {
-            if (property.Name == "arch")
-            {
-                continue;
-            }
-
-            int index = Array.FindIndex(s_fields, f => f.Name == property.Name);
-            if (index < 0)
-            {
-                throw new CostProfileFormatException(property.Name,
-                    $"cost profile: unknown field '{property.Name}' (accepted: arch, {string.Join(", ", FieldNames)})");
-            }
-
-            Field field = s_fields[index];
-            if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt64(out long value))
-            {
-                throw OutOfRange(field, property.Value.GetRawText());
-            }
-
-            if (value < 0 || value > field.Max)
-            {
-                throw OutOfRange(field, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            profile = field.Set(profile, value);
-        }
-
-        return profile;
-    }
-
-    private static CostProfileFormatException OutOfRange(Field f, string got) =>
-        new(f.Name, $"cost profile field '{f.Name}' must be an integer number of ns in [0, {f.Max}], got {FirstLine(got)}");
-
-    private static string FirstLine(string s)
-    {
-        int nl = s.IndexOfAny(['\r', '\n']);
-        return nl < 0 ? s : s[..nl];
     }
 }
 
-/// <summary>A cost profile that cannot be used; <see cref="Field"/> names the offending key.</summary>
-public sealed class CostProfileFormatException : FormatException
-{
-    public CostProfileFormatException()
-        : this("(unknown)", "invalid cost profile")
-    {
-    }
-
-    public CostProfileFormatException(string message)
-        : this("(unknown)", message)
-    {
-    }
-
-    public CostProfileFormatException(string message, Exception innerException)
-        : this("(unknown)", message, innerException)
-    {
-    }
-
-    public CostProfileFormatException(string field, string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-        Field = field;
-    }
-
-    /// <summary>The JSON key at fault, or "(document)" for malformed JSON.</summary>
-    public string Field { get; }
-}
+/// <summary>One ns field of <see cref="CostProfile"/>.</summary>
+/// <param name="Key">Its name in cost-profile files and reports.</param>
+/// <param name="MaxNs">The largest accepted value (0 is the smallest).</param>
+/// <param name="Get">Reads it.</param>
+/// <param name="With">A copy of the profile with it replaced.</param>
+public sealed record CostField(string Key, long MaxNs, Func<CostProfile, long> Get, Func<CostProfile, long, CostProfile> With);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Memory;
 using PerfSim.Core.Tlb;
@@ -11,20 +12,10 @@ namespace PerfSim.Core.Flush;
 /// targets pay, and the stale-translation exposure each flush closes.
 /// </summary>
 /// <remarks>
-/// <para><b>Rules</b> (kernel-model.md §1.6, §2.4):</para>
-/// <list type="bullet">
-/// <item>x86-64 (<c>arch/x86/mm/tlb.c</c> <c>flush_tlb_kernel_range</c>): more pages than
-/// <c>tlb_single_page_flush_ceiling</c> (33, strictly greater) → full flush; else INVLPG per page.
-/// Either way <c>on_each_cpu</c>: an IPI to every other online CPU (lazy and idle CPUs are not
-/// skipped for kernel flushes), the local flush runs while the IPIs are in flight, and the initiator
-/// waits for every acknowledgement. <c>flush_tlb_all</c>: <c>on_each_cpu(do_flush_tlb_all)</c>.</item>
-/// <item>x86-64 with INVLPGB: same ceiling; ranged → INVLPGB in chunks of <c>invlpgb_count_max</c>
-/// pages, one TLBSYNC; full → <c>invlpgb_flush_all</c>; no IPIs.</item>
-/// <item>arm64 (<c>arch/arm64/include/asm/tlbflush.h</c>): <c>__flush_tlb_range_limit_excess</c>
-/// → <c>flush_tlb_all</c> (TLBI VMALLE1IS) when pages ≥ MAX_DVM_OPS (512) without FEAT_TLBIRANGE
-/// or pages &gt; MAX_TLBI_RANGE_PAGES with it; else DSB ISHST, TLBI VAALE1IS per page or the
-/// range-op encoding of <c>__flush_tlb_range_op</c>, DSB ISH, ISB. Hardware broadcast: never IPIs.</item>
-/// </list>
+/// <para><b>Rules</b>: the architecture's <see cref="IFlushModel"/> (<see cref="ArchProfile.Flush"/>)
+/// decides when a range becomes a full flush and prices each flush: <see cref="X86IpiFlush"/>,
+/// <see cref="X86InvlpgbFlush"/>, <see cref="Arm64TlbiFlush"/>. The engine does the invalidations,
+/// the counters, the interrupt debt and the exposure, the same for every architecture.</para>
 /// <para><b>Cost of simulating.</b> A full flush is O(1) (TLB epochs); a ranged flush is
 /// O(pages + regions × cpus/64 + holders × pages); target interrupt time is charged in aggregate
 /// (<see cref="TakeInterruptDebt"/>), never by visiting targets. Nothing is allocated per flush.</para>
@@ -123,7 +114,7 @@ public sealed class FlushEngine : IDisposable
         }
 
         s.KernelRangeFlushes++;
-        bool full = IsFullFlush(total);
+        bool full = Arch.Flush.IsFullFlush(total);
         StaleTally tally = Invalidate(ranges, full, onlyCpu: DeferRemote && !full ? initiatorCpu : -1);
         AddTally(ref s, tally);
         FlushOutcome outcome = Charge(ref s, ranges, total, full, tally);
@@ -151,17 +142,14 @@ public sealed class FlushEngine : IDisposable
         s.LocalFlushes++;
         s.FullFlushes++;
         _tlb.FlushLocalAll(cpu);
-        long latency = Arch.Kind.IsX86() ? Costs.FlushBaseNs + Costs.FullFlushNs : Costs.TlbiSyncNs + Costs.TlbiAllNs;
-        if (!Arch.Kind.IsX86())
-        {
-            s.TlbiOps++;
-        }
-
-        return new FlushOutcome(latency, true, 0, Arch.Kind.IsX86() ? 0 : 1, 0, 0, default);
+        FlushCost cost = Arch.Flush.Local(0, full: true, Costs);
+        AddCost(ref s, cost);
+        return new FlushOutcome(cost.LatencyNs, true, 0, cost.Ops, 0, 0, default);
     }
 
-    /// <summary>Local flush of a page range on <paramref name="cpu"/> only (INVLPG per page, or a
-    /// local full flush above the ceiling). Initiator operation (it uses the model's scratch).</summary>
+    /// <summary>Local flush of a page range on <paramref name="cpu"/> only (per page or by range, or a
+    /// local full flush past the model's <see cref="IFlushModel.IsFullFlush"/> threshold, the same
+    /// one kernel-range flushes use). Initiator operation (it uses the model's scratch).</summary>
     public FlushOutcome FlushLocalRange(int cpu, long startPfn, long pages, long nowNs, long zappedAtNs = NotZapped)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pages);
@@ -172,41 +160,24 @@ public sealed class FlushEngine : IDisposable
 
         ref FlushCpuState s = ref _cpus[cpu];
         s.LocalFlushes++;
-        bool x86 = Arch.Kind.IsX86();
-        bool full = x86 ? pages > Arch.SinglePageFlushCeiling : pages >= Arch.MaxDvmOps;
+        bool full = Arch.Flush.IsFullFlush(pages);
         var range = new PfnRange(startPfn, pages, zappedAtNs);
         StaleTally tally = zappedAtNs != NotZapped || !full ? _tlb.InvalidateRange(startPfn, pages, cpu) : default;
-        long latency;
-        long ops;
         if (full)
         {
             _tlb.FlushLocalAll(cpu);
             s.FullFlushes++;
-            latency = x86 ? Costs.FlushBaseNs + Costs.FullFlushNs : Costs.TlbiSyncNs + Costs.TlbiAllNs;
-            ops = x86 ? 0 : 1;
-        }
-        else
-        {
-            latency = x86 ? Costs.FlushBaseNs + (pages * Costs.InvlpgNs) : Costs.TlbiSyncNs + (pages * Costs.TlbiPageNs);
-            ops = pages;
         }
 
-        if (x86)
-        {
-            s.Invlpg += full ? 0 : ops;
-        }
-        else
-        {
-            s.TlbiOps += ops;
-        }
-
+        FlushCost cost = Arch.Flush.Local(pages, full, Costs);
+        AddCost(ref s, cost);
         if (zappedAtNs != NotZapped)
         {
             AddTally(ref s, tally);
         }
 
-        RecordExposure(cpu, ref s, new ReadOnlySpan<PfnRange>(in range), nowNs + latency);
-        return new FlushOutcome(latency, full, 0, ops, 0, 0, zappedAtNs != NotZapped ? tally : default);
+        RecordExposure(cpu, ref s, new ReadOnlySpan<PfnRange>(in range), nowNs + cost.LatencyNs);
+        return new FlushOutcome(cost.LatencyNs, full, 0, cost.Ops, 0, 0, zappedAtNs != NotZapped ? tally : default);
     }
 
     /// <summary>The other CPUs' invalidations of a ranged flush that <paramref name="initiatorCpu"/>
@@ -311,43 +282,6 @@ public sealed class FlushEngine : IDisposable
         }
     }
 
-    /// <summary>Number of range TLBIs and single-page TLBIs <c>__flush_tlb_range_op</c> issues for
-    /// <paramref name="pages"/> pages with FEAT_TLBIRANGE (4K granule, no LPA2): scales from 3 down
-    /// to 0, <c>__TLBI_RANGE_NUM(pages, scale) = min(pages, (31 + 1) &lt;&lt; (5 × scale + 1)) &gt;&gt;
-    /// (5 × scale + 1) − 1</c>, one single op when one page is left.</summary>
-    internal static (int RangeOps, int PageOps) Arm64RangeOps(long pages)
-    {
-        int rangeOps = 0, pageOps = 0;
-        int scale = 3;
-        while (pages > 0)
-        {
-            if (pages == 1)
-            {
-                pageOps++;
-                pages--;
-                continue;
-            }
-
-            int shift = (5 * scale) + 1;
-            long num = (Math.Min(pages, 32L << shift) >> shift) - 1;
-            if (num >= 0)
-            {
-                rangeOps++;
-                pages -= (num + 1) << shift;
-            }
-
-            scale--;
-        }
-
-        return (rangeOps, pageOps);
-    }
-
-    private bool IsFullFlush(long pages) => Arch.Kind switch
-    {
-        ArchKind.X86_64 or ArchKind.X86_64Invlpgb => pages > Arch.SinglePageFlushCeiling,
-        _ => Arch.HasTlbiRange ? pages > Arch.MaxTlbiRangePages : pages >= Arch.MaxDvmOps,
-    };
-
     private StaleTally Invalidate(ReadOnlySpan<PfnRange> ranges, bool full, int onlyCpu)
     {
         StaleTally tally = default;
@@ -374,83 +308,20 @@ public sealed class FlushEngine : IDisposable
     private FlushOutcome Charge(ref FlushCpuState s, ReadOnlySpan<PfnRange> ranges, long pages, bool full, StaleTally tally)
     {
         int targets = OnlineCpus - 1;
-        CostProfile c = Costs;
         if (full)
         {
             s.FullFlushes++;
         }
 
-        switch (Arch.Kind)
+        FlushCost cost = Arch.Flush.Broadcast(ranges, pages, full, targets, Costs);
+        AddCost(ref s, cost);
+        if (cost.IpisSent > 0 && !DeferRemote)
         {
-            case ArchKind.X86_64:
-            {
-                long perCpuOps = full ? c.FullFlushNs : pages * c.InvlpgNs;
-                long handler = c.IpiHandlerNs + perCpuOps;
-                // on_each_cpu: IPIs go out, the local flush runs while they are in flight, then the
-                // initiator waits for the slowest acknowledgement (the handler includes the same
-                // invalidations, so the remote path is always the longer one).
-                long latency = targets == 0
-                    ? c.FlushBaseNs + perCpuOps
-                    : c.FlushBaseNs + c.IpiSendNs + c.IpiDeliveryNs + handler + ((targets - 1) * c.AckWaitPerExtraTargetNs);
-                long invlpg = full ? 0 : pages * OnlineCpus;
-                s.IpisSent += targets;
-                s.Invlpg += invlpg;
-                if (targets > 0 && !DeferRemote)
-                {
-                    Volatile.Write(ref _broadcastHandlerNs, _broadcastHandlerNs + handler);
-                    s.DebtSelf += handler;
-                }
-
-                return new FlushOutcome(latency, full, targets, invlpg, targets, targets > 0 ? handler : 0, tally);
-            }
-
-            case ArchKind.X86_64Invlpgb:
-            {
-                long ops = 1;
-                if (!full)
-                {
-                    ops = 0;
-                    foreach (PfnRange r in ranges)
-                    {
-                        ops += (r.Pages + Arch.InvlpgbCountMax - 1) / Arch.InvlpgbCountMax;
-                    }
-                }
-
-                s.InvlpgbOps += ops;
-                s.Tlbsyncs++;
-                long latency = c.FlushBaseNs + (ops * c.InvlpgbNs) + c.TlbsyncNs;
-                return new FlushOutcome(latency, full, 0, ops, targets, 0, tally);
-            }
-
-            default:
-            {
-                long latency = c.TlbiSyncNs;
-                long ops;
-                if (full)
-                {
-                    ops = 1;
-                    latency += c.TlbiAllNs;
-                }
-                else if (Arch.HasTlbiRange)
-                {
-                    ops = 0;
-                    foreach (PfnRange r in ranges)
-                    {
-                        (int rangeOps, int pageOps) = Arm64RangeOps(r.Pages);
-                        ops += rangeOps + pageOps;
-                        latency += (rangeOps * c.TlbiRangeOpNs) + (pageOps * c.TlbiPageNs);
-                    }
-                }
-                else
-                {
-                    ops = pages;
-                    latency += pages * c.TlbiPageNs;
-                }
-
-                s.TlbiOps += ops;
-                return new FlushOutcome(latency, full, 0, ops, targets, 0, tally);
-            }
+            Volatile.Write(ref _broadcastHandlerNs, _broadcastHandlerNs + cost.HandlerNsPerTarget);
+            s.DebtSelf += cost.HandlerNsPerTarget;
         }
+
+        return new FlushOutcome(cost.LatencyNs, full, cost.IpisSent, cost.Ops, targets, cost.HandlerNsPerTarget, tally);
     }
 
     private void RecordExposure(int cpu, ref FlushCpuState s, ReadOnlySpan<PfnRange> ranges, long completedNs)
@@ -469,6 +340,15 @@ public sealed class FlushEngine : IDisposable
             int bucket = 64 - BitOperations.LeadingZeroCount((ulong)window);
             _histogram[((long)cpu * HistogramBuckets) + Math.Min(bucket, HistogramBuckets - 1)] += r.Pages;
         }
+    }
+
+    private static void AddCost(ref FlushCpuState s, in FlushCost cost)
+    {
+        s.IpisSent += cost.IpisSent;
+        s.Invlpg += cost.Invlpg;
+        s.TlbiOps += cost.TlbiOps;
+        s.InvlpgbOps += cost.InvlpgbOps;
+        s.Tlbsyncs += cost.Tlbsyncs;
     }
 
     /// <summary>Adds a tally to the initiator's exposure (separate so that ranges of one batch share it).</summary>

@@ -1,5 +1,3 @@
-using PerfSim.Core.Costs;
-
 namespace PerfSim.Core.Tlb;
 
 /// <summary>One set-associative TLB array: <see cref="Sets"/> × <see cref="Ways"/> entries holding the
@@ -57,14 +55,6 @@ public sealed record TlbGeometry(string Part, string Source, IReadOnlyList<TlbAr
         "Arm Cortex-A76 Core TRM, §A5.2.3 L2 TLB: 5-way set associative, 1280 entries, stores 4KB..1GB block sizes "
         + "(Neoverse N1 is the A76 core with infrastructure enhancements).",
         [new TlbArrayGeometry(256, 5, true, true, true)]);
-
-    /// <summary>The default geometry of <paramref name="kind"/>.</summary>
-    public static TlbGeometry For(ArchKind kind) => kind switch
-    {
-        ArchKind.X86_64 => SkylakeSp,
-        ArchKind.X86_64Invlpgb => AmdZen3,
-        _ => NeoverseN1,
-    };
 
     /// <summary>Entries per CPU over all arrays.</summary>
     public int EntriesPerCpu => Arrays.Sum(a => a.Entries);

@@ -1,29 +1,15 @@
 using PerfSim.Core;
-using PerfSim.Core.Costs;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Host;
 using PerfSim.Core.PageTables;
 using PerfSim.Engine.Inputs;
 
 namespace PerfSim.Engine.Hosts;
 
-/// <summary>The direct-map part of each architecture profile (<c>--arch</c>, <see cref="ArchKinds"/>).</summary>
-public static class DirectMapProfiles
-{
-    /// <summary>How <paramref name="arch"/> maps and changes its linear map. INVLPGB changes how x86
-    /// flushes, not how it maps. arm64 without BBML2: rodata=full forces a PTE-only map; with
-    /// rodata=off the map is block-mapped and can_set_direct_map() is false (arch/arm64/mm/mmu.c,
-    /// pageattr.c).</summary>
-    public static DirectMapProfile For(ArchKind arch, bool gbPages, bool rodataFull) => arch switch
-    {
-        ArchKind.X86_64 or ArchKind.X86_64Invlpgb => DirectMapProfile.X86 with { GbPages = gbPages },
-        ArchKind.Arm64 => rodataFull ? DirectMapProfile.Arm64 : new DirectMapProfile(DirectMapMode.Arm64Bbml2, gbPages, CanSetDirectMap: false),
-        _ => DirectMapProfile.Arm64Bbml2 with { GbPages = gbPages, CanSetDirectMap = rodataFull },
-    };
-}
-
 /// <summary>
 /// A simulated host's memory: its RAM layout (from a size or an e820 dump) or a direct map given
-/// as /proc/meminfo totals, and the architecture's direct-map profile.
+/// as /proc/meminfo totals, and the architecture's direct-map profile
+/// (<see cref="ArchDescriptor.DirectMap"/>).
 /// </summary>
 public sealed record HostSpec(string Arch, DirectMapProfile Profile, MemoryLayout Layout, IReadOnlyList<BootMapping>? BootPlan, string RamSource)
 {
@@ -32,6 +18,10 @@ public sealed record HostSpec(string Arch, DirectMapProfile Profile, MemoryLayou
 
     /// <summary><see cref="RamSource"/> of a host given by its size.</summary>
     public const string SizeSource = "--ram";
+
+    /// <summary>One phrase describing <see cref="Profile"/> on <see cref="Arch"/> (its descriptor's
+    /// <see cref="ArchDescriptor.Label"/>).</summary>
+    public string ProfileLabel => Architectures.Of(ArchKinds.Parse(Arch)).Label(Profile);
 
     public static HostSpec FromSize(string arch, DirectMapProfile profile, long ramBytes) =>
         new(arch, profile, MemoryLayout.FromSize(ramBytes), null, SizeSource);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;

@@ -1,4 +1,5 @@
 using PerfSim.Core;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Kernel;
 

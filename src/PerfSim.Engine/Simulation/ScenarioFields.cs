@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using PerfSim.Core;
-using PerfSim.Core.Costs;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Kernel;
 using PerfSim.Engine.Inputs;
 
@@ -82,13 +82,14 @@ public static class ScenarioFields
                 throw new InputException($"{source}: $: expected a JSON object of scenario fields");
             }
 
+            JsonProperty? costs = null;
             foreach (JsonProperty p in doc.RootElement.EnumerateObject())
             {
                 string key = p.Name.Replace('_', '-');
                 string where = $"{source}: $.{p.Name}";
                 if (key == "cost-profile")
                 {
-                    config = config with { Costs = CostsFromJson(p.Value.GetRawText(), where) };
+                    costs = p; // read once the file's arch is known, wherever it stands
                     continue;
                 }
 
@@ -107,6 +108,11 @@ public static class ScenarioFields
                     _ => throw new InputException($"{where}: found {p.Value.ValueKind.ToString().ToLowerInvariant()}, expected {s_fields[i].Accepts}"),
                 };
                 config = s_fields[i].Apply(config, value, where);
+            }
+
+            if (costs is JsonProperty c)
+            {
+                config = config with { Costs = CostProfileJson.Read(c.Value.GetRawText(), $"{source}: $.{c.Name}", config.Arch) };
             }
         }
 
@@ -145,26 +151,13 @@ public static class ScenarioFields
             if (c.Costs is not null)
             {
                 w.WritePropertyName("cost_profile");
-                w.WriteRawValue(c.Costs.ToJson());
+                w.WriteRawValue(CostProfileJson.Write(c.Costs));
             }
 
             w.WriteEndObject();
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    /// <summary>Parses a cost profile with the field's location in errors.</summary>
-    public static CostProfile CostsFromJson(string json, string where)
-    {
-        try
-        {
-            return CostProfile.FromJson(json);
-        }
-        catch (CostProfileFormatException e)
-        {
-            throw new InputException($"{where}: {e.Message}");
-        }
     }
 
     /// <summary>Cross-field checks, after every source was applied.</summary>
@@ -190,6 +183,11 @@ public static class ScenarioFields
         if (c.Arch.IsX86() && !c.RodataFull)
         {
             throw new InputException($"{where}: rodata applies to arm64 profiles only");
+        }
+
+        if (c.Costs is not null)
+        {
+            CostProfileJson.CheckArch(c.Costs, $"{where}: cost_profile", c.Arch);
         }
 
         return c;

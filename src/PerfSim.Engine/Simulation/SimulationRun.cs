@@ -1,4 +1,5 @@
 using PerfSim.Core;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
 using PerfSim.Core.PageTables;
@@ -44,7 +45,7 @@ public static class SimulationRun
     public static DirectMapProfile DirectMapProfileOf(ScenarioConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return DirectMapProfiles.For(config.Arch, config.GbPages, config.RodataFull);
+        return Architectures.Of(config.Arch).DirectMap(config.GbPages, config.RodataFull);
     }
 
     internal static void CheckFits(ScenarioConfig c, SimKernel kernel)

@@ -1,3 +1,4 @@
+using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Flush;
 using PerfSim.Core.Tlb;
@@ -56,7 +57,7 @@ public sealed class FlushEngineTests : IDisposable
     [Fact]
     public void X86_ceiling_is_configurable()
     {
-        FlushEngine e = Engine(ArchKind.X86_64, 4, a => a with { SinglePageFlushCeiling = 8 });
+        FlushEngine e = Engine(ArchKind.X86_64, 4, a => a with { Flush = new X86IpiFlush { SinglePageFlushCeiling = 8 } });
         Assert.False(e.FlushKernelRange(0, 0, 8, 0).FullFlush);
         Assert.True(e.FlushKernelRange(0, 0, 9, 0).FullFlush);
     }
@@ -156,7 +157,7 @@ public sealed class FlushEngineTests : IDisposable
     [InlineData(2_097_152, 1, 0)]
     [InlineData(2_097_151, 4, 1)]
     public void Arm64_range_op_encoding_matches_the_kernel_loop(long pages, int rangeOps, int pageOps) =>
-        Assert.Equal((rangeOps, pageOps), FlushEngine.Arm64RangeOps(pages));
+        Assert.Equal((rangeOps, pageOps), Arm64TlbiFlush.RangeOps(pages));
 
     [Fact]
     public void Local_flushes_touch_one_cpu_and_send_nothing()
@@ -339,5 +340,62 @@ public sealed class FlushEngineTests : IDisposable
         Assert.Equal((3000L, ipis, invlpg, full), (c.KernelRangeFlushes, c.IpisSent, c.Invlpg, c.FullFlushes));
         Assert.Equal(3000L * (cpus - 1), ipis);
         e.Tlb.AssertInvariants();
+    }
+
+    [Theory]
+    [InlineData(ArchKind.X86_64, 33)]
+    [InlineData(ArchKind.X86_64, 34)]
+    [InlineData(ArchKind.Arm64, 511)]
+    [InlineData(ArchKind.Arm64, 512)]
+    [InlineData(ArchKind.Arm64Bbml2, 512)]
+    [InlineData(ArchKind.Arm64Bbml2, 1000)]
+    [InlineData(ArchKind.Arm64Bbml2, 2_097_153)]
+    public void Local_and_kernel_range_flushes_use_one_full_flush_threshold(ArchKind kind, long pages)
+    {
+        FlushEngine e = Engine(kind, 4);
+        bool kernelFull = e.FlushKernelRange(0, 0, pages, 0).FullFlush;
+        Assert.Equal(kernelFull, e.FlushLocalRange(1, 0, pages, 0).FullFlush);
+        Assert.Equal(e.Arch.Flush.IsFullFlush(pages), kernelFull);
+    }
+
+    [Fact]
+    public void Arm64_range_ops_price_a_local_range_flush_as_they_price_a_broadcast()
+    {
+        FlushEngine e = Engine(ArchKind.Arm64Bbml2, 4);
+        FlushOutcome kernel = e.FlushKernelRange(0, 0, 1000, 0);
+        FlushOutcome local = e.FlushLocalRange(1, 0, 1000, 0);
+        Assert.False(local.FullFlush);
+        Assert.Equal((kernel.InitiatorLatencyNs, kernel.InvalidationOps), (local.InitiatorLatencyNs, local.InvalidationOps));
+        Assert.Equal(kernel.InvalidationOps, e.CountersOf(1).TlbiOps);
+    }
+
+    [Fact]
+    public void The_engine_charges_whatever_flush_model_the_profile_holds()
+    {
+        var model = new FixedPriceFlush();
+        FlushEngine e = Engine(ArchKind.X86_64, 8, a => a with { Flush = model });
+        FlushOutcome ranged = e.FlushKernelRange(0, 0, 5, 0);
+        FlushOutcome full = e.FlushKernelRange(0, 0, 6, 0);
+        FlushOutcome local = e.FlushLocalAll(2, 0);
+        Assert.Equal((1000L, false, 5L, 7), (ranged.InitiatorLatencyNs, ranged.FullFlush, ranged.InvalidationOps, ranged.IpisSent));
+        Assert.Equal((1000L, true), (full.InitiatorLatencyNs, full.FullFlush));
+        Assert.Equal(3L, local.InitiatorLatencyNs);
+        Assert.Equal((14L, 11L, 2L), (e.CountersOf(0).IpisSent, e.CountersOf(0).Tlbsyncs, e.CountersOf(2).Tlbsyncs));
+        Assert.Equal(2 * 10L, e.TakeInterruptDebt(5));
+    }
+
+    /// <summary>A made-up architecture: full above 5 pages, 1 µs per broadcast, IPIs to everyone.</summary>
+    private sealed record FixedPriceFlush : IFlushModel
+    {
+        public bool IsFullFlush(long pages) => pages > 5;
+
+        public FlushCost Broadcast(ReadOnlySpan<PfnRange> ranges, long pages, bool full, int targets, CostProfile costs) =>
+            new(1000, full ? 1 : pages, IpisSent: targets, HandlerNsPerTarget: 10, Tlbsyncs: full ? 10 : 1);
+
+        public FlushCost Local(long pages, bool full, CostProfile costs) => new(3, 1, Tlbsyncs: 2);
+
+        public void Validate()
+        {
+        }
     }
 }

@@ -1,3 +1,4 @@
+using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Host;
@@ -11,7 +12,7 @@ internal static class KernelFixture
     public static SimKernel Create(Strategy strategy, int cpus = 4, long ramBytes = 8 * PageGeometry.GiB, ArchKind arch = ArchKind.X86_64,
         KernelBugs bugs = KernelBugs.None, bool threadSafe = false, int folioOrder = 0, DirectMapProfile? directMap = null)
     {
-        DirectMapProfile dm = directMap ?? (arch.IsX86() ? DirectMapProfile.X86 : arch == ArchKind.Arm64Bbml2 ? DirectMapProfile.Arm64Bbml2 : DirectMapProfile.Arm64);
+        DirectMapProfile dm = directMap ?? Architectures.Of(arch).DirectMap(gbPages: true, rodataFull: true);
         return new SimKernel(new KernelOptions
         {
             Cpus = cpus,

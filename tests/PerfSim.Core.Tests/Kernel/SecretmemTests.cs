@@ -1,4 +1,4 @@
-using PerfSim.Core.Costs;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Flush;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Kernel;

@@ -232,8 +232,8 @@ public class TlbNativeMemoryTests
     {
         long before = NativeArena.LiveBytes;
         var tlb = new TlbModel(64, 1 << 20, TlbGeometry.SkylakeSp);
-        var engine = new PerfSim.Core.Flush.FlushEngine(tlb, PerfSim.Core.Costs.ArchProfile.For(PerfSim.Core.Costs.ArchKind.X86_64),
-            PerfSim.Core.Costs.CostProfile.Default(PerfSim.Core.Costs.ArchKind.X86_64));
+        var engine = new PerfSim.Core.Flush.FlushEngine(tlb, PerfSim.Core.Arch.ArchProfile.For(PerfSim.Core.Arch.ArchKind.X86_64),
+            PerfSim.Core.Costs.CostProfile.Default(PerfSim.Core.Arch.ArchKind.X86_64));
         Assert.True(tlb.NativeBytes > 0 && engine.NativeBytes > 0);
         Assert.Equal(before + tlb.NativeBytes + engine.NativeBytes, NativeArena.LiveBytes);
         engine.Dispose();

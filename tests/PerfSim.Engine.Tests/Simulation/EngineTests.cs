@@ -1,5 +1,5 @@
 using PerfSim.Core;
-using PerfSim.Core.Costs;
+using PerfSim.Core.Arch;
 using PerfSim.Core.Kernel;
 using PerfSim.Engine.Simulation;
 
