@@ -75,7 +75,7 @@ internal static class DirectMapCommand
         Count("hole pages skipped", r.HolePages);
         foreach (ScriptError e in r.Errors)
         {
-            sb.AppendLine(inv, $"error: line {e.Line}: {e.Op.ToString().ToLowerInvariant()} at pfn 0x{e.Pfn:x} returned {ErrnoName(e.Errno)} (pages changed before it stay changed)");
+            sb.AppendLine(inv, $"error: line {e.Line}: {e.Op.ToString().ToLowerInvariant()} at pfn 0x{e.Pfn:x} returned {Errno.Name(e.Errno)} (pages changed before it stay changed)");
         }
 
         if (r.Oops + r.LatentCrashes == 0)
@@ -130,7 +130,7 @@ internal static class DirectMapCommand
                 w.WriteNumber("line", e.Line);
                 w.WriteString("op", e.Op.ToString().ToLowerInvariant());
                 w.WriteNumber("pfn", e.Pfn);
-                w.WriteString("errno", ErrnoName(e.Errno));
+                w.WriteString("errno", Errno.Name(e.Errno));
                 w.WriteEndObject();
             }
 
@@ -160,12 +160,4 @@ internal static class DirectMapCommand
 
         return Encoding.UTF8.GetString(stream.ToArray()) + Environment.NewLine;
     }
-
-    private static string ErrnoName(int errno) => errno switch
-    {
-        Errno.ENOMEM => "-ENOMEM",
-        Errno.EFAULT => "-EFAULT",
-        Errno.EINVAL => "-EINVAL",
-        _ => errno.ToString(CultureInfo.InvariantCulture),
-    };
 }

@@ -38,7 +38,7 @@ public sealed partial class SimKernel
         var probe = new KernelFile(FileKind.GuestMemfd, 0, sizePages, flags, order, process);
         if (!PageCache.TryCreateMapping(probe.AddressSpaceFlags, sizePages, out ushort mapping))
         {
-            return -23; // -ENFILE
+            return Errno.ENFILE;
         }
 
         file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process) { HostInvalidateLock = HostRwLock(), InvalidateLock = new SimRwLock(CpuCount) };

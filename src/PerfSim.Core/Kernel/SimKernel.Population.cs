@@ -1,6 +1,5 @@
 using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
-using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Kernel;
 
@@ -59,7 +58,7 @@ public sealed partial class SimKernel
         if (file.NoDirectMap && Options.Strategy is Strategy.Filemap or Strategy.UnmappedAlloc)
         {
             CountersOf(cpu).WriteRefused++;
-            return new PathResult(-95, -1, 0); // -EOPNOTSUPP
+            return new PathResult(Errno.EOPNOTSUPP, -1, 0);
         }
 
         int error = GetFolio(cpu, file, index, out long pfn);
@@ -72,7 +71,7 @@ public sealed partial class SimKernel
         if (perFolio && (Frames[pfn].Flags & FrameFlags.NoDirectMap) != 0)
         {
             CountersOf(cpu).WriteRefused++;
-            return new PathResult(-1, pfn, 0); // -EPERM: written (and zapped) already
+            return new PathResult(Errno.EPERM, pfn, 0); // written (and zapped) already
         }
 
         CopyThroughDirectMap(cpu, pfn, KernelPath.WriteDirectMap);
@@ -147,7 +146,7 @@ public sealed partial class SimKernel
         long start = Clock(cpu);
         if (file.Kind == FileKind.Secretmem)
         {
-            return new PathResult(-16, -1, 0); // -EBUSY
+            return new PathResult(Errno.EBUSY, -1, 0);
         }
 
         long folioIndex = index & ~((1L << file.FolioOrder) - 1);

@@ -21,7 +21,7 @@ public sealed partial class SimKernel
         var probe = new KernelFile(FileKind.Secretmem, 0, sizePages, GmemFlags.None, 0, process);
         if (!PageCache.TryCreateMapping(probe.AddressSpaceFlags, sizePages, out ushort mapping))
         {
-            return -23; // -ENFILE
+            return Errno.ENFILE;
         }
 
         file = new KernelFile(FileKind.Secretmem, mapping, sizePages, GmemFlags.None, 0, process) { HostInvalidateLock = HostRwLock(), InvalidateLock = new SimRwLock(CpuCount) };

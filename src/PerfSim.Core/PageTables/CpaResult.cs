@@ -1,16 +1,5 @@
 namespace PerfSim.Core.PageTables;
 
-/// <summary>Error codes of the direct-map primitives, as the kernel returns them.</summary>
-public static class Errno
-{
-    public const int Ok = 0;
-    public const int ENOMEM = -12;
-    public const int EFAULT = -14;
-    public const int EEXIST = -17;
-    public const int EINVAL = -22;
-    public const int ENOSYS = -38;
-}
-
 /// <summary>
 /// What one direct-map primitive call did: the engine turns these counts into simulated time and
 /// lock hold times (one <c>cpa_lock</c> round per <see cref="LockRounds"/>, PTE writes under it,

@@ -94,7 +94,7 @@ internal sealed class FakeDirectMap : IPageblockMapper, IFreeCheck
             if (FailNextUnmaps > 0)
             {
                 FailNextUnmaps--;
-                return -12;
+                return Errno.ENOMEM;
             }
 
             for (long p = startPfn; p < startPfn + pages; p++)

@@ -1,5 +1,4 @@
 using PerfSim.Core.Kernel;
-using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Tests.Kernel;
 
@@ -16,7 +15,7 @@ public sealed class PopulationTests
         PathResult second = k.Populate(0, f, 3, PopulationPath.WriteDirectMap);
 
         Assert.True(first.Ok);
-        Assert.Equal(-1, second.Error);
+        Assert.Equal(Errno.EPERM, second.Error);
         Assert.Equal(1, k.TotalCounters().WriteRefused);
         Assert.Equal(1, k.TotalCounters().DirectMapZaps);
         Assert.Equal(0, k.Checker.Total);
@@ -30,7 +29,7 @@ public sealed class PopulationTests
         using SimKernel k = KernelFixture.Create(strategy);
         KernelFile f = KernelFixture.Gmem(k, 64);
 
-        Assert.Equal(-95, k.Populate(0, f, 0, PopulationPath.WriteDirectMap).Error);
+        Assert.Equal(Errno.EOPNOTSUPP, k.Populate(0, f, 0, PopulationPath.WriteDirectMap).Error);
         for (int i = 0; i < 64; i++)
         {
             Assert.True(k.Populate(0, f, i, PopulationPath.WriteMermap).Ok);
@@ -117,7 +116,7 @@ public sealed class PopulationTests
         Assert.Equal(0, k.SecretmemCreate(k.CreateProcess(), 4, out KernelFile? file));
         k.SecretmemFault(0, file!, 0);
 
-        Assert.Equal(-16, k.MigrateFolio(0, file!, 0).Error);
+        Assert.Equal(Errno.EBUSY, k.MigrateFolio(0, file!, 0).Error);
         Assert.Equal(0, k.Checker.Total);
     }
 }
