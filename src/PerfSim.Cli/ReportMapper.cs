@@ -103,7 +103,7 @@ internal static class ReportMapper
             counters.Add(key, value);
         }
 
-        return new PassReport(p.Pass, counters, Sizes(p.DirectMapDelta));
+        return new PassReport(p.Pass, counters, Sizes(p.DirectMapDelta), p.Label);
     }
 
     public static string Describe(ScenarioConfig c) =>

@@ -45,33 +45,45 @@ public static class ReportBundle
     public const string SeriesAxis = "strategy";
 
     /// <summary>
-    /// Writes sweep.json, report.md, report.csv and the sweep charts: each metric against
-    /// <paramref name="xAxis"/>. When the sweep varies <see cref="SeriesAxis"/>, each chart has one
-    /// line per strategy and every combination of the other varied axes (arch, populate, ...) gets
-    /// its own chart, so no chart mixes them.
+    /// Writes sweep.json, report.md, report.csv and the sweep charts: the design-cost panels (each
+    /// design against none), each metric against <paramref name="xAxis"/>, and the flush and exposure
+    /// panels. When the sweep varies <see cref="SeriesAxis"/>, each chart has one line per strategy
+    /// and every combination of the other varied axes (arch, populate, ...) gets its own chart, so
+    /// no chart mixes them.
     /// </summary>
     public static IReadOnlyList<string> Write(string directory, SweepReport sweep, string xAxis = "cpus")
     {
         ArgumentNullException.ThrowIfNull(sweep);
-        LabeledReport[] runs = sweep.Runs.Select(r => new LabeledReport(r.Key, r.Report)).ToArray();
         var charts = new List<(ChartLink Link, string Svg)>();
-        if (sweep.Matrix.Any(a => a.Name == xAxis) && sweep.Runs.Count > 0)
+        bool varied = sweep.Matrix.Any(a => a.Name == xAxis);
+        bool designs = sweep.Matrix.Any(a => a.Name == SeriesAxis);
+        foreach ((string label, string suffix, SweepReport facet) in sweep.Runs.Count > 0 ? Facets(sweep, xAxis) : [])
         {
-            foreach ((string label, string suffix, SweepReport facet) in Facets(sweep, xAxis))
+            string Title(string what) => label.Length == 0 ? what : $"{what}, {label}";
+            if (designs)
+            {
+                string title = Title(varied ? $"Design cost against {DesignCost.Reference} by {xAxis}" : $"Design cost against {DesignCost.Reference}");
+                charts.Add((new(title, "design-cost" + suffix + ".svg"), SmallMultiplesChart.Render(facet, DesignCost.Metrics, xAxis, title)));
+            }
+
+            if (varied)
             {
                 foreach (SweepMetric metric in new[] { SweepMetric.FaultP50, SweepMetric.FaultP99, SweepMetric.PopulateThroughput })
                 {
-                    string title = label.Length == 0 ? $"{metric.Name} by {xAxis}" : $"{metric.Name} by {xAxis}, {label}";
+                    string title = Title($"{metric.Name} by {xAxis}");
                     string file = metric.Name.Replace('_', '-') + suffix + ".svg";
                     charts.Add((new(title, file), SweepLineChart.Render(facet, metric, xAxis, title)));
                 }
             }
-        }
 
-        charts.Add((new("IPIs and flushes per 1,000 faults", "flushes.svg"), FlushRateChart.Render(runs)));
-        if (runs.Any(r => r.Report.Exposure is not null))
-        {
-            charts.Add((new("Stale-translation exposure", "exposure.svg"), ExposureChart.Render(runs)));
+            // Bounded-width panels instead of one bar group per run (thousands of pixels wide).
+            string flushTitle = Title("IPIs and TLB flushes per 1,000 faults");
+            charts.Add((new(flushTitle, "flushes" + suffix + ".svg"), SmallMultiplesChart.Render(facet, FlushRateChart.Metrics, xAxis, flushTitle)));
+            if (facet.Runs.Any(r => r.Report.Exposure is not null))
+            {
+                string exposureTitle = Title("Stale-translation exposure");
+                charts.Add((new(exposureTitle, "exposure" + suffix + ".svg"), SmallMultiplesChart.Render(facet, ExposureChart.Metrics, xAxis, exposureTitle)));
+            }
         }
 
         AtomicFileSet files = new AtomicFileSet()

@@ -110,6 +110,11 @@ public static class ReportJson
             {
                 writer.WriteStartObject();
                 writer.WriteNumber("pass", pass.Pass);
+                if (pass.Label.Length > 0)
+                {
+                    writer.WriteString("label", pass.Label);
+                }
+
                 WriteCounters(writer, "counters", pass.Counters);
                 WriteDirectMap(writer, "direct_map_delta", pass.DirectMapDelta);
                 writer.WriteEndObject();
@@ -304,11 +309,12 @@ public static class ReportJson
 
     private static PassReport ReadPass(InputElement element)
     {
-        InputObject obj = element.AsObject("pass", "counters", "direct_map_delta");
+        InputObject obj = element.AsObject("pass", "label", "counters", "direct_map_delta");
         return new PassReport(
             obj.GetInt32("pass", min: 0),
             ReadCounters(obj.Required("counters", "an object").AsOpenObject(), min: 0),
-            ReadDirectMap(obj.Required("direct_map_delta", "an object"), min: long.MinValue));
+            ReadDirectMap(obj.Required("direct_map_delta", "an object"), min: long.MinValue),
+            obj.Optional("label")?.AsString() ?? "");
     }
 
     private static ExposureReport ReadExposure(InputElement element)

@@ -134,7 +134,9 @@ public sealed record WallFigures
 }
 
 /// <summary>Counters and DirectMap change of one pass of a multi-pass scenario.</summary>
-public sealed record PassReport(int Pass, OrderedDictionary<string, long> Counters, DirectMapSizes DirectMapDelta);
+/// <param name="Label">What the pass did, e.g. the population path of a populate pass
+/// (<c>memcpy</c>, <c>restore-by-uffd</c>); "" in reports written before labels existed.</param>
+public sealed record PassReport(int Pass, OrderedDictionary<string, long> Counters, DirectMapSizes DirectMapDelta, string Label = "");
 
 /// <summary>Stale-translation exposure: how long zapped pages stayed reachable through stale TLB entries.</summary>
 public sealed record ExposureReport(long ZappedPages, long StaleCpuEntries, double MeanWindowNs, double MaxWindowNs);

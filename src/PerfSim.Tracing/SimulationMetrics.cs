@@ -8,22 +8,37 @@ namespace PerfSim.Tracing;
 /// per 1000 events), not per event, so the counters never contend with the simulation.
 /// </summary>
 /// <remarks>
-/// One instance is published at a time (<see cref="Publish"/>); counters read zeros when none is.
-/// That is process-wide state, like the EventSource it feeds.
+/// One instance is published at a time (<see cref="Publish"/>). When its publication is disposed
+/// its final values stay published until the next <see cref="Publish"/> or the process exits, so a
+/// session that is still listening when a run ends (dotnet-counters, or <c>perfsim trace</c>'s own
+/// session, which stops after the run) reads the run's totals, never zeros. Counters read zeros
+/// only before the first publication. That is process-wide state, like the EventSource it feeds.
 /// </remarks>
 public sealed class SimulationMetrics
 {
-    /// <summary>EventCounter and instrument name: faults, shown as a rate per second.</summary>
+    /// <summary>EventCounter name: faults, shown as a rate per second.</summary>
     public const string FaultsPerSecondName = "faults-per-second";
 
-    /// <summary>EventCounter and instrument name: TLB shootdown IPIs, shown as a rate per second.</summary>
+    /// <summary>EventCounter name: TLB shootdown IPIs, shown as a rate per second.</summary>
     public const string IpisPerSecondName = "ipis-per-second";
 
-    /// <summary>EventCounter and instrument name: 2M and 1G direct-map splits so far.</summary>
+    /// <summary>EventCounter name: 2M and 1G direct-map splits so far.</summary>
     public const string SplitsName = "splits";
 
-    /// <summary>EventCounter and instrument name: kB of the direct map mapped with 4K pages (like /proc/meminfo DirectMap4k).</summary>
+    /// <summary>EventCounter name: kB of the direct map mapped with 4K pages (like /proc/meminfo DirectMap4k).</summary>
     public const string DirectMap4kKbName = "directmap-4k-kb";
+
+    /// <summary>Meter instrument (OpenTelemetry naming): faults so far, unit <c>{fault}</c>; tools compute the rate.</summary>
+    public const string FaultsInstrument = "perfsim.faults";
+
+    /// <summary>Meter instrument: TLB shootdown IPIs sent so far, unit <c>{ipi}</c>.</summary>
+    public const string IpisInstrument = "perfsim.ipis";
+
+    /// <summary>Meter instrument: 2M and 1G direct-map splits so far, unit <c>{split}</c>.</summary>
+    public const string SplitsInstrument = "perfsim.direct_map.splits";
+
+    /// <summary>Meter instrument: the 4K-mapped part of the direct map now, unit <c>KiBy</c> (meminfo's "kB" are KiB).</summary>
+    public const string DirectMap4kInstrument = "perfsim.direct_map.4k";
 
     /// <summary>The meter name for System.Diagnostics.Metrics (<c>Metrics=PerfSim</c>).</summary>
     public const string MeterName = "PerfSim";
@@ -60,8 +75,9 @@ public sealed class SimulationMetrics
     public long DirectMap4kKb => Volatile.Read(ref _directMap4kKb);
 
     /// <summary>
-    /// Makes this instance the one the counters and instruments read until the returned handle is
-    /// disposed (a later <see cref="Publish"/> replaces it).
+    /// Makes this instance the one the counters and instruments read. Disposing the returned handle
+    /// freezes the values published at that moment (see the remarks); a later <see cref="Publish"/>
+    /// replaces them.
     /// </summary>
     public IDisposable Publish()
     {
@@ -83,9 +99,22 @@ public sealed class SimulationMetrics
 
     internal readonly record struct Snapshot(long Faults, long Ipis, long Splits, long DirectMap4kKb);
 
+    private SimulationMetrics Frozen()
+    {
+        var copy = new SimulationMetrics();
+        copy._faults = Faults;
+        copy._ipis = Ipis;
+        copy._splits = Splits;
+        copy._directMap4kKb = DirectMap4kKb;
+        return copy;
+    }
+
     private sealed class Publication(SimulationMetrics metrics) : IDisposable
     {
-        public void Dispose() => Interlocked.CompareExchange(ref s_published, null, metrics);
+        // Replacing the run by zeros here was a race: a counter poll between the end of the run and
+        // the end of the listening session published zeros as the last values. A frozen copy keeps
+        // the totals, and later updates to the disposed instance stay invisible.
+        public void Dispose() => Interlocked.CompareExchange(ref s_published, metrics.Frozen(), metrics);
     }
 }
 
@@ -100,11 +129,20 @@ internal static class PerfSimMeter
     private static Meter Create()
     {
         var meter = new Meter(SimulationMetrics.MeterName);
-        // Counters are cumulative; the Metrics provider turns them into rates per RefreshInterval.
-        meter.CreateObservableCounter(SimulationMetrics.FaultsPerSecondName, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.FaultsPerSecondName).Faults, "{fault}");
-        meter.CreateObservableCounter(SimulationMetrics.IpisPerSecondName, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.IpisPerSecondName).Ipis, "{ipi}");
-        meter.CreateObservableCounter(SimulationMetrics.SplitsName, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.SplitsName).Splits, "{split}");
-        meter.CreateObservableGauge(SimulationMetrics.DirectMap4kKbName, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.DirectMap4kKbName).DirectMap4kKb, "kB");
+        // Counters are cumulative totals; the Metrics provider and dotnet-counters turn them into
+        // rates per RefreshInterval, so no instrument is a rate itself (OpenTelemetry conventions).
+        meter.CreateObservableCounter(
+            SimulationMetrics.FaultsInstrument, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.FaultsInstrument).Faults, "{fault}",
+            "Simulated page faults completed");
+        meter.CreateObservableCounter(
+            SimulationMetrics.IpisInstrument, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.IpisInstrument).Ipis, "{ipi}",
+            "TLB shootdown IPIs sent");
+        meter.CreateObservableCounter(
+            SimulationMetrics.SplitsInstrument, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.SplitsInstrument).Splits, "{split}",
+            "Direct-map splits (2M to 4K and 1G to 2M)");
+        meter.CreateObservableGauge(
+            SimulationMetrics.DirectMap4kInstrument, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.DirectMap4kInstrument).DirectMap4kKb, "KiBy",
+            "Direct map mapped with 4K pages (/proc/meminfo DirectMap4k)");
         return meter;
     }
 }

@@ -56,10 +56,10 @@ public sealed class CompareCommandTests : IClassFixture<CompareCommandTests.Repo
         var (code, output, err) = CliRunner.Run("compare", _reports.Baseline, _reports.Same);
 
         Assert.Equal((0, ""), (code, err));
-        Assert.Matches(@"run +counters\.faults +\d+ +\d+ +1\.000 +Same", output);
-        Assert.Matches(@"run +digest .* Same", output);
+        Assert.Matches(@"Same: \d+ rows\n(.*\n)*run +counters\.faults +\d+ +\d+ +1\.000", output);
+        Assert.Matches(@"Same: \d+ rows\n(.*\n)*run +digest ", output);
         // Three samples per side are enough for the rank test to run (never a single-sample call).
-        Assert.Matches(@"run +wall\.faults_per_wall_second .* (Same|Faster|Slower) +p=\d\.\d{4}, n=3/3", output);
+        Assert.Matches(@"run +wall\.faults_per_wall_second .* faults/s +p=\d\.\d{4}, n=3/3", output);
         Assert.Contains("no regression", output, StringComparison.Ordinal);
     }
 
@@ -71,12 +71,12 @@ public sealed class CompareCommandTests : IClassFixture<CompareCommandTests.Repo
         var (code, output, err) = CliRunner.Run("compare", _reports.NoneStrategy, _reports.Baseline, "--out", dir["compare.md"]);
 
         Assert.Equal((1, ""), (code, err));
-        Assert.Matches(@"run +counters\.dm_zaps +0 +\d+ +n/a +Slower", output);
-        Assert.Matches(@"run +latency_ns\.fault\.p50 +\d+ +\d+ +\d\.\d{3} +Slower", output);
+        Assert.Matches(@"Slower: \d+ rows.*\n(.*\n)*run +counters\.dm_zaps +n/a +0 +\d+", output);
+        Assert.Matches(@"Slower: \d+ rows.*\n(.*\n)*run +latency_ns\.fault\.p50 +\d+\.\d{2}x +\d+ +\d+ +ns", output);
         Assert.Contains("REGRESSION", output, StringComparison.Ordinal);
         string md = File.ReadAllText(dir["compare.md"]);
         Assert.StartsWith("# PerfSim comparison: PerfSim run report\n", md, StringComparison.Ordinal);
-        Assert.Contains("| run | counters.dm_zaps | 0 |", md, StringComparison.Ordinal);
+        Assert.Contains("| run | counters.dm_zaps | n/a | 0 |", md, StringComparison.Ordinal);
         Assert.Contains("**", md, StringComparison.Ordinal);
 
         // The other way round the design got cheaper: Faster, nothing regressed.
@@ -92,7 +92,7 @@ public sealed class CompareCommandTests : IClassFixture<CompareCommandTests.Repo
         var tolerant = CliRunner.Run(["compare", _reports.Baseline, _reports.OtherSeed, "--threshold", "50%", .. metrics]);
 
         Assert.Equal(1, exact.Code);
-        Assert.Matches(@"run +digest .* Changed +[0-9a-f]+ -> [0-9a-f]+", exact.Out);
+        Assert.Matches(@"Changed \(no better direction\): 1 row\n(.*\n)*run +digest +n/a +[0-9a-f]+ -> [0-9a-f]+", exact.Out);
         Assert.Equal((0, ""), (tolerant.Code, tolerant.Err));
         Assert.DoesNotContain("digest", tolerant.Out, StringComparison.Ordinal);
     }
@@ -106,7 +106,7 @@ public sealed class CompareCommandTests : IClassFixture<CompareCommandTests.Repo
         Assert.StartsWith("# PerfSim comparison: PerfSim sweep\n", output, StringComparison.Ordinal);
         Assert.Contains("| strategy=per-folio | counters.dm_zaps |", output, StringComparison.Ordinal);
         // One wall sample per sweep run: the comparer refuses to judge rather than compare single samples.
-        Assert.Matches(@"\| strategy=none \| wall\.faults_per_wall_second \| .* \| Inconclusive \| n=1/1, needs 3 per side \|", output);
+        Assert.Matches(@"## Inconclusive: \d+ rows\n(.*\n)*\| strategy=none \| wall\.faults_per_wall_second \| .* \| faults/s \| n=1/1, needs 3 per side \|", output);
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class CompareCommandTests : IClassFixture<CompareCommandTests.Repo
         var (code, output, _) = CliRunner.Run("compare", baseline, slower);
 
         Assert.Equal(1, code);
-        Assert.Matches(@"Bench\.Flush +time +100 +150 +1\.500 +Slower +p=0\.\d{4}, n=5/5", output);
+        Assert.Matches(@"Slower: 1 row.*\n(.*\n)*Bench\.Flush +time +1\.50x +100 +150 +ns +p=0\.\d{4}, n=5/5", output);
     }
 
     // The fields of a BenchmarkDotNet full JSON report the comparer reads; BDN writes many more.

@@ -27,7 +27,7 @@ public sealed class RunReportFormatTests : IDisposable
 
             RunReport report = ReportJson.Parse(json.Out, "stdout");
             Assert.All(new[] { text, json, markdown, csv }, r => Assert.Equal((0, ""), (r.Code, r.Err)));
-            Assert.StartsWith("PerfSim run: guest-boot\nmetric ", text.Out, StringComparison.Ordinal);
+            Assert.Matches(@"^PerfSim run: guest-boot: [a-z0-9-]+ on [a-z0-9_-]+, \d+ CPUs, \d+ vCPUs, guest \S+ \w+, host \S+ \w+, seed \d+\nmetric ", text.Out);
             Assert.Matches($@"\ndigest +{report.Digest}\n", text.Out);
             Assert.StartsWith("# ", markdown.Out, StringComparison.Ordinal);
             Assert.Contains(report.Digest, markdown.Out, StringComparison.Ordinal);

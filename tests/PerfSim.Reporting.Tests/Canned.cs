@@ -38,7 +38,11 @@ internal static class Canned
             {
                 ["seed"] = 42,
                 ["cpus"] = cpus,
+                ["vcpus"] = 2,
                 ["strategy"] = strategy,
+                ["arch"] = "x86_64",
+                ["guest_memory_bytes"] = 1L << 30,
+                ["ram_bytes"] = 16L << 30,
                 ["memory"] = new JsonObject { ["guest_mib"] = 1024, ["thp"] = true },
             },
             Scenario = scenario,
@@ -63,7 +67,7 @@ internal static class Canned
             Digest = "sha256:0f3a9c",
             Passes =
             [
-                new PassReport(0, CounterNames.CreateZeroed(), new DirectMapSizes(1_048_576, 1_048_576, -2_097_152)),
+                new PassReport(0, CounterNames.CreateZeroed(), new DirectMapSizes(1_048_576, 1_048_576, -2_097_152), "memcpy"),
             ],
             Exposure = new ExposureReport(4_096, 12, 1_250.5, 9_000),
             Violations = [],

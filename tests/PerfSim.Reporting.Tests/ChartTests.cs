@@ -100,7 +100,9 @@ public sealed class ChartTests
         XDocument doc = ParseAndCheck(FlushRateChart.Render(runs));
 
         Assert.Equal(["ipis", "flush_kernel_range", "flush_all"], Series(doc));
-        Assert.Contains("events per 1,000 faults", AxisLabels(doc));
+        Assert.Contains("events per 1,000 faults (log scale)", AxisLabels(doc));
+        // The run without IPIs writes its 0 rather than drawing a bar below the log scale.
+        Assert.Contains(doc.Descendants(s_svg + "text"), t => t.Value == "0.00");
         // 2,621,440 IPIs over 262,144 faults = 10,000 per 1,000 faults.
         Assert.Contains(doc.Descendants(s_svg + "text"), t => t.Value == "10000");
     }
@@ -172,5 +174,99 @@ public sealed class ChartTests
         {
             CultureInfo.CurrentCulture = saved;
         }
+    }
+
+    /// <summary>none, two designs with identical figures, and one that refuses population, at 8 and 64 CPUs.</summary>
+    internal static Sweeps.SweepReport DesignSweep()
+    {
+        Sweeps.MatrixAxis[] matrix = [new("strategy", ["none", "per-folio", "per-folio-v12", "unmapped-alloc"]), new("cpus", ["8", "64"])];
+        return new Sweeps.SweepReport
+        {
+            Matrix = matrix,
+            Runs = [.. Sweeps.SweepKey.All(matrix).Select((key, ordinal) =>
+            {
+                string strategy = key.Split(',')[0][9..];
+                int cpus = key.EndsWith("=64", StringComparison.Ordinal) ? 64 : 8;
+                RunReport report = strategy switch
+                {
+                    "none" => Canned.Report(strategy: strategy, cpus: cpus, ipis: 0, faultP50: 1_000, faultP99: 4_000),
+                    "unmapped-alloc" => Refused(Canned.Report(strategy: strategy, cpus: cpus, ipis: 64L * cpus, faultP50: 1_200, faultP99: 5_000)),
+                    _ => Canned.Report(strategy: strategy, cpus: cpus, ipis: 4_096L * cpus, faultP50: 1_850, faultP99: 12_500),
+                };
+                return new Sweeps.SweepRun(key, ordinal, report);
+            })],
+        };
+
+        static RunReport Refused(RunReport report)
+        {
+            var counters = new OrderedDictionary<string, long>(report.Counters) { ["populate_refused"] = 4_096 };
+            var latency = new OrderedDictionary<string, LatencySummary>(report.LatencyNs) { [LatencyNames.PopulatePage] = Canned.Latency(0, 0, 0) };
+            return report with { Counters = counters, LatencyNs = latency };
+        }
+    }
+
+    [Fact]
+    public void Design_cost_chart_has_a_panel_per_figure_a_look_per_design_and_notes_for_coincidences_and_refusals()
+    {
+        XDocument doc = ParseAndCheck(SmallMultiplesChart.Render(DesignSweep(), Sweeps.DesignCost.Metrics, "cpus", "Design cost against none"));
+        XElement[] panels = [.. doc.Descendants(s_svg + "g").Where(g => (string?)g.Attribute("class") == "panel")];
+        string[] texts = [.. doc.Descendants(s_svg + "text").Select(t => t.Value)];
+
+        Assert.Equal(["fault p50", "fault p99", "IPIs per fault", "direct-map splits", "DirectMap4k after", "population rate"], panels.Select(p => (string)p.Attribute("data-series")!));
+        Assert.True(double.Parse(doc.Root!.Attribute("width")!.Value, CultureInfo.InvariantCulture) <= 1100);
+        // Every design looks different in every panel: its own dash pattern (or none) and marker element.
+        XElement firstPanel = panels[0];
+        var looks = firstPanel.Elements(s_svg + "g").Where(g => (string?)g.Attribute("class") == "series")
+            .Select(g => ((string?)g.Element(s_svg + "polyline")?.Attribute("stroke-dasharray") ?? "solid") + "/" + g.Elements().Last().Name.LocalName + (string?)g.Elements().Last().Attribute("fill"))
+            .ToArray();
+        Assert.Equal(4, looks.Distinct().Count());
+        Assert.Contains("same values: per-folio = per-folio-v12", texts);
+        // unmapped-alloc refused population: written, not drawn at zero.
+        XElement rate = panels[5];
+        Assert.Contains(rate.Descendants(s_svg + "text"), t => t.Value == "refused: unmapped-alloc");
+        Assert.DoesNotContain(rate.Descendants(s_svg + "g"), g => (string?)g.Attribute("data-series") == "unmapped-alloc" && g.Elements().Any());
+        // none sends no IPIs: its points sit on the zero band, and the band is labelled 0.
+        Assert.Contains(panels[2].Descendants(s_svg + "text"), t => t.Value == "0");
+    }
+
+    [Fact]
+    public void Sweep_charts_keep_a_bounded_width_however_many_runs()
+    {
+        Sweeps.MatrixAxis[] matrix = [new("strategy", ["none", "per-folio"]), new("cpus", [.. Enumerable.Range(1, 20).Select(i => (i * 4).ToString(CultureInfo.InvariantCulture))])];
+        var sweep = new Sweeps.SweepReport
+        {
+            Matrix = matrix,
+            Runs = [.. Sweeps.SweepKey.All(matrix).Select((key, ordinal) => new Sweeps.SweepRun(key, ordinal, Canned.Report()))],
+        };
+        string directory = Path.Combine(Path.GetTempPath(), "perfsim-wide-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IReadOnlyList<string> names = ReportBundle.Write(directory, sweep);
+
+            Assert.Contains("design-cost.svg", names);
+            foreach (string svg in names.Where(n => n.EndsWith(".svg", StringComparison.Ordinal)))
+            {
+                XDocument doc = ParseAndCheck(File.ReadAllText(Path.Combine(directory, svg)));
+                Assert.True(double.Parse(doc.Root!.Attribute("width")!.Value, CultureInfo.InvariantCulture) <= 1100, svg);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Design_cost_table_gives_each_figure_with_its_ratio_to_none()
+    {
+        var md = new System.Text.StringBuilder();
+        Sweeps.DesignCost.AppendTable(md, DesignSweep());
+        string text = md.ToString();
+
+        Assert.Contains("| strategy | fault p50 (ns) | fault p99 (ns) | IPIs per fault (IPIs) | direct-map splits (splits) | DirectMap4k after (kB) | population rate (B/s simulated) |", text, StringComparison.Ordinal);
+        Assert.Contains("**cpus=8**", text, StringComparison.Ordinal);
+        Assert.Contains("| none | 1k (×1.00) | 4k (×1.00) | 0 | 20 (×1.00) | 1.07M (×1.00) | 4.5G (×1.00) |", text, StringComparison.Ordinal);
+        Assert.Contains("| per-folio | 1.85k (×1.85) | 12.5k (×3.12) | 0.13 | 20 (×1.00) | 1.07M (×1.00) | 4.5G (×1.00) |", text, StringComparison.Ordinal);
+        Assert.Contains("| unmapped-alloc | 1.2k (×1.20) | 5k (×1.25) | 0.00195 | 20 (×1.00) | 1.07M (×1.00) | refused |", text, StringComparison.Ordinal);
     }
 }

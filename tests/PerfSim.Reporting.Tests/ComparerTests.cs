@@ -1,3 +1,4 @@
+using System.Globalization;
 using PerfSim.Reporting.Comparison;
 using PerfSim.Reporting.Input;
 using PerfSim.Reporting.Sweeps;
@@ -133,7 +134,7 @@ public sealed class ComparerTests
 
         InputException ex = Assert.Throws<InputException>(() => ResultComparer.Compare(Canned.Report(), Canned.Report(), options));
 
-        Assert.StartsWith("--metric: found no metric matching counter.ipis", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("metric filter: found no metric matching counter.ipis", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -240,16 +241,94 @@ public sealed class ComparerTests
     }
 
     [Fact]
-    public void Text_and_markdown_tables_list_regressions_first()
+    public void Text_is_ResultsComparer_style_tables_per_verdict_sorted_by_factor_with_units()
     {
-        ComparisonResult result = ResultComparer.Compare(Canned.Report(), Canned.Report(ipis: 2_048), new ComparisonOptions { Metrics = ["counters.*"] });
+        CultureInfo saved = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = TestCultures.CommaDecimal;
+        try
+        {
+            // ipis 4x worse, p99 2x worse, population throughput halved (higher is better: 2x worse), p50 faster.
+            ComparisonResult result = ResultComparer.Compare(
+                Canned.Report(),
+                Canned.Report(ipis: 4_096, faultP50: 925, faultP99: 25_000, populateBytesPerSecond: 2.25e9),
+                new ComparisonOptions { Metrics = ["counters.ipis", "counters.flush_all", "latency_ns.fault.p50", "latency_ns.fault.p99", "sim.populate_bytes_per_sim_second"] });
 
-        string text = ComparisonRenderer.Text(result);
-        string markdown = ComparisonRenderer.Markdown(result);
+            Assert.Equal(
+                """
+                Slower: 3 rows, geomean 2.52x slower
+                name  metric                             factor    baseline     current  unit  note
+                ----  ---------------------------------  ------  ----------  ----------  ----  ----
+                run   counters.ipis                       4.00x        1024        4096
+                run   latency_ns.fault.p99                2.00x       12500       25000  ns
+                run   sim.populate_bytes_per_sim_second   2.00x  4500000000  2250000000  B/s
 
-        Assert.StartsWith("run   counters.ipis", text.Split('\n')[2], StringComparison.Ordinal);
-        Assert.Contains("| run | counters.ipis | 1024 | 2048 | 2.000 | Slower |  |", markdown, StringComparison.Ordinal);
-        Assert.Contains("1 slower", markdown, StringComparison.Ordinal);
+                Faster: 1 row, geomean 2.00x faster
+                name  metric                factor  baseline  current  unit  note
+                ----  --------------------  ------  --------  -------  ----  ----
+                run   latency_ns.fault.p50   2.00x      1850      925  ns
+
+                Same: 1 row
+                name  metric              baseline  current  ratio  unit  note
+                ----  ------------------  --------  -------  -----  ----  ----
+                run   counters.flush_all         8        8  1.000
+
+                5 rows: 3 slower, 0 changed, 1 faster, 1 same, 0 inconclusive, 0 missing; REGRESSION
+
+                """.ReplaceLineEndings("\n"),
+                ComparisonRenderer.Text(result));
+
+            string onlyChanged = ComparisonRenderer.Text(result, onlyChanged: true);
+            Assert.DoesNotContain("counters.flush_all", onlyChanged, StringComparison.Ordinal);
+            Assert.EndsWith("1 same (same rows not shown), 0 inconclusive, 0 missing; REGRESSION\n", onlyChanged, StringComparison.Ordinal);
+
+            string markdown = ComparisonRenderer.Markdown(result);
+            Assert.Contains("## Slower: 3 rows, geomean 2.52x slower\n\n| name | metric | factor | baseline | current | unit | note |", markdown, StringComparison.Ordinal);
+            Assert.Contains("| run | counters.ipis | 4.00x | 1024 | 4096 |  |  |", markdown, StringComparison.Ordinal);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Fact]
+    public void Numbers_never_use_E_notation()
+    {
+        var row = new ComparisonRow("b", "time", 1_516_350.25, 2.5e-7, 1, Verdict.Same) { Unit = "ns" };
+        string text = ComparisonRenderer.Text(new ComparisonResult("k", [row]));
+
+        Assert.Contains("1516350.3", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("E+", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("E-", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Runs_with_different_configurations_are_compared_with_a_warning_naming_the_keys()
+    {
+        ComparisonResult result = ResultComparer.Compare(Canned.Report(strategy: "per-folio"), Canned.Report(strategy: "filemap", cpus: 8), s_defaults);
+
+        Assert.Equal([new ConfigDifference("cpus", "4", "8"), new ConfigDifference("strategy", "per-folio", "filemap")], result.ConfigDifferences);
+        string warning = "WARNING: the configurations differ in 2 keys: cpus (4 -> 8); strategy (per-folio -> filemap). Differences below may come from the configuration, not from the code.";
+        Assert.StartsWith(warning + "\n", ComparisonRenderer.Text(result), StringComparison.Ordinal);
+        Assert.Contains("> **" + warning + "**", ComparisonRenderer.Markdown(result), StringComparison.Ordinal);
+        Assert.Null(ComparisonRenderer.Warning(ResultComparer.Compare(Canned.Report(), Canned.Report(), s_defaults)));
+    }
+
+    [Fact]
+    public void Sweep_configuration_differences_are_counted_per_key_over_the_runs()
+    {
+        SweepReport baseline = CannedSweep.Full();
+        SweepReport current = baseline with
+        {
+            Runs = baseline.Runs.Select(r =>
+            {
+                var config = (System.Text.Json.Nodes.JsonObject)r.Report.Config.DeepClone();
+                config["seed"] = 7;
+                return r with { Report = r.Report with { Config = config } };
+            }).ToArray(),
+        };
+
+        Assert.Equal([new ConfigDifference("seed", "42", "7", Runs: 8)], ResultComparer.Compare(baseline, current, s_defaults).ConfigDifferences);
     }
 
     [Theory]

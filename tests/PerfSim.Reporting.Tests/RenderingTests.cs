@@ -18,12 +18,15 @@ public sealed class RenderingTests : IDisposable
     {
         string md = Markdown.Render(Canned.Report(), [new ChartLink("Fault latency distribution", "latency.svg")]);
 
-        Assert.StartsWith("# PerfSim run: gmem-fault\n", md, StringComparison.Ordinal);
+        Assert.StartsWith("# PerfSim run: gmem-fault\n\ngmem-fault: per-folio on x86_64, 4 CPUs, 2 vCPUs, guest 1 GiB, host 16 GiB, seed 42.\n", md, StringComparison.Ordinal);
+        // The headline comes before the configuration, the passes name their population path.
+        Assert.True(md.IndexOf("## Headline", StringComparison.Ordinal) < md.IndexOf("## Configuration", StringComparison.Ordinal));
+        Assert.Contains("| 0 | memcpy | 1048576 | 1048576 | -2097152 |", md, StringComparison.Ordinal);
         Assert.Contains("| memory.guest_mib | 1024 |", md, StringComparison.Ordinal);
         Assert.Contains("| memory.thp | true |", md, StringComparison.Ordinal);
         Assert.Contains("| strategy | per-folio |", md, StringComparison.Ordinal);
-        Assert.Contains("| fault_p99 | 12500 | ns |", md, StringComparison.Ordinal);
-        Assert.Contains("| ipis_per_1000_faults | 3.91 |  |", md, StringComparison.Ordinal);
+        Assert.Contains("| fault_p99 | 12500 | ns simulated |", md, StringComparison.Ordinal);
+        Assert.Contains("| ipis_per_1000_faults | 3.91 | IPIs per 1000 faults |", md, StringComparison.Ordinal);
         Assert.Contains("| fault | 262144 | 1850 | 5550 | 12500 | 25000 | 62500 | 2312.5 |", md, StringComparison.Ordinal);
         Assert.Contains("| after | 1069056 | 3125248 | 12582912 |", md, StringComparison.Ordinal);
         Assert.Contains("| 4096 | 12 | 1250.5 | 9000.0 |", md, StringComparison.Ordinal);
@@ -66,18 +69,92 @@ public sealed class RenderingTests : IDisposable
     }
 
     [Fact]
-    public void Text_summary_is_an_aligned_table()
+    public void Text_summary_names_what_ran_and_gives_every_figure_a_unit()
     {
         string text = ReportRenderer.Render(Canned.Report() with { Violations = ["frame 12 reused while mapped"] }, ConsoleFormat.Text);
-        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-        Assert.Equal("PerfSim run: gmem-fault", lines[0]);
-        Assert.Matches(@"^faults_per_sim_second\s+175k\s+1/s$", lines.Single(l => l.StartsWith("faults_per_sim_second", StringComparison.Ordinal)));
-        Assert.Matches(@"^flushes_per_1000_faults\s+7.84$", lines.Single(l => l.StartsWith("flushes_per", StringComparison.Ordinal)));
-        Assert.Equal("VIOLATION: frame 12 reused while mapped", lines[^1]);
-        // Right-aligned numbers end in the same column.
-        int end = lines.Single(l => l.StartsWith("faults ", StringComparison.Ordinal)).TrimEnd().Length;
-        Assert.Equal(end, lines.Single(l => l.StartsWith("fault_p50 ", StringComparison.Ordinal)).IndexOf("  ns", StringComparison.Ordinal));
+        Assert.Equal(
+            """
+            PerfSim run: gmem-fault: per-folio on x86_64, 4 CPUs, 2 vCPUs, guest 1 GiB, host 16 GiB, seed 42
+            metric                         value          unit
+            -----------------------------  -------------  -----------------------
+            faults                                262144  faults
+            fault_p50                               1850  ns simulated
+            fault_p99                              12500  ns simulated
+            fault_p999                             25000  ns simulated
+            populate_page_p50                        900  ns simulated
+            populate_page_p99                       4000  ns simulated
+            faults_per_sim_second                   175k  faults/s simulated
+            populate_bytes_per_sim_second           4.5G  B/s simulated
+            ipis_per_1000_faults                    3.91  IPIs per 1000 faults
+            flushes_per_1000_faults                 7.84  flushes per 1000 faults
+            direct_map_level2_splits                   3  splits 2M to 4K
+            direct_map_level3_splits                  17  splits 1G to 2M
+            direct_map_4k_after                  1069056  kB
+            direct_map_2m_after                  3125248  kB
+            direct_map_1g_after                 12582912  kB
+            stale_tlb_accesses                         0  accesses
+            oops                                       0  oopses
+            leaked_unmapped_frames                     0  frames
+            wall_seconds                           2.250  s wall
+            faults_per_wall_second                  117k  faults/s wall
+            digest                         sha256:0f3a9c
+
+            pass  label   DirectMap4k Δ kB  DirectMap2M Δ kB  DirectMap1G Δ kB
+            ----  ------  ----------------  ----------------  ----------------
+               0  memcpy           1048576           1048576          -2097152
+            VIOLATION: frame 12 reused while mapped
+
+            """.ReplaceLineEndings("\n"),
+            text);
+    }
+
+    [Fact]
+    public void What_does_not_apply_is_n_a_not_zero()
+    {
+        RunReport report = Canned.Report() with
+        {
+            LatencyNs = new OrderedDictionary<string, LatencySummary>
+            {
+                [LatencyNames.Fault] = Canned.Latency(262_144, 1_850, 12_500),
+                [LatencyNames.PopulatePage] = Canned.Latency(0, 0, 0),
+            },
+        };
+
+        string[] lines = ReportRenderer.Text(report).Split('\n');
+        Assert.Matches(@"^populate_page_p50 +n/a  ns simulated$", lines.Single(l => l.StartsWith("populate_page_p50", StringComparison.Ordinal)));
+        Assert.Matches(@"^populate_bytes_per_sim_second +n/a  B/s simulated$", lines.Single(l => l.StartsWith("populate_bytes", StringComparison.Ordinal)));
+        Assert.Contains("| populate_page | 0 | n/a | n/a | n/a | n/a | n/a | n/a |", Markdown.Render(report), StringComparison.Ordinal);
+        string[] csv = Csv.Render(report).Split('\n');
+        Assert.Equal("", csv[1].Split(',')[Array.IndexOf(csv[0].Split(','), "populate_page_p50")]);
+    }
+
+    [Fact]
+    public void Csv_starts_with_what_ran()
+    {
+        string[] lines = Csv.Render(Canned.Report()).Split('\n');
+
+        Assert.StartsWith("scenario,strategy,arch,cpus,vcpus,guest_memory_bytes,ram_bytes,seed,faults,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("gmem-fault,per-folio,x86_64,4,2,1073741824,17179869184,42,262144,", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_header_leaves_out_what_the_configuration_does_not_say()
+    {
+        RunReport report = Canned.Report() with { Config = new System.Text.Json.Nodes.JsonObject { ["strategy"] = "none", ["seed"] = 1 } };
+
+        Assert.Equal("gmem-fault: none, seed 1", RunHeader.Line(report));
+        Assert.Equal("gmem-fault", RunHeader.Line(report with { Config = [] }));
+    }
+
+    [Theory]
+    [InlineData(1e20, "100000000000000000000")]
+    [InlineData(1.5e-7, "0.00000015")]
+    [InlineData(4.5e9, "4500000000")]
+    public void Round_trip_numbers_never_use_E_notation(double value, string expected)
+    {
+        Assert.Equal(expected, Invariant.RoundTrip(value));
+        Assert.Equal(value, double.Parse(expected, CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ internal static class CompareCommand
 {
     public static int Run(IReadOnlyList<string> args, TextWriter stdout)
     {
-        OptionSet options = OptionSet.Parse("compare", args, ["threshold", "noise", "out", "format"], [], repeatable: ["metric"], allowPositionals: true);
+        OptionSet options = OptionSet.Parse("compare", args, ["threshold", "noise", "out", "format"], ["only-changed", "allow-missing"], repeatable: ["metric"], allowPositionals: true);
         if (options.Positionals.Count != 2)
         {
             throw new InputException($"perfsim compare: expected two files, BASELINE and CURRENT, got {options.Positionals.Count}: perfsim compare BASELINE CURRENT [--threshold 5%] [--metric GLOB]... [--out report.md]");
@@ -32,6 +32,9 @@ internal static class CompareCommand
             StatisticalThreshold = threshold ?? new ComparisonOptions().StatisticalThreshold,
             NoiseFloorNs = options.Has("noise") ? Nanoseconds(options.String("noise")!) : new ComparisonOptions().NoiseFloorNs,
             Metrics = options.Strings("metric"),
+            MetricsName = "--metric",
+            OnlyChanged = options.Has("only-changed"),
+            AllowMissing = options.Has("allow-missing"),
         };
         bool markdown = options.Choice("format", ["text", "markdown"], "text") == "markdown";
         string? outFile = options.String("out");
@@ -39,10 +42,10 @@ internal static class CompareCommand
         ComparisonResult result = ResultComparer.CompareFiles(options.Positionals[0], options.Positionals[1], comparison);
         if (outFile is not null)
         {
-            AtomicFile.WriteAllText(outFile, ComparisonRenderer.Markdown(result));
+            AtomicFile.WriteAllText(outFile, ComparisonRenderer.Markdown(result, comparison.OnlyChanged));
         }
 
-        stdout.Write(markdown ? ComparisonRenderer.Markdown(result) : ComparisonRenderer.Text(result));
+        stdout.Write(markdown ? ComparisonRenderer.Markdown(result, comparison.OnlyChanged) : ComparisonRenderer.Text(result, comparison.OnlyChanged));
         return result.ExitCode;
     }
 

@@ -95,7 +95,7 @@ internal sealed class Log2ValuesAxis(IReadOnlyList<double> values, double pixelF
 /// <summary>Axis lines, ticks, grid and axis titles.</summary>
 internal static class Frame
 {
-    public static void YAxis(SvgCanvas svg, PlotArea area, Axis axis, string label)
+    public static void YAxis(SvgCanvas svg, PlotArea area, Axis axis, string label, double labelOffset = 58)
     {
         svg.BeginGroup("axis y-axis");
         foreach (double tick in axis.Ticks)
@@ -106,7 +106,11 @@ internal static class Frame
         }
 
         svg.Line(area.Left, area.Top, area.Left, area.Bottom, "#333333");
-        svg.Text(area.Left - 58, area.Top + (area.Height / 2), label, "middle", "axis-label", rotate: -90);
+        if (label.Length > 0)
+        {
+            svg.Text(area.Left - labelOffset, area.Top + (area.Height / 2), label, "middle", "axis-label", rotate: -90);
+        }
+
         svg.EndGroup();
     }
 

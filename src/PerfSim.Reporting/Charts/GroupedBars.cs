@@ -3,7 +3,8 @@ namespace PerfSim.Reporting.Charts;
 /// <summary>One bar per group; <see cref="double.NaN"/> marks a group without a value ("n/a").</summary>
 internal sealed record BarSeries(string Name, IReadOnlyList<double> Values);
 
-/// <summary>Grouped vertical bars on a linear axis from zero, each bar labelled with its value.</summary>
+/// <summary>Grouped vertical bars, each labelled with its value: on a linear axis from zero, or on a
+/// log axis where values span decades (a zero is then written, not drawn).</summary>
 internal static class GroupedBars
 {
     public static void Draw(
@@ -14,10 +15,14 @@ internal static class GroupedBars
         string xLabel,
         string yLabel,
         Func<double, string> valueLabel,
-        int firstColor = 0)
+        int firstColor = 0,
+        bool logScale = false)
     {
         double max = series.SelectMany(s => s.Values).Where(double.IsFinite).DefaultIfEmpty(0).Max();
-        var y = new LinearAxis(0, max, area.Bottom, area.Top);
+        double[] positive = series.SelectMany(s => s.Values).Where(v => v > 0 && double.IsFinite(v)).ToArray();
+        Axis y = logScale && positive.Length > 0
+            ? new LogAxis(positive.Min(), positive.Max(), area.Bottom, area.Top)
+            : new LinearAxis(0, max, area.Bottom, area.Top);
         Frame.YAxis(svg, area, y, yLabel);
         Frame.CategoryAxis(svg, area, groups, xLabel);
 
@@ -34,6 +39,12 @@ internal static class GroupedBars
                 if (!double.IsFinite(value))
                 {
                     svg.Text(x + (barWidth / 2), area.Bottom - 4, "n/a", "middle", "value");
+                    continue;
+                }
+
+                if (y is LogAxis && value <= 0)
+                {
+                    svg.Text(x + (barWidth / 2), area.Bottom - 4, valueLabel(value), "middle", "value", size: 10);
                     continue;
                 }
 

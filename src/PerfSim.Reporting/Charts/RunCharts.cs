@@ -27,9 +27,17 @@ public static class DirectMapChart
     }
 }
 
-/// <summary>IPIs and TLB flushes per 1,000 faults, one group of bars per run.</summary>
+/// <summary>IPIs and TLB flushes per 1,000 faults, one group of bars per run, on a log scale (IPIs outnumber full flushes by 10^4).</summary>
 public static class FlushRateChart
 {
+    /// <summary>The same figures as sweep panels.</summary>
+    public static IReadOnlyList<PanelMetric> Metrics { get; } =
+    [
+        new("IPIs", "per 1,000 faults", r => Headline.PerThousandFaults(r, r.Counter(CounterNames.Ipis))),
+        new(CounterNames.FlushKernelRange, "per 1,000 faults", r => Headline.PerThousandFaults(r, r.Counter(CounterNames.FlushKernelRange))),
+        new(CounterNames.FlushAll, "per 1,000 faults", r => Headline.PerThousandFaults(r, r.Counter(CounterNames.FlushAll))),
+    ];
+
     public static string Render(IReadOnlyList<LabeledReport> runs, string title = "IPIs and TLB flushes per 1,000 faults")
     {
         ArgumentNullException.ThrowIfNull(runs);
@@ -49,8 +57,9 @@ public static class FlushRateChart
             runs.Select(r => r.Label).ToArray(),
             series,
             "run",
-            "events per 1,000 faults",
-            v => Invariant.Fixed(v, v >= 100 ? 0 : 2));
+            "events per 1,000 faults (log scale)",
+            v => Invariant.Fixed(v, v >= 100 ? 0 : 2),
+            logScale: true);
         return svg.Finish();
     }
 }
@@ -61,6 +70,15 @@ public static class FlushRateChart
 /// </summary>
 public static class ExposureChart
 {
+    /// <summary>The same figures as sweep panels (NaN when a run has no exposure figures).</summary>
+    public static IReadOnlyList<PanelMetric> Metrics { get; } =
+    [
+        new("zapped pages", "pages", r => r.Exposure?.ZappedPages ?? double.NaN),
+        new("stale CPU entries", "TLB entries", r => r.Exposure?.StaleCpuEntries ?? double.NaN),
+        new("mean window", "ns simulated", r => r.Exposure?.MeanWindowNs ?? double.NaN),
+        new("max window", "ns simulated", r => r.Exposure?.MaxWindowNs ?? double.NaN),
+    ];
+
     public static string Render(IReadOnlyList<LabeledReport> runs, string title = "Stale-translation exposure")
     {
         ArgumentNullException.ThrowIfNull(runs);

@@ -89,7 +89,7 @@ internal sealed class SvgCanvas
         _xml.WriteEndElement();
     }
 
-    public void Line(double x1, double y1, double x2, double y2, string stroke, string? cssClass = null, string? dash = null)
+    public void Line(double x1, double y1, double x2, double y2, string stroke, string? cssClass = null, string? dash = null, double width = 1)
     {
         _xml.WriteStartElement("line", Namespace);
         ClassAttr(cssClass);
@@ -98,31 +98,48 @@ internal sealed class SvgCanvas
         Attr("x2", x2);
         Attr("y2", y2);
         _xml.WriteAttributeString("stroke", stroke);
-        if (dash is not null)
+        if (width != 1)
         {
-            _xml.WriteAttributeString("stroke-dasharray", dash);
+            Attr("stroke-width", width);
         }
 
+        Dash(dash);
         _xml.WriteEndElement();
     }
 
-    public void Polyline(IEnumerable<(double X, double Y)> points, string stroke)
+    public void Polyline(IEnumerable<(double X, double Y)> points, string stroke, string? dash = null)
     {
         _xml.WriteStartElement("polyline", Namespace);
-        _xml.WriteAttributeString("points", string.Join(" ", points.Select(p => $"{Num(p.X)},{Num(p.Y)}")));
+        _xml.WriteAttributeString("points", Points(points));
         _xml.WriteAttributeString("fill", "none");
         _xml.WriteAttributeString("stroke", stroke);
         _xml.WriteAttributeString("stroke-width", "2");
+        Dash(dash);
         _xml.WriteEndElement();
     }
 
-    public void Circle(double cx, double cy, double r, string fill, string? tooltip = null)
+    public void Polygon(IEnumerable<(double X, double Y)> points, string fill, string? tooltip = null)
+    {
+        _xml.WriteStartElement("polygon", Namespace);
+        _xml.WriteAttributeString("points", Points(points));
+        _xml.WriteAttributeString("fill", fill);
+        Tooltip(tooltip);
+        _xml.WriteEndElement();
+    }
+
+    public void Circle(double cx, double cy, double r, string fill, string? tooltip = null, string? stroke = null)
     {
         _xml.WriteStartElement("circle", Namespace);
         Attr("cx", cx);
         Attr("cy", cy);
         Attr("r", r);
         _xml.WriteAttributeString("fill", fill);
+        if (stroke is not null)
+        {
+            _xml.WriteAttributeString("stroke", stroke);
+            _xml.WriteAttributeString("stroke-width", "2");
+        }
+
         Tooltip(tooltip);
         _xml.WriteEndElement();
     }
@@ -171,6 +188,16 @@ internal sealed class SvgCanvas
     }
 
     private void Attr(string name, double value) => _xml.WriteAttributeString(name, Num(value));
+
+    private static string Points(IEnumerable<(double X, double Y)> points) => string.Join(" ", points.Select(p => $"{Num(p.X)},{Num(p.Y)}"));
+
+    private void Dash(string? dash)
+    {
+        if (dash is not null)
+        {
+            _xml.WriteAttributeString("stroke-dasharray", dash);
+        }
+    }
 
     private void ClassAttr(string? cssClass)
     {

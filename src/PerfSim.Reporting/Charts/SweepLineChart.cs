@@ -39,9 +39,17 @@ public static class SweepLineChart
             .Select(g => (Name: g.Key, Points: g.OrderBy(p => p.X).Select(p => (p.X, p.Y)).ToArray()))
             .ToArray();
 
-        var svg = new SvgCanvas(720, 440, title ?? $"{metric.Name} by {xAxis}");
+        // Identical lines hide each other: name them under the plot.
+        string[][] coinciding = lines.GroupBy(l => string.Join(";", l.Points.Select(p => Rendering.Invariant.RoundTrip(p.X) + ":" + Rendering.Invariant.RoundTrip(p.Y))), StringComparer.Ordinal)
+            .Where(g => g.Count() > 1).Select(g => g.Select(l => l.Name).ToArray()).ToArray();
+        var svg = new SvgCanvas(720, 440 + (14 * coinciding.Length), title ?? $"{metric.Name} by {xAxis}");
         var area = new PlotArea(90, 70, 600, 300);
         svg.Legend(lines.Select(l => l.Name).ToArray(), 48);
+        for (int i = 0; i < coinciding.Length; i++)
+        {
+            svg.Text(area.Left, 440 + (14 * i), "same values: " + string.Join(" = ", coinciding[i]), "start", "note", size: 11);
+        }
+
         double[] xs = lines.SelectMany(l => l.Points).Select(p => p.X).Distinct().Order().ToArray();
         bool logX = xs.Length > 0 && xs[0] > 0 && xs[^1] / xs[0] >= 4;
         Axis x = logX
@@ -57,10 +65,10 @@ public static class SweepLineChart
             string color = SvgCanvas.Color(i);
             (double X, double Y)[] points = lines[i].Points.Where(p => double.IsFinite(p.Y)).Select(p => (x.Map(p.X), y.Map(p.Y))).ToArray();
             svg.BeginGroup("series", lines[i].Name);
-            svg.Polyline(points, color);
+            svg.Polyline(points, color, SmallMultiplesChart.Dash(i));
             foreach ((double px, double py) in points)
             {
-                svg.Circle(px, py, 3.5, color);
+                SmallMultiplesChart.Marker(svg, i, px, py, lines[i].Name);
             }
 
             svg.EndGroup();

@@ -30,7 +30,7 @@ public sealed record BdnReport(string Title, IReadOnlyList<BdnBenchmark> Benchma
         string title = obj.Optional("Title")?.AsString(allowEmpty: true) ?? "";
         var benchmarks = new List<BdnBenchmark>();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (InputElement item in obj.Required("Benchmarks", "an array of benchmarks").AsArray())
+        foreach (InputElement item in obj.Required("Benchmarks", "an array of benchmarks").AsArray(minLength: 1))
         {
             InputObject benchmark = item.AsOpenObject();
             string fullName = benchmark.GetString("FullName");

@@ -33,7 +33,31 @@ public enum Direction
 }
 
 /// <summary>One compared metric. <see cref="Ratio"/> is current / baseline (medians for samples); NaN when undefined.</summary>
-public sealed record ComparisonRow(string Name, string Metric, double Baseline, double Current, double Ratio, Verdict Verdict, string Note = "");
+public sealed record ComparisonRow(string Name, string Metric, double Baseline, double Current, double Ratio, Verdict Verdict, string Note = "")
+{
+    /// <summary>Unit of <see cref="Baseline"/> and <see cref="Current"/> (ns, B/op, kB, faults/s); "" for plain counts.</summary>
+    public string Unit { get; init; } = "";
+
+    /// <summary>Which way is better, so tables can say how many times slower or faster a row is.</summary>
+    public Direction Direction { get; init; } = Direction.None;
+
+    /// <summary>
+    /// How many times worse (Slower) or better (Faster) the current value is, always ≥ 1, as
+    /// ResultsComparer's diff/base and base/diff columns; NaN when undefined (a zero baseline).
+    /// </summary>
+    public double Factor
+    {
+        get
+        {
+            double worse = Direction == Direction.HigherIsBetter ? 1 / Ratio : Ratio;
+            return Verdict == Verdict.Faster ? 1 / worse : worse;
+        }
+    }
+}
+
+/// <summary>A configuration key whose value differs between the two sides (null: absent on that side).</summary>
+/// <param name="Runs">For sweeps, how many matched runs differ in this key; 1 for two runs.</param>
+public sealed record ConfigDifference(string Key, string? Baseline, string? Current, int Runs = 1);
 
 /// <summary>Rules for <see cref="ResultComparer"/>.</summary>
 public sealed record ComparisonOptions
@@ -59,6 +83,18 @@ public sealed record ComparisonOptions
     /// <summary>Metric names or globs (<c>*</c>, <c>?</c>) to compare, e.g. <c>counters.*</c>; null or empty compares all.</summary>
     public IReadOnlyList<string>? Metrics { get; init; }
 
+    /// <summary>What callers call <see cref="Metrics"/> in messages: a CLI passes its option name (<c>--metric</c>).</summary>
+    public string MetricsName { get; init; } = "metric filter";
+
+    /// <summary>
+    /// Accept rows present on one side only. Off by default: a benchmark, run or metric that went
+    /// missing fails the comparison, since nothing was compared for it.
+    /// </summary>
+    public bool AllowMissing { get; init; }
+
+    /// <summary>Renderers omit rows whose verdict is <see cref="Verdict.Same"/>.</summary>
+    public bool OnlyChanged { get; init; }
+
     internal bool Selects(string metric) =>
         Metrics is not { Count: > 0 } || Metrics.Any(pattern => Glob.IsMatch(pattern, metric));
 }
@@ -69,10 +105,19 @@ public sealed record ComparisonResult(string Kind, IReadOnlyList<ComparisonRow> 
     /// <summary>Exit code for an unusable input (an <see cref="Input.InputException"/>).</summary>
     public const int UnusableInputExitCode = 2;
 
+    /// <summary>Configuration keys that differ: the rows may then show the configuration, not the code.</summary>
+    public IReadOnlyList<ConfigDifference> ConfigDifferences { get; init; } = [];
+
+    /// <summary>Missing rows do not fail (<see cref="ComparisonOptions.AllowMissing"/>).</summary>
+    public bool MissingAllowed { get; init; }
+
     public bool HasRegression => Rows.Any(r => r.Verdict is Verdict.Slower or Verdict.Changed);
 
-    /// <summary>0 when nothing regressed, 1 when something did.</summary>
-    public int ExitCode => HasRegression ? 1 : 0;
+    /// <summary>Rows present on one side only, and not allowed.</summary>
+    public bool HasMissing => !MissingAllowed && Rows.Any(r => r.Verdict == Verdict.Missing);
+
+    /// <summary>0 when nothing regressed or went missing, 1 otherwise.</summary>
+    public int ExitCode => HasRegression || HasMissing ? 1 : 0;
 
     public int Count(Verdict verdict) => Rows.Count(r => r.Verdict == verdict);
 }

@@ -54,7 +54,7 @@ public static class ResultComparer
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(options);
-        return Finish(RunKind, CompareRuns("run", baseline, current, options), options);
+        return Finish(RunKind, CompareRuns("run", baseline, current, options), options, ConfigDifferences(baseline.Config, current.Config));
     }
 
     public static ComparisonResult Compare(SweepReport baseline, SweepReport current, ComparisonOptions options)
@@ -63,17 +63,29 @@ public static class ResultComparer
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(options);
         var rows = new List<ComparisonRow>();
+        var differences = new List<ConfigDifference>();
         var currentByKey = current.Runs.ToDictionary(r => r.Key, StringComparer.Ordinal);
         foreach (SweepRun run in baseline.Runs)
         {
-            rows.AddRange(currentByKey.TryGetValue(run.Key, out SweepRun? match)
-                ? CompareRuns(run.Key, run.Report, match.Report, options)
-                : [Missing(run.Key, "not in current")]);
+            if (currentByKey.TryGetValue(run.Key, out SweepRun? match))
+            {
+                rows.AddRange(CompareRuns(run.Key, run.Report, match.Report, options));
+                differences.AddRange(ConfigDifferences(run.Report.Config, match.Report.Config));
+            }
+            else
+            {
+                rows.Add(Missing(run.Key, NotInCurrent));
+            }
         }
 
         var baselineKeys = baseline.Runs.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
-        rows.AddRange(current.Runs.Where(r => !baselineKeys.Contains(r.Key)).Select(r => Missing(r.Key, "not in baseline")));
-        return Finish(SweepKind, rows, options);
+        rows.AddRange(current.Runs.Where(r => !baselineKeys.Contains(r.Key)).Select(r => Missing(r.Key, NotInBaseline)));
+        // One line per key, with the first run's values as the example.
+        ConfigDifference[] byKey = differences
+            .GroupBy(d => d.Key, StringComparer.Ordinal)
+            .Select(g => g.First() with { Runs = g.Count() })
+            .ToArray();
+        return Finish(SweepKind, rows, options, byKey);
     }
 
     public static ComparisonResult Compare(BdnReport baseline, BdnReport current, ComparisonOptions options)
@@ -87,21 +99,21 @@ public static class ResultComparer
         {
             if (!currentByName.TryGetValue(before.FullName, out BdnBenchmark? after))
             {
-                rows.Add(Missing(before.FullName, "not in current"));
+                rows.Add(Missing(before.FullName, NotInCurrent));
                 continue;
             }
 
-            rows.Add(Statistical(before.FullName, "time", before.OriginalValuesNs, after.OriginalValuesNs, Direction.LowerIsBetter, options.NoiseFloorNs, options));
+            rows.Add(Statistical(before.FullName, "time", before.OriginalValuesNs, after.OriginalValuesNs, Direction.LowerIsBetter, options.NoiseFloorNs, options) with { Unit = "ns" });
             if (before.BytesAllocatedPerOperation is long b && after.BytesAllocatedPerOperation is long c)
             {
                 // Allocations are deterministic per operation, so any growth is a regression.
                 Verdict verdict = c > b ? Verdict.Slower : c < b ? Verdict.Faster : Verdict.Same;
-                rows.Add(new ComparisonRow(before.FullName, "allocated", b, c, Ratio(b, c), verdict, "bytes/op"));
+                rows.Add(new ComparisonRow(before.FullName, "allocated", b, c, Ratio(b, c), verdict) { Unit = "B/op", Direction = Direction.LowerIsBetter });
             }
         }
 
         var baselineNames = baseline.Benchmarks.Select(b => b.FullName).ToHashSet(StringComparer.Ordinal);
-        rows.AddRange(current.Benchmarks.Where(b => !baselineNames.Contains(b.FullName)).Select(b => Missing(b.FullName, "not in baseline")));
+        rows.AddRange(current.Benchmarks.Where(b => !baselineNames.Contains(b.FullName)).Select(b => Missing(b.FullName, NotInBaseline)));
         return Finish(BdnKind, rows, options);
     }
 
@@ -124,7 +136,7 @@ public static class ResultComparer
             return ComparisonResult.UnusableInputExitCode;
         }
 
-        output.Write(markdown ? ComparisonRenderer.Markdown(result) : ComparisonRenderer.Text(result));
+        output.Write(markdown ? ComparisonRenderer.Markdown(result, options.OnlyChanged) : ComparisonRenderer.Text(result, options.OnlyChanged));
         return result.ExitCode;
     }
 
@@ -140,7 +152,8 @@ public static class ResultComparer
         if (baseline.Count < options.MinSamples || current.Count < options.MinSamples)
         {
             return new ComparisonRow(name, metric, before, after, Ratio(before, after), Verdict.Inconclusive,
-                string.Create(CultureInfo.InvariantCulture, $"n={baseline.Count}/{current.Count}, needs {options.MinSamples} per side"));
+                string.Create(CultureInfo.InvariantCulture, $"n={baseline.Count}/{current.Count}, needs {options.MinSamples} per side"))
+            { Direction = direction };
         }
 
         MannWhitneyResult test = MannWhitney.Test(baseline, current);
@@ -150,7 +163,7 @@ public static class ResultComparer
         bool aboveNoise = Math.Abs(after - before) > noiseFloor;
         Verdict verdict = significant && beyondThreshold && aboveNoise ? Directional(before, after, direction) : Verdict.Same;
         string note = string.Create(CultureInfo.InvariantCulture, $"p={test.PValue:F4}, n={baseline.Count}/{current.Count}");
-        return new ComparisonRow(name, metric, before, after, ratio, verdict, note);
+        return new ComparisonRow(name, metric, before, after, ratio, verdict, note) { Direction = direction };
     }
 
     internal const string RunKind = "PerfSim run report";
@@ -173,8 +186,8 @@ public static class ResultComparer
     private static List<ComparisonRow> CompareRuns(string name, RunReport baseline, RunReport current, ComparisonOptions options)
     {
         var rows = new List<ComparisonRow>();
-        void Exact(string metric, double before, double after, Direction direction) =>
-            rows.Add(Deterministic(name, metric, before, after, direction, options));
+        void Exact(string metric, double before, double after, Direction direction, string unit = "") =>
+            rows.Add(Deterministic(name, metric, before, after, direction, options) with { Unit = unit });
 
         foreach (string counter in baseline.Counters.Keys.Union(current.Counters.Keys))
         {
@@ -185,7 +198,7 @@ public static class ResultComparer
             }
             else
             {
-                rows.Add(Missing(name, baseline.Counters.ContainsKey(counter) ? "not in current" : "not in baseline", $"counters.{counter}"));
+                rows.Add(Missing(name, baseline.Counters.ContainsKey(counter) ? NotInCurrent : NotInBaseline, $"counters.{counter}"));
             }
         }
 
@@ -193,35 +206,35 @@ public static class ResultComparer
         {
             if (!current.LatencyNs.TryGetValue(operation, out LatencySummary? after))
             {
-                rows.Add(Missing(name, "not in current", $"latency_ns.{operation}"));
+                rows.Add(Missing(name, NotInCurrent, $"latency_ns.{operation}"));
                 continue;
             }
 
             string prefix = $"latency_ns.{operation}.";
-            Exact(prefix + "count", before.Count, after.Count, Direction.None);
-            Exact(prefix + "p50", before.P50, after.P50, Direction.LowerIsBetter);
-            Exact(prefix + "p90", before.P90, after.P90, Direction.LowerIsBetter);
-            Exact(prefix + "p99", before.P99, after.P99, Direction.LowerIsBetter);
-            Exact(prefix + "p999", before.P999, after.P999, Direction.LowerIsBetter);
-            Exact(prefix + "max", before.Max, after.Max, Direction.LowerIsBetter);
-            Exact(prefix + "mean", before.Mean, after.Mean, Direction.LowerIsBetter);
+            Exact(prefix + "count", before.Count, after.Count, Direction.None, "samples");
+            Exact(prefix + "p50", before.P50, after.P50, Direction.LowerIsBetter, "ns");
+            Exact(prefix + "p90", before.P90, after.P90, Direction.LowerIsBetter, "ns");
+            Exact(prefix + "p99", before.P99, after.P99, Direction.LowerIsBetter, "ns");
+            Exact(prefix + "p999", before.P999, after.P999, Direction.LowerIsBetter, "ns");
+            Exact(prefix + "max", before.Max, after.Max, Direction.LowerIsBetter, "ns");
+            Exact(prefix + "mean", before.Mean, after.Mean, Direction.LowerIsBetter, "ns");
         }
 
-        Exact("sim.elapsed_ns", baseline.Sim.ElapsedNs, current.Sim.ElapsedNs, Direction.LowerIsBetter);
-        Exact("sim.faults_per_sim_second", baseline.Sim.FaultsPerSimSecond, current.Sim.FaultsPerSimSecond, Direction.HigherIsBetter);
-        Exact("sim.populate_bytes_per_sim_second", baseline.Sim.PopulateBytesPerSimSecond, current.Sim.PopulateBytesPerSimSecond, Direction.HigherIsBetter);
+        Exact("sim.elapsed_ns", baseline.Sim.ElapsedNs, current.Sim.ElapsedNs, Direction.LowerIsBetter, "ns");
+        Exact("sim.faults_per_sim_second", baseline.Sim.FaultsPerSimSecond, current.Sim.FaultsPerSimSecond, Direction.HigherIsBetter, "faults/s");
+        Exact("sim.populate_bytes_per_sim_second", baseline.Sim.PopulateBytesPerSimSecond, current.Sim.PopulateBytesPerSimSecond, Direction.HigherIsBetter, "B/s");
         // A fragmented direct map (more 4K, less 1G) costs TLB reach; 2M alone has no better direction.
-        Exact("direct_map.after.DirectMap4k", baseline.DirectMap.After.DirectMap4k, current.DirectMap.After.DirectMap4k, Direction.LowerIsBetter);
-        Exact("direct_map.after.DirectMap2M", baseline.DirectMap.After.DirectMap2M, current.DirectMap.After.DirectMap2M, Direction.None);
-        Exact("direct_map.after.DirectMap1G", baseline.DirectMap.After.DirectMap1G, current.DirectMap.After.DirectMap1G, Direction.HigherIsBetter);
+        Exact("direct_map.after.DirectMap4k", baseline.DirectMap.After.DirectMap4k, current.DirectMap.After.DirectMap4k, Direction.LowerIsBetter, "kB");
+        Exact("direct_map.after.DirectMap2M", baseline.DirectMap.After.DirectMap2M, current.DirectMap.After.DirectMap2M, Direction.None, "kB");
+        Exact("direct_map.after.DirectMap1G", baseline.DirectMap.After.DirectMap1G, current.DirectMap.After.DirectMap1G, Direction.HigherIsBetter, "kB");
         if (baseline.Exposure is { } be && current.Exposure is { } ce)
         {
-            Exact("exposure.stale_cpu_entries", be.StaleCpuEntries, ce.StaleCpuEntries, Direction.LowerIsBetter);
-            Exact("exposure.mean_window_ns", be.MeanWindowNs, ce.MeanWindowNs, Direction.LowerIsBetter);
-            Exact("exposure.max_window_ns", be.MaxWindowNs, ce.MaxWindowNs, Direction.LowerIsBetter);
+            Exact("exposure.stale_cpu_entries", be.StaleCpuEntries, ce.StaleCpuEntries, Direction.LowerIsBetter, "entries");
+            Exact("exposure.mean_window_ns", be.MeanWindowNs, ce.MeanWindowNs, Direction.LowerIsBetter, "ns");
+            Exact("exposure.max_window_ns", be.MaxWindowNs, ce.MaxWindowNs, Direction.LowerIsBetter, "ns");
         }
 
-        Exact("violations", baseline.Violations?.Count ?? 0, current.Violations?.Count ?? 0, Direction.LowerIsBetter);
+        Exact("violations", baseline.Violations?.Count ?? 0, current.Violations?.Count ?? 0, Direction.LowerIsBetter, "violations");
         if (options.DeterministicThreshold is null)
         {
             // In exact mode the digest catches model changes that no summarised figure shows.
@@ -235,7 +248,7 @@ public static class ResultComparer
             name, "wall.faults_per_wall_second",
             baseline.Wall.FaultsPerWallSecondSamples ?? [baseline.Wall.FaultsPerWallSecond],
             current.Wall.FaultsPerWallSecondSamples ?? [current.Wall.FaultsPerWallSecond],
-            Direction.HigherIsBetter, noiseFloor: 0, options));
+            Direction.HigherIsBetter, noiseFloor: 0, options) with { Unit = "faults/s" });
         return rows;
     }
 
@@ -245,7 +258,27 @@ public static class ResultComparer
         bool same = options.DeterministicThreshold is double threshold
             ? Math.Abs(after - before) <= threshold * Math.Abs(before)
             : before == after;
-        return new ComparisonRow(name, metric, before, after, ratio, same ? Verdict.Same : Directional(before, after, direction));
+        return new ComparisonRow(name, metric, before, after, ratio, same ? Verdict.Same : Directional(before, after, direction)) { Direction = direction };
+    }
+
+    /// <summary>Dotted configuration keys whose values differ, in baseline order, then keys only the current has.</summary>
+    internal static IEnumerable<ConfigDifference> ConfigDifferences(System.Text.Json.Nodes.JsonObject baseline, System.Text.Json.Nodes.JsonObject current)
+    {
+        var before = Rendering.Markdown.FlattenConfig(baseline).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var after = Rendering.Markdown.FlattenConfig(current).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        foreach ((string key, string value) in before)
+        {
+            string? other = after.GetValueOrDefault(key);
+            if (!string.Equals(value, other, StringComparison.Ordinal))
+            {
+                yield return new ConfigDifference(key, value, other);
+            }
+        }
+
+        foreach ((string key, string value) in after.Where(kv => !before.ContainsKey(kv.Key)))
+        {
+            yield return new ConfigDifference(key, null, value);
+        }
     }
 
     private static Verdict Directional(double before, double after, Direction direction) => direction switch
@@ -255,6 +288,9 @@ public static class ResultComparer
         Direction.HigherIsBetter => after < before ? Verdict.Slower : Verdict.Faster,
         _ => Verdict.Changed,
     };
+
+    private const string NotInCurrent = "not in current";
+    private const string NotInBaseline = "not in baseline";
 
     private static ComparisonRow Missing(string name, string note, string metric = "*") =>
         new(name, metric, double.NaN, double.NaN, double.NaN, Verdict.Missing, note);
@@ -274,7 +310,7 @@ public static class ResultComparer
         return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
-    private static ComparisonResult Finish(string kind, List<ComparisonRow> rows, ComparisonOptions options)
+    private static ComparisonResult Finish(string kind, List<ComparisonRow> rows, ComparisonOptions options, IEnumerable<ConfigDifference>? differences = null)
     {
         if (options.Metrics is { Count: > 0 } patterns)
         {
@@ -282,10 +318,24 @@ public static class ResultComparer
             if (!rows.Any(r => r.Metric != "*"))
             {
                 throw new InputException(
-                    $"--metric: found no metric matching {string.Join(", ", patterns)}, expected names or globs such as counters.*, latency_ns.fault.p99, wall.*, time, allocated");
+                    $"{options.MetricsName}: found no metric matching {string.Join(", ", patterns)}, expected names or globs such as counters.*, latency_ns.fault.p99, wall.*, time, allocated");
             }
         }
 
-        return new ComparisonResult(kind, rows);
+        // Nothing in common compares nothing: that is not a pass, whatever the options.
+        if (!rows.Any(r => r.Verdict != Verdict.Missing))
+        {
+            int onlyBaseline = rows.Count(r => r.Note == NotInCurrent);
+            int onlyCurrent = rows.Count(r => r.Note == NotInBaseline);
+            string unit = kind switch { BdnKind => "benchmark", SweepKind => "run", _ => "metric" };
+            throw new InputException(string.Create(CultureInfo.InvariantCulture,
+                $"compare: found no {unit} in both inputs ({onlyBaseline} in the baseline only, {onlyCurrent} in the current only), expected at least one {unit} to compare"));
+        }
+
+        return new ComparisonResult(kind, rows)
+        {
+            ConfigDifferences = differences?.ToArray() ?? [],
+            MissingAllowed = options.AllowMissing,
+        };
     }
 }

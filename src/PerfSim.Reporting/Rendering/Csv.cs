@@ -24,12 +24,13 @@ public static class Csv
         return text.ToString();
     }
 
-    /// <summary>Header and one row of the headline figures.</summary>
+    /// <summary>Header and one row: what ran (<see cref="RunHeader"/>), then the headline figures.</summary>
     public static string Render(RunReport report)
     {
+        IReadOnlyList<HeaderField> what = RunHeader.For(report);
         IReadOnlyList<HeadlineFigure> figures = Headline.For(report);
-        string[] header = ["scenario", .. figures.Select(f => f.Name)];
-        string[] row = [report.Scenario, .. figures.Select(f => f.Raw)];
+        string[] header = ["scenario", .. what.Select(f => f.Name), .. figures.Select(f => f.Name)];
+        string[] row = [report.Scenario, .. what.Select(f => f.Raw), .. figures.Select(f => f.Raw)];
         return Render(header, [row]);
     }
 

@@ -7,9 +7,41 @@ internal static class Invariant
 {
     public static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Shortest text that parses back to the same double; "" for NaN (no value).</summary>
-    public static string RoundTrip(double value) =>
-        double.IsNaN(value) ? "" : value.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>Shortest text that parses back to the same double, never in E-notation; "" for NaN (no value).</summary>
+    public static string RoundTrip(double value)
+    {
+        if (double.IsNaN(value))
+        {
+            return "";
+        }
+
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        if (!text.Contains('E', StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        // "R" switches to E-notation from 1e15 and below 1e-5. Doubles that large are integers, so
+        // F0 is exact; small ones keep the same significant digits as decimals.
+        return Math.Abs(value) >= 1
+            ? value.ToString("F0", CultureInfo.InvariantCulture)
+            : decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A byte count in the largest binary unit that keeps it short: 16 MiB, 1.5 GiB, 4096 B.</summary>
+    public static string Bytes(long bytes)
+    {
+        (long scale, string unit) = Math.Abs(bytes) switch
+        {
+            >= 1L << 40 => (1L << 40, "TiB"),
+            >= 1L << 30 => (1L << 30, "GiB"),
+            >= 1L << 20 => (1L << 20, "MiB"),
+            >= 1L << 10 => (1L << 10, "KiB"),
+            _ => (1, "B"),
+        };
+        double scaled = (double)bytes / scale;
+        return scaled.ToString(scaled == Math.Floor(scaled) ? "F0" : "0.##", CultureInfo.InvariantCulture) + " " + unit;
+    }
 
     /// <summary>Fixed decimals for humans; "n/a" for NaN.</summary>
     public static string Fixed(double value, int decimals) =>
@@ -32,6 +64,13 @@ internal static class Invariant
             >= 1e3 => (1e3, "k"),
             _ => (1, ""),
         };
+        if (magnitude > 0 && magnitude < 0.01)
+        {
+            // Three significant digits as decimals (0.00123), never E-notation.
+            int decimals = Math.Min(15, 2 - (int)Math.Floor(Math.Log10(magnitude)));
+            return Math.Round(value, decimals).ToString("0." + new string('#', decimals), CultureInfo.InvariantCulture);
+        }
+
         double scaled = value / scale;
         string text = scaled.ToString(Math.Abs(scaled) >= 100 ? "F0" : Math.Abs(scaled) >= 10 ? "0.#" : "0.##", CultureInfo.InvariantCulture);
         return text + suffix;

@@ -23,7 +23,10 @@ public static class ReportRenderer
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown console format."),
     };
 
-    /// <summary>The short aligned summary a run prints.</summary>
+    // Beyond this many passes (vm-churn cycles) the summary points to report.md instead.
+    private const int MaxPassesInSummary = 16;
+
+    /// <summary>The short aligned summary a run prints: what ran, the headline figures, the passes.</summary>
     public static string Text(RunReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -34,7 +37,23 @@ public static class ReportRenderer
         }
 
         var text = new StringBuilder();
-        text.Append("PerfSim run: ").Append(report.Scenario).Append('\n').Append(table.Render());
+        text.Append("PerfSim run: ").Append(RunHeader.Line(report)).Append('\n').Append(table.Render());
+        if (report.Passes is { Count: > 0 and <= MaxPassesInSummary } passes)
+        {
+            (string[] header, IEnumerable<string[]> rows) = Markdown.PassTable(passes);
+            var passTable = new TextTable(header);
+            foreach (string[] row in rows)
+            {
+                passTable.AddRow(row);
+            }
+
+            text.Append('\n').Append(passTable.Render());
+        }
+        else if (report.Passes is { Count: > MaxPassesInSummary } many)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{many.Count} passes: per-pass figures in report.md and report.json\n");
+        }
+
         foreach (string violation in report.Violations ?? [])
         {
             text.Append("VIOLATION: ").Append(violation.ReplaceLineEndings(" ")).Append('\n');

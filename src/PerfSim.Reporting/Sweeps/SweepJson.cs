@@ -76,7 +76,7 @@ public static class SweepJson
         {
             if (!IsKeyPart(name))
             {
-                throw valuesElement.Error("an axis name without ',' or '='");
+                throw valuesElement.Error($"an axis name of {KeyPartRule}");
             }
 
             var values = new List<string>();
@@ -85,7 +85,7 @@ public static class SweepJson
                 string value = item.AsString();
                 if (!IsKeyPart(value) || values.Contains(value))
                 {
-                    throw item.Error("a distinct value without ',' or '='");
+                    throw item.Error($"a distinct value of {KeyPartRule}");
                 }
 
                 values.Add(value);
@@ -138,5 +138,12 @@ public static class SweepJson
         return new SweepReport { Matrix = matrix, Shard = shard, Runs = runs };
     }
 
-    private static bool IsKeyPart(string part) => part.Length > 0 && part.AsSpan().IndexOfAny(",=") < 0;
+    private const string KeyPartRule = "letters, digits, ' ', '.', '_', '+', ':' and '-', without \"..\"";
+
+    // Axis names and values end up in run keys, chart file names and messages: a value such as
+    // "x/../../EVIL" or one with control bytes is no option value, only a tampered file.
+    private static bool IsKeyPart(string part) =>
+        part.Length > 0
+        && part.All(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '.' or '_' or '+' or ':' or '-')
+        && !part.Contains("..", StringComparison.Ordinal);
 }

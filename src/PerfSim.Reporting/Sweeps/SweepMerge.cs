@@ -1,10 +1,15 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using PerfSim.Reporting.Input;
 
 namespace PerfSim.Reporting.Sweeps;
 
 /// <summary>
 /// Joins the shards of a sweep. The result equals the unsharded sweep: same matrix, every
-/// ordinal exactly once, runs in ordinal order, no shard marker.
+/// ordinal exactly once, runs in ordinal order, no shard marker. Any inconsistency is refused:
+/// different matrices or shard counts, a run twice or missing, shards run with different seeds,
+/// a run whose configuration contradicts its key.
 /// </summary>
 public static class SweepMerge
 {
@@ -29,6 +34,8 @@ public static class SweepMerge
 
         var owner = new Dictionary<int, int>();
         var shardOwner = new Dictionary<int, int>();
+        bool seedVaried = parts[0].Matrix.Any(a => a.Name == SeedKey);
+        (string Value, string Source)? seed = null;
         for (int i = 0; i < parts.Length; i++)
         {
             SweepReport part = parts[i];
@@ -52,6 +59,7 @@ public static class SweepMerge
 
             for (int r = 0; r < part.Runs.Count; r++)
             {
+                CheckConfig(part.Runs[r], Name(i), r, seedVaried, ref seed);
                 int ordinal = part.Runs[r].Ordinal;
                 if (!owner.TryAdd(ordinal, i))
                 {
@@ -77,4 +85,54 @@ public static class SweepMerge
             Runs = parts.SelectMany(p => p.Runs).OrderBy(r => r.Ordinal).ToArray(),
         };
     }
+
+    private const string SeedKey = "seed";
+
+    /// <summary>
+    /// The run's configuration must agree with its key wherever the configuration carries a field
+    /// named like the axis (<c>cpus=64</c> and <c>"cpus": 64</c>), and every run must share the base
+    /// seed unless the matrix varies it: shards run with different seeds do not make one sweep.
+    /// </summary>
+    private static void CheckConfig(SweepRun run, string source, int index, bool seedVaried, ref (string Value, string Source)? seed)
+    {
+        JsonObject config = run.Report.Config;
+        foreach ((string axis, string value) in run.Values)
+        {
+            if (config[axis.Replace('-', '_')] is JsonValue field && Normalize(field) is { } actual && actual != Normalize(value))
+            {
+                throw InputException.At(source, $"$.runs[{index}].report.config.{axis.Replace('-', '_')}",
+                    $"{field.ToJsonString()} in run {run.Key}", $"the value of its key ({axis}={value})");
+            }
+        }
+
+        if (!seedVaried && config[SeedKey] is JsonValue seedField)
+        {
+            string text = seedField.ToJsonString();
+            if (seed is null)
+            {
+                seed = (text, $"{source} run {run.Key}");
+            }
+            else if (seed.Value.Value != text)
+            {
+                throw InputException.At(source, $"$.runs[{index}].report.config.seed",
+                    $"{text} in run {run.Key}", $"the seed of every other run ({seed.Value.Value} in {seed.Value.Source}): shards of one sweep share their base seed");
+            }
+        }
+    }
+
+    // Option values are case-insensitive and accept '-' for '_' (x86-64); booleans are on/off;
+    // numbers compare by value ("8" and 8).
+    private static string? Normalize(JsonValue field) => field.GetValueKind() switch
+    {
+        JsonValueKind.String => Normalize(field.GetValue<string>()),
+        JsonValueKind.Number => Normalize(field.ToJsonString()),
+        JsonValueKind.True => "on",
+        JsonValueKind.False => "off",
+        _ => null,
+    };
+
+    private static string Normalize(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number)
+            ? number.ToString("R", CultureInfo.InvariantCulture)
+            : text.Trim().ToLowerInvariant().Replace('_', '-');
 }

@@ -23,11 +23,18 @@ public static class SweepRenderer
         ArgumentNullException.ThrowIfNull(sweep);
         string[] axes = sweep.Matrix.Select(a => a.Name).ToArray();
         string[] figures = sweep.Runs.Count > 0 ? Headline.For(sweep.Runs[0].Report).Select(f => f.Name).ToArray() : [];
-        string[] header = ["ordinal", .. axes, "scenario", .. figures];
-        return Rendering.Csv.Render(header, sweep.Runs.Select(run => (IReadOnlyList<string>)
-        [
-            Invariant.Integer(run.Ordinal), .. axes.Select(run.Value), run.Report.Scenario, .. Headline.For(run.Report).Select(f => f.Raw),
-        ]));
+        // What ran, minus what the axes already say.
+        string[] what = sweep.Runs.Count > 0 ? RunHeader.For(sweep.Runs[0].Report).Select(f => f.Name).Where(n => !axes.Contains(n)).ToArray() : [];
+        string[] header = ["ordinal", .. axes, "scenario", .. what, .. figures];
+        return Rendering.Csv.Render(header, sweep.Runs.Select(run =>
+        {
+            Dictionary<string, string> header = RunHeader.For(run.Report).ToDictionary(f => f.Name, f => f.Raw);
+            return (IReadOnlyList<string>)
+            [
+                Invariant.Integer(run.Ordinal), .. axes.Select(run.Value), run.Report.Scenario, .. what.Select(n => header.GetValueOrDefault(n, "")),
+                .. Headline.For(run.Report).Select(f => f.Raw),
+            ];
+        }));
     }
 
     public static string Markdown(SweepReport sweep, IReadOnlyList<ChartLink>? charts)
@@ -35,10 +42,12 @@ public static class SweepRenderer
         ArgumentNullException.ThrowIfNull(sweep);
         var md = new StringBuilder("# PerfSim sweep\n\n## Matrix\n\n");
         Rendering.Markdown.Table(md, ["key", "values"], sweep.Matrix.Select(a => new[] { a.Name, string.Join(", ", a.Values) }));
+        DesignCost.AppendTable(md, sweep);
         md.Append("## Runs\n\n");
-        string[] figures = sweep.Runs.Count > 0 ? Headline.For(sweep.Runs[0].Report).Where(f => f.Name != "digest").Select(f => f.Name).ToArray() : [];
+        HeadlineFigure[] first = sweep.Runs.Count > 0 ? Headline.For(sweep.Runs[0].Report).Where(f => f.Name != "digest").ToArray() : [];
+        string[] figures = first.Select(f => f.Name).ToArray();
         string[] axes = sweep.Matrix.Select(a => a.Name).ToArray();
-        Rendering.Markdown.Table(md, [.. axes, .. figures], sweep.Runs.Select(run => (IReadOnlyList<string>)
+        Rendering.Markdown.Table(md, [.. axes, .. first.Select(WithUnit)], sweep.Runs.Select(run => (IReadOnlyList<string>)
         [
             .. axes.Select(run.Value), .. Headline.For(run.Report).Where(f => figures.Contains(f.Name)).Select(f => f.Display),
         ]));
@@ -50,11 +59,14 @@ public static class SweepRenderer
         return md.ToString();
     }
 
+    private static string WithUnit(HeadlineFigure figure) => figure.Unit.Length > 0 ? $"{figure.Name} ({figure.Unit})" : figure.Name;
+
     private static TextTable Table(SweepReport sweep, IReadOnlyList<string> figures)
     {
         ArgumentNullException.ThrowIfNull(sweep);
         string[] axes = sweep.Matrix.Select(a => a.Name).ToArray();
-        var table = new TextTable([.. axes, .. figures]);
+        Dictionary<string, HeadlineFigure> named = sweep.Runs.Count > 0 ? Headline.For(sweep.Runs[0].Report).ToDictionary(f => f.Name) : [];
+        var table = new TextTable([.. axes, .. figures.Select(f => named.TryGetValue(f, out HeadlineFigure? h) ? WithUnit(h) : f)]);
         foreach (SweepRun run in sweep.Runs)
         {
             Dictionary<string, string> byName = Headline.For(run.Report).ToDictionary(f => f.Name, f => f.Display);
