@@ -31,7 +31,7 @@ public sealed record HostSpec(string Arch, DirectMapProfile Profile, MemoryLayou
     public const long MinRamBytes = 16 * PageGeometry.MiB;
 
     /// <summary><see cref="RamSource"/> of a host given by its size.</summary>
-    public const string SizeSource = "--ram";
+    public const string SizeSource = "ram";
 
     public static HostSpec FromSize(string arch, DirectMapProfile profile, long ramBytes) =>
         new(arch, profile, MemoryLayout.FromSize(ramBytes), null, SizeSource);
