@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
-using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Cli;
 
@@ -75,10 +75,6 @@ internal static class CommandLine
             return body();
         }
         catch (InputException e)
-        {
-            return BadInput(stderr, e.Message);
-        }
-        catch (Reporting.Input.InputException e)
         {
             return BadInput(stderr, e.Message);
         }

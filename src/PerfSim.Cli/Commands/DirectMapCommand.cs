@@ -6,6 +6,7 @@ using PerfSim.Core.PageTables;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
 using PerfSim.Engine.Scripts;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Cli.Commands;
 

@@ -5,6 +5,7 @@ using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
 using PerfSim.Engine.Reports;
 using PerfSim.Engine.Simulation;
+using PerfSim.Reporting.Input;
 using PerfSim.Reporting;
 using PerfSim.Reporting.Rendering;
 

@@ -69,7 +69,7 @@ internal static class SweepCommand
             {
                 result = RunCommand.Execute(config, host, label, stderr, stderrIsTerminal);
             }
-            catch (Engine.Inputs.InputException e)
+            catch (InputException e)
             {
                 // Refusals found while running (e.g. the guest does not fit the host) name the run.
                 throw new InputException($"run {key}: {e.Message}", e);

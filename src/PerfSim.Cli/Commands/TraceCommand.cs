@@ -1,9 +1,9 @@
 using System.Globalization;
 using PerfSim.Core.Events;
 using PerfSim.Engine.Hosts;
-using PerfSim.Engine.Inputs;
 using PerfSim.Engine.Reports;
 using PerfSim.Engine.Simulation;
+using PerfSim.Reporting.Input;
 using PerfSim.Tracing;
 
 namespace PerfSim.Cli.Commands;

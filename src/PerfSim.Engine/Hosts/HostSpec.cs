@@ -3,6 +3,7 @@ using PerfSim.Core.Costs;
 using PerfSim.Core.Host;
 using PerfSim.Core.PageTables;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Hosts;
 

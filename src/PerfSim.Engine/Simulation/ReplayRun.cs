@@ -2,7 +2,7 @@ using System.Diagnostics;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
 using PerfSim.Engine.Hosts;
-using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 using PerfSim.Tracing.Files;
 
 namespace PerfSim.Engine.Simulation;

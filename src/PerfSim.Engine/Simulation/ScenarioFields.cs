@@ -4,6 +4,7 @@ using PerfSim.Core;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Kernel;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Simulation;
 

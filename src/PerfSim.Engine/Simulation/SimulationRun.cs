@@ -4,6 +4,7 @@ using PerfSim.Core.Kernel;
 using PerfSim.Core.PageTables;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Simulation;
 
