@@ -184,7 +184,7 @@ public sealed class FrontEndTests : IDisposable
         Assert.Contains("N = --pages, P = --vcpus, K = --passes", output, StringComparison.Ordinal);
         Assert.Contains("N = --vms, V = --vcpus, G = --guest-memory, K = --passes", output, StringComparison.Ordinal);
         string secretmem = output[output.IndexOf("secretmem-touch", StringComparison.Ordinal)..output.IndexOf("vm-churn", StringComparison.Ordinal)];
-        Assert.Contains("--seed changes nothing here: nothing in it is random", secretmem, StringComparison.Ordinal);
+        Assert.Contains("--seed changes nothing here (nothing in it is random", secretmem, StringComparison.Ordinal);
         Assert.Contains("ignores --strategy, --guest-memory", secretmem, StringComparison.Ordinal);
         Assert.Contains("cost_profile", output, StringComparison.Ordinal);
     }

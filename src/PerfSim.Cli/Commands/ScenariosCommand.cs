@@ -24,7 +24,7 @@ internal static class ScenariosCommand
 
             foreach (ScenarioField field in ScenarioFields.All.Where(f => !f.AppliesTo(name) && f.UnusedNote is not null))
             {
-                stdout.WriteLine($"{"",-Indent}--{field.OptionName} changes nothing here: {field.UnusedNote}");
+                stdout.WriteLine($"{"",-Indent}--{field.OptionName} changes nothing here ({field.UnusedNote})");
             }
 
             stdout.WriteLine();

@@ -59,7 +59,7 @@ public static class ScenarioFields
             with { DefaultNote = "the machine's CPU count" },
         ScenarioField.Choice("populate", KernelNames.PopulationPaths, "how the VMM populates guest memory before the guest boots",
             c => c.Populate.Name(), (c, v) => c with { Populate = Parsed<PopulationPath>(KernelNames.TryParsePopulationPath(v, out PopulationPath p), p) })
-            with { UsedBy = [GuestBoot, VmChurn], UnusedNote = "populate tries every path in turn; snapshot-restore restores by write() and by memcpy" },
+            with { UsedBy = [GuestBoot, VmChurn] },
         ScenarioField.Fraction("populate_fraction", "share of guest memory the VMM populates before the guest boots",
             c => c.PopulateFraction, (c, v) => c with { PopulateFraction = v })
             with { UsedBy = [GuestBoot, VmChurn] },
