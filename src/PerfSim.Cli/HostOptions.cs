@@ -3,16 +3,13 @@ using PerfSim.Core.Arch;
 using PerfSim.Core.PageTables;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Cli;
 
 /// <summary>The options that describe a host's memory, shared by every command that builds one.</summary>
 internal static class HostOptions
 {
-    public static readonly string[] Valued = ["ram", "e820", "meminfo", "arch", "gbpages", "rodata"];
-
-    public const string Usage = "[--ram SIZE | --e820 FILE | --meminfo FILE] [--arch x86_64|x86_64-invlpgb|arm64|arm64-bbml2] [--gbpages on|off] [--rodata full|off]";
-
     public static HostSpec Read(OptionSet options, long defaultRamBytes)
     {
         options.Exclusive("ram", "e820", "meminfo");

@@ -1,100 +1,60 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Cli;
 
 /// <summary>
-/// The options of one command: <c>--name value</c>, <c>--name=value</c> or a bare <c>--flag</c>.
-/// Every accessor validates and throws an <see cref="InputException"/> whose one-line message
-/// names the option and what it accepts.
+/// The options one command was given, as System.CommandLine parsed them but still as text: every
+/// accessor validates and throws an <see cref="InputException"/> whose one-line message names the
+/// option and what it accepts. Options not given are absent (<see cref="Has"/> is false), so a
+/// command can tell "not given" from "given the default" when layering scenario files and options.
 /// </summary>
 internal sealed class OptionSet
 {
-    private readonly string _command;
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _repeated = new(StringComparer.Ordinal);
     private readonly List<string> _positionals = [];
 
-    private OptionSet(string command) => _command = command;
-
-    /// <summary>Parses <paramref name="args"/> against the options the command knows: names in
-    /// <paramref name="valued"/> take a value, names in <paramref name="flags"/> do not, names in
-    /// <paramref name="repeatable"/> take a value and may be given more than once. Arguments
-    /// that are not options (<c>BASELINE CURRENT</c>) are refused unless
-    /// <paramref name="allowPositionals"/>; then they are kept, in order, in <see cref="Positionals"/>.</summary>
-    public static OptionSet Parse(
-        string command, IReadOnlyList<string> args, IEnumerable<string> valued, IEnumerable<string> flags, IEnumerable<string>? repeatable = null, bool allowPositionals = false)
+    public OptionSet(CommandSpec spec, ParseResult parse)
     {
-        var set = new OptionSet(command);
-        var isRepeatable = new HashSet<string>(repeatable ?? [], StringComparer.Ordinal);
-        var takesValue = new HashSet<string>(valued.Concat(isRepeatable), StringComparer.Ordinal);
-        var isFlag = new HashSet<string>(flags, StringComparer.Ordinal);
-        for (int i = 0; i < args.Count; i++)
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(parse);
+        foreach (Option option in spec.Options)
         {
-            string arg = args[i];
-            if (allowPositionals && !arg.StartsWith("--", StringComparison.Ordinal))
+            if (parse.GetResult(option) is not OptionResult { Implicit: false } result)
             {
-                set._positionals.Add(arg);
                 continue;
             }
 
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            string name = option.Name[2..];
+            switch (option)
             {
-                throw new InputException($"perfsim {command}: unexpected argument '{arg}'; options start with --");
-            }
-
-            string name = arg[2..];
-            string? value = null;
-            int eq = name.IndexOf('=', StringComparison.Ordinal);
-            if (eq >= 0)
-            {
-                value = name[(eq + 1)..];
-                name = name[..eq];
-            }
-
-            if (isFlag.Contains(name))
-            {
-                if (value is not null)
-                {
-                    throw new InputException($"--{name}: takes no value");
-                }
-            }
-            else if (takesValue.Contains(name))
-            {
-                if (value is null)
-                {
-                    if (i + 1 >= args.Count)
+                case Option<string[]>:
+                    string[] values = parse.GetValue((Option<string[]>)option) ?? [];
+                    _repeated[name] = [.. values];
+                    _values[name] = values.LastOrDefault();
+                    break;
+                case Option<bool>:
+                    _values[name] = null;
+                    break;
+                default:
+                    if (result.IdentifierTokenCount > 1)
                     {
-                        throw new InputException($"--{name}: missing value");
+                        throw new InputException($"--{name}: given twice");
                     }
 
-                    value = args[++i];
-                }
-            }
-            else
-            {
-                string known = string.Join(", ", takesValue.Concat(isFlag).Order(StringComparer.Ordinal).Select(n => "--" + n));
-                throw new InputException($"perfsim {command}: unknown option --{name}; accepted: {known}");
-            }
-
-            if (isRepeatable.Contains(name))
-            {
-                set._values[name] = value;
-                if (!set._repeated.TryGetValue(name, out List<string>? list))
-                {
-                    set._repeated.Add(name, list = []);
-                }
-
-                list.Add(value!);
-            }
-            else if (!set._values.TryAdd(name, value))
-            {
-                throw new InputException($"--{name}: given twice");
+                    _values[name] = parse.GetValue((Option<string>)option);
+                    break;
             }
         }
 
-        return set;
+        if (spec.Arguments is { } arguments)
+        {
+            _positionals.AddRange(parse.GetValue(arguments) ?? []);
+        }
     }
 
     /// <summary>The arguments that are not options, in order.</summary>
@@ -103,19 +63,16 @@ internal sealed class OptionSet
     /// <summary>Every value of a repeatable option, in order; empty when it was not given.</summary>
     public IReadOnlyList<string> Strings(string name)
     {
-        _read.Add(name);
         return _repeated.TryGetValue(name, out List<string>? values) ? values : [];
     }
 
     public bool Has(string name)
     {
-        _read.Add(name);
         return _values.ContainsKey(name);
     }
 
     public string? String(string name)
     {
-        _read.Add(name);
         return _values.GetValueOrDefault(name);
     }
 

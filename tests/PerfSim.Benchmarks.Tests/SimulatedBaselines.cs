@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using PerfSim.Cli;
+using PerfSim.Engine.Reports;
 using PerfSim.Engine.Simulation;
 using PerfSim.Reporting;
 using PerfSim.Reporting.Comparison;

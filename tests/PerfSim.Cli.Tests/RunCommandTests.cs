@@ -14,13 +14,17 @@ public sealed class RunCommandTests
         {
             var (code, output, err) = CliRunner.Run(["run", .. s_small, "--out", dir]);
 
-            Assert.Equal((0, ""), (code, err));
+            Assert.Equal(0, code);
+            Assert.StartsWith($"perfsim: wrote {Path.Combine(dir, "report.json")}, report.md, report.csv and ", err, StringComparison.Ordinal);
+            Assert.EndsWith(" charts\n", err, StringComparison.Ordinal);
             Assert.Contains("PerfSim run: guest-boot", output, StringComparison.Ordinal);
             RunReport report = ReportJson.ReadFile(Path.Combine(dir, "report.json"));
             Assert.Equal("guest-boot", report.Scenario);
             Assert.Equal(2048 + 512, report.Counter("faults"));
             Assert.All(CounterNames.Required, name => Assert.True(report.Counters.ContainsKey(name), name));
             Assert.Equal("per-folio", report.Config["strategy"]!.GetValue<string>());
+            Assert.Equal(1L << 30, report.Config["ram"]!.GetValue<long>());
+            Assert.Null(report.Config["pages"]);
             Assert.NotNull(report.Config["cost_profile"]);
             Assert.True(File.Exists(Path.Combine(dir, "report.md")));
             Assert.True(File.Exists(Path.Combine(dir, "latency.svg")));

@@ -17,9 +17,8 @@ namespace PerfSim.Cli.Commands;
 /// </remarks>
 internal static class CompareCommand
 {
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout)
+    public static int Run(OptionSet options, TextWriter stdout)
     {
-        OptionSet options = OptionSet.Parse("compare", args, ["threshold", "noise", "out", "format"], ["only-changed", "allow-missing"], repeatable: ["metric"], allowPositionals: true);
         if (options.Positionals.Count != 2)
         {
             throw new InputException($"perfsim compare: expected two files, BASELINE and CURRENT, got {options.Positionals.Count}: perfsim compare BASELINE CURRENT [--threshold 5%] [--metric GLOB]... [--out report.md]");

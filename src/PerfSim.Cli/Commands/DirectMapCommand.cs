@@ -6,18 +6,19 @@ using PerfSim.Core.PageTables;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
 using PerfSim.Engine.Scripts;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Cli.Commands;
 
 /// <summary><c>perfsim directmap</c>: what does this sequence of operations do to my direct map?</summary>
 internal static class DirectMapCommand
 {
-    public const string Usage = "perfsim directmap " + HostOptions.Usage + " [--script FILE] [--json]";
+    /// <summary>The host's RAM when neither --ram nor a host file is given.</summary>
+    public const long DefaultRamBytes = 16 * PageGeometry.GiB;
 
-    public static int Run(IReadOnlyList<string> args, TextReader stdin, bool stdinIsTerminal, TextWriter stdout)
+    public static int Run(OptionSet options, TextReader stdin, bool stdinIsTerminal, TextWriter stdout)
     {
-        OptionSet options = OptionSet.Parse("directmap", args, [.. HostOptions.Valued, "script"], ["json"]);
-        HostSpec spec = HostOptions.Read(options, 16 * PageGeometry.GiB);
+        HostSpec spec = HostOptions.Read(options, DefaultRamBytes);
         bool json = options.Has("json");
         string source;
         string text;

@@ -1,3 +1,4 @@
+using PerfSim.Cli.Output;
 using PerfSim.Reporting;
 using PerfSim.Reporting.Input;
 using PerfSim.Reporting.Sweeps;
@@ -11,9 +12,8 @@ namespace PerfSim.Cli.Commands;
 /// </summary>
 internal static class MergeCommand
 {
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout)
+    public static int Run(OptionSet options, TextWriter stdout, TextWriter stderr)
     {
-        OptionSet options = OptionSet.Parse("merge", args, ["out", "format"], [], allowPositionals: true);
         List<string> inputs = [.. options.Positionals];
         string? outDir = options.String("out");
         if (outDir is null && inputs.Count > 0)
@@ -36,7 +36,7 @@ internal static class MergeCommand
         }
 
         SweepReport merged = SweepMerge.MergeFiles(files);
-        ReportBundle.Write(outDir, merged);
+        Written.Bundle(stderr, outDir, dir => ReportBundle.Write(dir, merged));
         stdout.Write(SweepRenderer.Render(merged, RunCommand.Format(options)));
         return ExitCodes.Ok;
     }

@@ -1,7 +1,9 @@
 using System.Globalization;
+using PerfSim.Cli.Output;
 using PerfSim.Engine.Hosts;
-using PerfSim.Engine.Inputs;
+using PerfSim.Engine.Reports;
 using PerfSim.Engine.Simulation;
+using PerfSim.Reporting.Input;
 using PerfSim.Reporting;
 using PerfSim.Reporting.Rendering;
 using PerfSim.Tracing.Files;
@@ -12,15 +14,16 @@ namespace PerfSim.Cli.Commands;
 /// workload under its recorded configuration, changed by the options; report as <c>perfsim run</c>.</summary>
 internal static class ReplayCommand
 {
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public static int Run(OptionSet options, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Count == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
+        if (options.Positionals.Count != 1)
         {
-            throw new InputException("perfsim replay: missing FILE (a binary trace from perfsim run --record, or a text trace); perfsim replay FILE [run options]");
+            throw new InputException(options.Positionals.Count == 0
+                ? "perfsim replay: missing FILE (a binary trace from perfsim run --record, or a text trace); perfsim replay FILE [run options]"
+                : $"perfsim replay: unexpected argument '{options.Positionals[1]}'; perfsim replay FILE [run options]");
         }
 
-        string path = args[0];
-        OptionSet options = OptionSet.Parse("replay", args.Skip(1).ToList(), RunCommand.Valued.Except(["repeat", "record"]), ["no-report"]);
+        string path = options.Positionals[0];
         Stream stream;
         try
         {
@@ -67,7 +70,7 @@ internal static class ReplayCommand
         RunReport report = ReportMapper.ToReport(result, hostSource);
         if (!options.Has("no-report"))
         {
-            ReportBundle.Write(outDir, report);
+            Written.Bundle(stderr, outDir, dir => ReportBundle.Write(dir, report));
         }
 
         stdout.Write(ReportRenderer.Render(report, format));

@@ -1,9 +1,13 @@
-using PerfSim.Core.Arch;
 using System.Globalization;
+using PerfSim.Core.Arch;
+using PerfSim.Core.Costs;
 using PerfSim.Core;
+using PerfSim.Cli.Output;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
+using PerfSim.Engine.Reports;
 using PerfSim.Engine.Simulation;
+using PerfSim.Reporting.Input;
 using PerfSim.Reporting;
 using PerfSim.Reporting.Rendering;
 
@@ -14,14 +18,11 @@ internal static class RunCommand
 {
     public const string DefaultOut = "perfsim-out";
 
-    public static readonly string[] Valued = [.. ScenarioFields.Keys, "e820", "meminfo", "cost-profile", "out", "format", "repeat", "record"];
-
     /// <summary>Most repeats a run takes: plenty for the comparer's rank test, few enough to stay quick.</summary>
     public const int MaxRepeat = 100;
 
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
+    public static int Run(OptionSet options, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
     {
-        OptionSet options = OptionSet.Parse("run", args, Valued, ["no-report"]);
         (ScenarioConfig config, HostSpec? host, string hostSource) = Resolve(options);
         ConsoleFormat format = Format(options);
         int repeat = (int)options.Integer("repeat", 1, MaxRepeat, 1);
@@ -63,7 +64,7 @@ internal static class RunCommand
 
         if (!options.Has("no-report"))
         {
-            ReportBundle.Write(outDir, report);
+            Written.Bundle(stderr, outDir, dir => ReportBundle.Write(dir, report));
         }
 
         stdout.Write(ReportRenderer.Render(report, format));
@@ -83,13 +84,9 @@ internal static class RunCommand
     /// streaming its events to a binary trace at <paramref name="recordPath"/> when one is given.</summary>
     public static RunResult Execute(ScenarioConfig config, HostSpec? host, string label, TextWriter stderr, bool stderrIsTerminal, string? recordPath = null)
     {
-        Action<double>? progress = stderrIsTerminal ? p => stderr.Write(string.Create(CultureInfo.InvariantCulture, $"\r{label}: {p * 100:F0}% ")) : null;
-        RunResult result = TraceFiles.Record(recordPath, config, stderr, sink => SimulationRun.Execute(config, host, sink, progress));
-        if (progress is not null)
-        {
-            stderr.WriteLine();
-        }
-
+        var progress = new ProgressLine(stderr, stderrIsTerminal, label, ScenarioNames.Phases(config));
+        RunResult result = TraceFiles.Record(recordPath, config, stderr, sink => SimulationRun.Execute(config, host, sink, progress.Report));
+        progress.Finish();
         return result;
     }
 
@@ -100,7 +97,7 @@ internal static class RunCommand
     /// the cross-field checks, reported at <paramref name="where"/>.
     /// </summary>
     public static (ScenarioConfig Config, HostSpec? Host, string HostSource) Resolve(
-        OptionSet options, IReadOnlyList<FieldValue>? baseFields = null, IReadOnlyList<FieldValue>? runFields = null, string where = "options", ScenarioConfig? defaults = null)
+        OptionSet options, IReadOnlyList<FieldValue>? baseFields = null, IReadOnlyList<FieldValue>? runFields = null, string? where = null, ScenarioConfig? defaults = null)
     {
         ScenarioConfig config = defaults ?? new ScenarioConfig();
         string? scenario = options.String("scenario");
@@ -112,17 +109,19 @@ internal static class RunCommand
             }
 
             config = ScenarioFields.ApplyJson(config, options.ReadFile("scenario"), scenario);
+            // Cross-field errors name the file whose values clash (and the options, if they joined in).
+            where ??= ScenarioFields.All.Any(f => f.Key != "scenario" && options.Has(f.OptionName)) ? $"{scenario} and the options" : scenario;
         }
 
         config = Apply(config, baseFields);
-        foreach (string key in ScenarioFields.Keys)
+        foreach (ScenarioField field in ScenarioFields.All)
         {
-            if (key != "scenario" || (scenario is not null && ScenarioNames.All.Contains(scenario, StringComparer.Ordinal)))
+            if (field.Key != "scenario" || (scenario is not null && ScenarioNames.All.Contains(scenario, StringComparer.Ordinal)))
             {
-                string? value = options.String(key);
+                string? value = options.String(field.OptionName);
                 if (value is not null)
                 {
-                    config = ScenarioFields.Set(config, key, value, "--" + key);
+                    config = field.Set(config, value, "--" + field.OptionName);
                 }
             }
         }
@@ -152,7 +151,7 @@ internal static class RunCommand
             hostSource = host.RamSource;
         }
 
-        return (ScenarioFields.Validate(config, where), host, hostSource);
+        return (ScenarioFields.Validate(config, where ?? "options"), host, hostSource);
     }
 
     private static ScenarioConfig Apply(ScenarioConfig config, IReadOnlyList<FieldValue>? fields) =>

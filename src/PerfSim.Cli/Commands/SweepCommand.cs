@@ -1,5 +1,7 @@
 using System.Globalization;
+using PerfSim.Cli.Output;
 using PerfSim.Engine.Hosts;
+using PerfSim.Engine.Reports;
 using PerfSim.Engine.Simulation;
 using PerfSim.Reporting;
 using PerfSim.Reporting.Input;
@@ -22,11 +24,8 @@ internal static class SweepCommand
 {
     public const string DefaultOut = "perfsim-sweep";
 
-    private static readonly string[] s_valued = [.. RunCommand.Valued.Where(o => o is not ("repeat" or "record")), "matrix", "shard"];
-
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
+    public static int Run(OptionSet options, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
     {
-        OptionSet options = OptionSet.Parse("sweep", args, s_valued, [], repeatable: ["vary"]);
         options.Exclusive("matrix", "vary");
         SweepMatrix matrix = options.Has("matrix") ? SweepMatrix.FromFile(options.String("matrix")!)
             : options.Has("vary") ? SweepMatrix.FromOptions(options.Strings("vary"))
@@ -70,7 +69,7 @@ internal static class SweepCommand
             {
                 result = RunCommand.Execute(config, host, label, stderr, stderrIsTerminal);
             }
-            catch (Engine.Inputs.InputException e)
+            catch (InputException e)
             {
                 // Refusals found while running (e.g. the guest does not fit the host) name the run.
                 throw new InputException($"run {key}: {e.Message}", e);
@@ -80,7 +79,11 @@ internal static class SweepCommand
         }
 
         var sweep = new SweepReport { Matrix = matrix.Axes, Shard = shard, Runs = runs };
-        ReportBundle.Write(outDir, sweep);
+        if (!options.Has("no-report"))
+        {
+            Written.Bundle(stderr, outDir, dir => ReportBundle.Write(dir, sweep));
+        }
+
         stdout.Write(SweepRenderer.Render(sweep, format));
         return runs.Exists(r => r.Report.Violations is { Count: > 0 }) ? ExitCodes.Violation : ExitCodes.Ok;
     }

@@ -105,10 +105,10 @@ internal sealed record SweepMatrix(IReadOnlyList<MatrixAxis> Axes, IReadOnlyList
     private static string FieldKey(string name, InputElement element)
     {
         string key = name.Replace('_', '-');
-        return ScenarioFields.Keys.Contains(key, StringComparer.Ordinal)
+        return ScenarioFields.OptionNames.Contains(key, StringComparer.Ordinal)
             ? key
             : throw InputException.At(
-                element.Source, element.Path, $"an unknown scenario field \"{name}\"", "one of: " + string.Join(", ", ScenarioFields.Keys));
+                element.Source, element.Path, $"an unknown scenario field \"{name}\"", "one of: " + string.Join(", ", ScenarioFields.OptionNames));
     }
 
     // The same value kinds as scenario files: strings, numbers, and true/false for on/off fields.
@@ -123,9 +123,9 @@ internal sealed record SweepMatrix(IReadOnlyList<MatrixAxis> Axes, IReadOnlyList
 
     private static void CheckKey(string key, string where)
     {
-        if (!ScenarioFields.Keys.Contains(key, StringComparer.Ordinal))
+        if (!ScenarioFields.OptionNames.Contains(key, StringComparer.Ordinal))
         {
-            throw new InputException($"{where}: unknown scenario field; accepted: {string.Join(", ", ScenarioFields.Keys)}");
+            throw new InputException($"{where}: unknown scenario field; accepted: {string.Join(", ", ScenarioFields.OptionNames)}");
         }
     }
 

@@ -1,8 +1,9 @@
 using System.Globalization;
 using PerfSim.Core.Events;
 using PerfSim.Engine.Hosts;
-using PerfSim.Engine.Inputs;
+using PerfSim.Engine.Reports;
 using PerfSim.Engine.Simulation;
+using PerfSim.Reporting.Input;
 using PerfSim.Tracing;
 
 namespace PerfSim.Cli.Commands;
@@ -33,9 +34,8 @@ internal static class TraceCommand
         ];
     }
 
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout)
+    public static int Run(OptionSet options, TextWriter stdout)
     {
-        OptionSet options = OptionSet.Parse("trace", args, RunCommand.Valued.Except(["format", "record", "repeat"]), []);
         string path = options.String("out") ?? throw new InputException("perfsim trace: --out FILE.nettrace is required");
         (ScenarioConfig config, HostSpec? host, _) = RunCommand.Resolve(options);
 

@@ -1,6 +1,6 @@
 using PerfSim.Core.Events;
-using PerfSim.Engine.Inputs;
 using PerfSim.Engine.Simulation;
+using PerfSim.Reporting.Input;
 using PerfSim.Tracing.Files;
 
 namespace PerfSim.Cli.Commands;

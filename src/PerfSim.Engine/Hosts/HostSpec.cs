@@ -3,6 +3,7 @@ using PerfSim.Core.Arch;
 using PerfSim.Core.Host;
 using PerfSim.Core.PageTables;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Hosts;
 
@@ -17,7 +18,7 @@ public sealed record HostSpec(string Arch, DirectMapProfile Profile, MemoryLayou
     public const long MinRamBytes = 16 * PageGeometry.MiB;
 
     /// <summary><see cref="RamSource"/> of a host given by its size.</summary>
-    public const string SizeSource = "--ram";
+    public const string SizeSource = "ram";
 
     /// <summary>One phrase describing <see cref="Profile"/> on <see cref="Arch"/> (its descriptor's
     /// <see cref="ArchDescriptor.Label"/>).</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using PerfSim.Core;
 using PerfSim.Core.Host;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Inputs;
 

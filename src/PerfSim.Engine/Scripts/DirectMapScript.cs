@@ -1,4 +1,5 @@
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Scripts;
 

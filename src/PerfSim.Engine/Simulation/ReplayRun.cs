@@ -2,7 +2,7 @@ using System.Diagnostics;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
 using PerfSim.Engine.Hosts;
-using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 using PerfSim.Tracing.Files;
 
 namespace PerfSim.Engine.Simulation;
@@ -107,7 +107,7 @@ internal sealed class ReplayWorkload
         if (c.Scenario == ScenarioNames.SecretmemTouch)
         {
             int error = k.SecretmemCreate(process, c.Pages, out KernelFile? file);
-            _file = error == 0 ? file! : throw new InputException($"scenario: memfd_secret() fails with {error} on this host (can_set_direct_map() is false); use --rodata full");
+            _file = error == 0 ? file! : throw new InputException($"scenario: memfd_secret() fails with {error} on this host (can_set_direct_map() is false); set rodata to full");
         }
         else
         {

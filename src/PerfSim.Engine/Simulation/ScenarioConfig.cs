@@ -16,14 +16,42 @@ public static class ScenarioNames
 
     public static IReadOnlyList<string> All { get; } = [GuestBoot, Populate, SecretmemTouch, VmChurn, SnapshotRestore];
 
+    /// <summary>What the scenario does, in the letters of <see cref="Letters"/>.</summary>
     public static string Describe(string name) => name switch
     {
-        GuestBoot => "a VM of V vCPUs faults its guest memory in (sequential per vCPU with random jumps), after the VMM populated part of it",
-        Populate => "the VMM populates G bytes of guest memory by each population path in turn",
-        SecretmemTouch => "a process creates a memfd_secret of N pages, touches them from P CPUs, then unmaps and closes it (--passes K cycles)",
-        VmChurn => "VMs are created, populated, ballooned (PUNCH_HOLE) and destroyed over and over: long-term direct-map fragmentation",
-        SnapshotRestore => "a VM is restored from a snapshot file by write() and, again, by memcpy",
+        GuestBoot => "a VM of V vCPUs faults its G of guest memory in (sequential per vCPU with random jumps), after the VMM populated part of it",
+        Populate => "the VMM populates G of guest memory by each population path in turn",
+        SecretmemTouch => "a process creates a memfd_secret of N pages, touches them from P CPUs, then unmaps and closes it, K times",
+        VmChurn => "N VMs of V vCPUs and G each are created, populated, ballooned (PUNCH_HOLE) and destroyed, K times: long-term direct-map fragmentation",
+        SnapshotRestore => "a VM of V vCPUs is restored from a snapshot of G by write() and, again, by memcpy",
         _ => string.Empty,
+    };
+
+    /// <summary>The phases a run of <paramref name="c"/> goes through, in order, named for progress
+    /// displays: one per <c>Simulator.RunPhase</c> call that reports progress in SimulationRun.</summary>
+    public static IReadOnlyList<string> Phases(ScenarioConfig c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        bool populates = ((long)(c.GuestPages * c.PopulateFraction) & ~((1L << c.FolioOrder) - 1)) > 0;
+        return c.Scenario switch
+        {
+            GuestBoot => populates ? ["populate", "boot"] : ["boot"],
+            Populate => [.. KernelNames.PopulationPaths.Select(p => "populate by " + p)],
+            SecretmemTouch => [.. Enumerable.Range(1, c.Passes).Select(i => $"touch, pass {i}")],
+            VmChurn => [.. Enumerable.Range(1, c.Passes).SelectMany(i => (string[])(populates ? [$"populate, cycle {i}", $"boot, cycle {i}"] : [$"boot, cycle {i}"]))],
+            _ => ["restore by write()", "boot after write()", "restore by memcpy", "boot after memcpy"],
+        };
+    }
+
+    /// <summary>The field each letter of <see cref="Describe"/> stands for.</summary>
+    public static IReadOnlyList<(char Letter, string Field)> Letters(string name) => name switch
+    {
+        GuestBoot => [('V', "vcpus"), ('G', "guest_memory")],
+        Populate => [('G', "guest_memory")],
+        SecretmemTouch => [('N', "pages"), ('P', "vcpus"), ('K', "passes")],
+        VmChurn => [('N', "vms"), ('V', "vcpus"), ('G', "guest_memory"), ('K', "passes")],
+        SnapshotRestore => [('V', "vcpus"), ('G', "guest_memory")],
+        _ => [],
     };
 }
 
@@ -42,8 +70,18 @@ public sealed record ScenarioConfig
     /// <summary>Host CPUs (all online; idle ones still take IPIs).</summary>
     public int Cpus { get; init; } = 64;
 
-    /// <summary>vCPUs of each VM (or threads touching secretmem).</summary>
-    public int Vcpus { get; init; } = 16;
+    /// <summary>vCPUs of each VM (or threads touching secretmem). Unless set, min(16, <see cref="Cpus"/>),
+    /// so that a small host needs no second option.</summary>
+    public int Vcpus
+    {
+        get => _vcpus ?? Math.Min(DefaultVcpus, Cpus);
+        init => _vcpus = value;
+    }
+
+    /// <summary>The vCPUs of a VM when <see cref="Vcpus"/> is not set and the host has that many CPUs.</summary>
+    public const int DefaultVcpus = 16;
+
+    private readonly int? _vcpus;
 
     public long RamBytes { get; init; } = 16 * PageGeometry.GiB;
 

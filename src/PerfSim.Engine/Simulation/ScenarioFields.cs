@@ -1,63 +1,110 @@
-using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using PerfSim.Core;
 using PerfSim.Core.Arch;
 using PerfSim.Core.Kernel;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Simulation;
 
 /// <summary>
-/// Every settable field of a scenario: its JSON key (the CLI option is the same name with dashes),
-/// what it accepts, and how it applies. One table serves scenario files and command-line options,
-/// so both give the same one-line errors.
+/// Every settable field of a scenario, in one table (<see cref="All"/>) that scenario files, sweep
+/// matrices, trace headers, report configs and the command line's options are all made from, so
+/// they share one vocabulary (snake_case keys, the same names dashed as options) and give the
+/// same one-line errors.
 /// </summary>
 public static class ScenarioFields
 {
     /// <summary>The largest guest or host PerfSim simulates: 4 TiB.</summary>
     public const long MaxBytes = 4 * PageGeometry.TiB;
 
-    private delegate ScenarioConfig Apply(ScenarioConfig c, string value, string where);
+    private const string GuestBoot = ScenarioNames.GuestBoot;
+    private const string Populate = ScenarioNames.Populate;
+    private const string Secretmem = ScenarioNames.SecretmemTouch;
+    private const string VmChurn = ScenarioNames.VmChurn;
+    private const string Snapshot = ScenarioNames.SnapshotRestore;
 
-    private static readonly (string Key, string Accepts, Apply Apply)[] s_fields =
+    /// <summary>Every field, in the order help and files list them.</summary>
+    public static IReadOnlyList<ScenarioField> All { get; } =
     [
-        ("scenario", Choices(ScenarioNames.All), (c, v, w) => c with { Scenario = Choice(v, ScenarioNames.All, w) }),
-        ("strategy", Choices(KernelNames.Strategies), (c, v, w) => c with { Strategy = KernelNames.TryParseStrategy(v, out Strategy s) ? s : throw Bad(w, v, Choices(KernelNames.Strategies)) }),
-        ("arch", Choices(ArchKinds.CliNames), (c, v, w) => c with { Arch = ArchKinds.TryParse(v, out ArchKind a) ? a : throw Bad(w, v, Choices(ArchKinds.CliNames)) }),
-        ("cpus", "an integer from 1 to 1024", (c, v, w) => c with { Cpus = (int)Integer(v, 1, 1024, w) }),
-        ("vcpus", "an integer from 1 to 1024 (at most cpus)", (c, v, w) => c with { Vcpus = (int)Integer(v, 1, 1024, w) }),
-        ("ram", "a size from 256 MiB to 4 TiB", (c, v, w) => c with { RamBytes = Bytes(v, 256 * PageGeometry.MiB, MaxBytes, w) }),
-        ("guest-memory", "a size from 4 KiB to 4 TiB", (c, v, w) => c with { GuestMemoryBytes = Bytes(v, PageGeometry.PageSize, MaxBytes, w) }),
-        ("pages", "an integer from 1 to 268435456", (c, v, w) => c with { Pages = Integer(v, 1, 1L << 28, w) }),
-        ("passes", "an integer from 1 to 1000", (c, v, w) => c with { Passes = (int)Integer(v, 1, 1000, w) }),
-        ("seed", "an integer from 0 to 9223372036854775807", (c, v, w) => c with { Seed = Integer(v, 0, long.MaxValue, w) }),
-        ("threads", "an integer from 1 to 256", (c, v, w) => c with { Threads = (int)Integer(v, 1, 256, w) }),
-        ("populate", Choices(KernelNames.PopulationPaths), (c, v, w) => c with { Populate = KernelNames.TryParsePopulationPath(v, out PopulationPath p) ? p : throw Bad(w, v, Choices(KernelNames.PopulationPaths)) }),
-        ("populate-fraction", "a number from 0 to 1", (c, v, w) => c with { PopulateFraction = Fraction(v, w) }),
-        ("folio-order", "0 or 9", (c, v, w) => c with { FolioOrder = (int)Integer(v, 0, 9, w) is var o && o is 0 or 9 ? o : throw Bad(w, v, "0 or 9") }),
-        ("vms", "an integer from 1 to 1024", (c, v, w) => c with { Vms = (int)Integer(v, 1, 1024, w) }),
-        ("background-accesses", "an integer from 0 to 1000", (c, v, w) => c with { BackgroundAccesses = (int)Integer(v, 0, 1000, w) }),
-        ("quantum-ns", "an integer from 1000 to 10000000", (c, v, w) => c with { QuantumNs = Integer(v, 1000, 10_000_000, w) }),
-        ("jump-probability", "a number from 0 to 1", (c, v, w) => c with { JumpProbability = Fraction(v, w) }),
-        ("gbpages", "on or off", (c, v, w) => c with { GbPages = Choice(v, ["on", "off"], w) == "on" }),
-        ("rodata", "full or off", (c, v, w) => c with { RodataFull = Choice(v, ["full", "off"], w) == "full" }),
+        ScenarioField.Choice("scenario", ScenarioNames.All, "the workload to simulate (perfsim scenarios describes each)",
+            c => c.Scenario, (c, v) => c with { Scenario = v }),
+        ScenarioField.Choice("strategy", KernelNames.Strategies, "the NO_DIRECT_MAP design of guest_memfd (none: the direct map is left alone)",
+            c => c.Strategy.Name(), (c, v) => c with { Strategy = Parsed<Strategy>(KernelNames.TryParseStrategy(v, out Strategy s), s) })
+            with { UsedBy = [GuestBoot, Populate, VmChurn, Snapshot], UnusedNote = "secretmem always removes its pages from the direct map" },
+        ScenarioField.Choice("arch", ArchKinds.CliNames, "the architecture: TLB geometry, flush instructions and direct-map profile",
+            c => c.Arch.ToCliName(), (c, v) => c with { Arch = Parsed<ArchKind>(ArchKinds.TryParse(v, out ArchKind a), a) }),
+        ScenarioField.Integer("cpus", "N", 1, 1024, "host CPUs, all online (idle ones still take IPIs)",
+            c => c.Cpus, (c, v) => c with { Cpus = (int)v }),
+        ScenarioField.Integer("vcpus", "V", 1, 1024, "vCPUs of each VM (secretmem-touch: the P CPUs that touch the pages); at most cpus",
+            c => c.Vcpus, (c, v) => c with { Vcpus = (int)v })
+            with { UsedBy = [GuestBoot, Secretmem, VmChurn, Snapshot], DefaultNote = $"min({ScenarioConfig.DefaultVcpus}, cpus)" },
+        ScenarioField.Size("ram", 256 * PageGeometry.MiB, MaxBytes, "host RAM (or take it from --e820/--meminfo)",
+            c => c.RamBytes, (c, v) => c with { RamBytes = v }),
+        ScenarioField.Size("guest_memory", PageGeometry.PageSize, MaxBytes, "G: guest memory of each VM",
+            c => c.GuestMemoryBytes, (c, v) => c with { GuestMemoryBytes = v })
+            with { UsedBy = [GuestBoot, Populate, VmChurn, Snapshot] },
+        ScenarioField.Integer("pages", "N", 1, 1L << 28, "N: secretmem pages",
+            c => c.Pages, (c, v) => c with { Pages = v })
+            with { UsedBy = [Secretmem] },
+        ScenarioField.Integer("passes", "K", 1, 1000, "K: create-touch-close cycles (secretmem-touch) or churn cycles (vm-churn)",
+            c => c.Passes, (c, v) => c with { Passes = (int)v })
+            with { UsedBy = [Secretmem, VmChurn] },
+        ScenarioField.Integer("seed", "S", 0, long.MaxValue, "root of every random choice: where vCPUs jump, background accesses, which holes vm-churn punches (snapshot-restore: background accesses only; its vCPUs touch pages the restore already populated)",
+            c => c.Seed, (c, v) => c with { Seed = v })
+            with { UsedBy = [GuestBoot, VmChurn, Snapshot], UnusedNote = "nothing in it is random: pages are created, touched and populated in order" },
+        ScenarioField.Integer("threads", "T", 1, 256, "host threads that run the simulation; results do not depend on it",
+            c => c.Threads, (c, v) => c with { Threads = (int)v })
+            with { DefaultNote = "the machine's CPU count" },
+        ScenarioField.Choice("populate", KernelNames.PopulationPaths, "how the VMM populates guest memory before the guest boots",
+            c => c.Populate.Name(), (c, v) => c with { Populate = Parsed<PopulationPath>(KernelNames.TryParsePopulationPath(v, out PopulationPath p), p) })
+            with { UsedBy = [GuestBoot, VmChurn] },
+        ScenarioField.Fraction("populate_fraction", "share of guest memory the VMM populates before the guest boots",
+            c => c.PopulateFraction, (c, v) => c with { PopulateFraction = v })
+            with { UsedBy = [GuestBoot, VmChurn] },
+        ScenarioField.OneOf("folio_order", [0, 9], "order of guest_memfd folios: 0 (4 KiB) or 9 (2 MiB)",
+            c => c.FolioOrder, (c, v) => c with { FolioOrder = (int)v })
+            with { UsedBy = [GuestBoot, Populate, VmChurn, Snapshot] },
+        ScenarioField.Integer("vms", "N", 1, 1024, "VMs created, populated, ballooned and destroyed per churn cycle",
+            c => c.Vms, (c, v) => c with { Vms = (int)v })
+            with { UsedBy = [VmChurn] },
+        ScenarioField.Integer("background_accesses", "N", 0, 1000, "random kernel direct-map reads per fault on the faulting CPU (fills TLBs with 2M/1G entries)",
+            c => c.BackgroundAccesses, (c, v) => c with { BackgroundAccesses = (int)v })
+            with { UsedBy = [GuestBoot, VmChurn, Snapshot] },
+        ScenarioField.Integer("quantum_ns", "NS", 1000, 10_000_000, "simulated ns CPUs run apart before their shared effects are woven in time order (part of the model)",
+            c => c.QuantumNs, (c, v) => c with { QuantumNs = v }),
+        ScenarioField.Fraction("jump_probability", "probability that a vCPU jumps to a random page of its slice instead of the next one",
+            c => c.JumpProbability, (c, v) => c with { JumpProbability = v })
+            with { UsedBy = [GuestBoot, VmChurn, Snapshot] },
+        ScenarioField.OnOff("gbpages", "x86: map the direct map with 1 GiB pages where it can",
+            c => c.GbPages, (c, v) => c with { GbPages = v }),
+        ScenarioField.Choice("rodata", ["full", "off"], "arm64: rodata=full (PTE-only linear map, can_set_direct_map() true) or off",
+            c => c.RodataFull ? "full" : "off", (c, v) => c with { RodataFull = v == "full" }),
     ];
 
-    /// <summary>The option names (without dashes) that set scenario fields.</summary>
-    public static IReadOnlyList<string> Keys { get; } = [.. s_fields.Select(f => f.Key)];
+    /// <summary>The field keys (snake_case), in table order.</summary>
+    public static IReadOnlyList<string> Keys { get; } = [.. All.Select(f => f.Key)];
 
-    /// <summary>Sets field <paramref name="key"/> from text; <paramref name="where"/> names the
-    /// source for errors (e.g. <c>--cpus</c> or <c>scenario.json: $.cpus</c>).</summary>
+    /// <summary>The same names as options (kebab-case), in table order.</summary>
+    public static IReadOnlyList<string> OptionNames { get; } = [.. All.Select(f => f.OptionName)];
+
+    /// <summary>The field named <paramref name="name"/>, as a key (<c>guest_memory</c>) or an option
+    /// name (<c>guest-memory</c>); null when there is none.</summary>
+    public static ScenarioField? Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string key = name.Replace('-', '_');
+        return All.FirstOrDefault(f => f.Key == key);
+    }
+
+    /// <summary>Sets field <paramref name="key"/> (snake_case or dashed) from text; <paramref name="where"/>
+    /// names the source for errors (e.g. <c>--cpus</c> or <c>scenario.json: $.cpus</c>).</summary>
     public static ScenarioConfig Set(ScenarioConfig config, string key, string value, string where)
     {
         ArgumentNullException.ThrowIfNull(config);
-        int i = Array.FindIndex(s_fields, f => f.Key == key);
-        if (i < 0)
-        {
-            throw new InputException($"{where}: unknown field; accepted: {string.Join(", ", Keys)}");
-        }
-
-        return s_fields[i].Apply(config, value, where);
+        ScenarioField field = Find(key) ?? throw new InputException($"{where}: unknown field; accepted: {string.Join(", ", Keys)}");
+        return field.Set(config, value, where);
     }
 
     /// <summary>Applies a scenario file: a JSON object whose keys are field names (snake_case or
@@ -85,19 +132,15 @@ public static class ScenarioFields
             JsonProperty? costs = null;
             foreach (JsonProperty p in doc.RootElement.EnumerateObject())
             {
-                string key = p.Name.Replace('_', '-');
+                string key = p.Name.Replace('-', '_');
                 string where = $"{source}: $.{p.Name}";
-                if (key == "cost-profile")
+                if (key == CostProfileKey)
                 {
                     costs = p; // read once the file's arch is known, wherever it stands
                     continue;
                 }
 
-                int i = Array.FindIndex(s_fields, f => f.Key == key);
-                if (i < 0)
-                {
-                    throw new InputException($"{where}: unknown field; accepted: {string.Join(", ", Keys.Select(k => k.Replace('-', '_')))}, cost_profile");
-                }
+                ScenarioField field = Find(key) ?? throw new InputException($"{where}: unknown field; accepted: {string.Join(", ", Keys)}, cost_profile");
 
                 string value = p.Value.ValueKind switch
                 {
@@ -105,9 +148,9 @@ public static class ScenarioFields
                     JsonValueKind.Number => p.Value.GetRawText(),
                     JsonValueKind.True => "on",
                     JsonValueKind.False => "off",
-                    _ => throw new InputException($"{where}: found {p.Value.ValueKind.ToString().ToLowerInvariant()}, expected {s_fields[i].Accepts}"),
+                    _ => throw new InputException($"{where}: found {p.Value.ValueKind.ToString().ToLowerInvariant()}, expected {field.Accepts}"),
                 };
-                config = s_fields[i].Apply(config, value, where);
+                config = field.Set(config, value, where);
             }
 
             if (costs is JsonProperty c)
@@ -119,45 +162,36 @@ public static class ScenarioFields
         return config;
     }
 
+    /// <summary>The key of the optional cost profile in scenario files and report configs.</summary>
+    public const string CostProfileKey = "cost_profile";
+
     /// <summary>The configuration as a scenario file that <see cref="ApplyJson"/> reads back to an
-    /// equal configuration (binary traces keep it in their header).</summary>
+    /// equal configuration: every field, and the cost profile when one was given (binary traces
+    /// keep it in their header).</summary>
     public static string ToJson(ScenarioConfig c)
     {
         ArgumentNullException.ThrowIfNull(c);
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        JsonObject json = Fields(c, onlyUsed: false);
+        if (c.Costs is not null)
         {
-            w.WriteStartObject();
-            w.WriteString("scenario", c.Scenario);
-            w.WriteString("strategy", c.Strategy.Name());
-            w.WriteString("arch", c.Arch.ToCliName());
-            w.WriteNumber("cpus", c.Cpus);
-            w.WriteNumber("vcpus", c.Vcpus);
-            w.WriteNumber("ram", c.RamBytes);
-            w.WriteNumber("guest_memory", c.GuestMemoryBytes);
-            w.WriteNumber("pages", c.Pages);
-            w.WriteNumber("passes", c.Passes);
-            w.WriteNumber("seed", c.Seed);
-            w.WriteNumber("threads", c.Threads);
-            w.WriteString("populate", c.Populate.Name());
-            w.WriteNumber("populate_fraction", c.PopulateFraction);
-            w.WriteNumber("folio_order", c.FolioOrder);
-            w.WriteNumber("vms", c.Vms);
-            w.WriteNumber("background_accesses", c.BackgroundAccesses);
-            w.WriteNumber("quantum_ns", c.QuantumNs);
-            w.WriteNumber("jump_probability", c.JumpProbability);
-            w.WriteBoolean("gbpages", c.GbPages);
-            w.WriteString("rodata", c.RodataFull ? "full" : "off");
-            if (c.Costs is not null)
-            {
-                w.WritePropertyName("cost_profile");
-                w.WriteRawValue(CostProfileJson.Write(c.Costs));
-            }
-
-            w.WriteEndObject();
+            json[CostProfileKey] = JsonNode.Parse(CostProfileJson.Write(c.Costs));
         }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return json.ToJsonString();
+    }
+
+    /// <summary>The fields of <paramref name="c"/> as a JSON object in table order; with
+    /// <paramref name="onlyUsed"/>, only those its scenario uses (a report's config).</summary>
+    public static JsonObject Fields(ScenarioConfig c, bool onlyUsed)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        var json = new JsonObject();
+        foreach (ScenarioField field in All.Where(f => !onlyUsed || f.AppliesTo(c.Scenario)))
+        {
+            json[field.Key] = field.Get(c);
+        }
+
+        return json;
     }
 
     /// <summary>Cross-field checks, after every source was applied.</summary>
@@ -171,13 +205,13 @@ public static class ScenarioFields
 
         if (c.GuestMemoryBytes % PageGeometry.PageSize != 0 || c.RamBytes % PageGeometry.PageSize != 0)
         {
-            throw new InputException($"{where}: ram and guest-memory must be multiples of 4 KiB");
+            throw new InputException($"{where}: ram and guest_memory must be multiples of 4 KiB");
         }
 
         long folioBytes = PageGeometry.PageSize << c.FolioOrder;
         if (c.GuestMemoryBytes % (folioBytes * c.Vcpus) != 0 && c.Scenario == ScenarioNames.GuestBoot)
         {
-            throw new InputException($"{where}: guest-memory must split evenly into vcpus slices of whole folios ({Sizes.Format(folioBytes)} each)");
+            throw new InputException($"{where}: guest_memory must split evenly into vcpus slices of whole folios ({Sizes.Format(folioBytes)} each)");
         }
 
         if (c.Arch.IsX86() && !c.RodataFull)
@@ -193,25 +227,6 @@ public static class ScenarioFields
         return c;
     }
 
-    private static string Choices(IEnumerable<string> names) => "one of " + string.Join(", ", names);
-
-    private static InputException Bad(string where, string value, string accepts) => new($"{where}: '{value}' is not {accepts}");
-
-    private static string Choice(string value, IReadOnlyList<string> accepted, string where) =>
-        accepted.Contains(value, StringComparer.Ordinal) ? value : throw Bad(where, value, Choices(accepted));
-
-    private static long Integer(string value, long min, long max, string where) =>
-        Sizes.TryParseInteger(value, out long n) && n >= min && n <= max
-            ? n
-            : throw Bad(where, value, string.Create(CultureInfo.InvariantCulture, $"an integer from {min} to {max}"));
-
-    private static long Bytes(string value, long min, long max, string where) =>
-        Sizes.TryParseBytes(value, out long n) && n >= min && n <= max
-            ? n
-            : throw Bad(where, value, $"a size from {Sizes.Format(min)} to {Sizes.Format(max)} (e.g. 16G, 512M)");
-
-    private static double Fraction(string value, string where) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d >= 0 && d <= 1
-            ? d
-            : throw Bad(where, value, "a number from 0 to 1");
+    // The table checks the name first, so a failed parse here is a table bug, not bad input.
+    private static T Parsed<T>(bool ok, T value) => ok ? value : throw new InvalidOperationException("a listed name did not parse");
 }

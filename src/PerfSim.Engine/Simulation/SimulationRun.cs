@@ -5,6 +5,7 @@ using PerfSim.Core.Kernel;
 using PerfSim.Core.PageTables;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Simulation;
 
@@ -59,7 +60,7 @@ public static class SimulationRun
         long free = (long)(kernel.Frames.Layout.RamBytes * 0.9);
         if (needed > free)
         {
-            throw new InputException($"guest-memory: {Sizes.Format(needed)} of guest memory does not fit in 90% of the host's {Sizes.Format(kernel.Frames.Layout.RamBytes)} of RAM; lower guest-memory (or vms/pages) or raise ram");
+            throw new InputException($"guest_memory: {Sizes.Format(needed)} of guest memory does not fit in 90% of the host's {Sizes.Format(kernel.Frames.Layout.RamBytes)} of RAM; lower guest_memory (or vms, pages) or raise ram");
         }
     }
 
@@ -72,7 +73,7 @@ public static class SimulationRun
         }
 
         int error = kernel.GmemCreate(vmm, pages, flags, VmType.Default, out KernelFile? file);
-        return error == 0 ? file! : throw new InputException($"strategy: guest_memfd NO_DIRECT_MAP is refused on this host ({error}): can_set_direct_map() is false; use --strategy none or --rodata full");
+        return error == 0 ? file! : throw new InputException($"strategy: guest_memfd NO_DIRECT_MAP is refused on this host ({error}): can_set_direct_map() is false; set strategy to none or rodata to full");
     }
 
     /// <summary>The VMM's CPU: the first CPU after the vCPUs (or CPU 0 when they use every CPU).</summary>
@@ -134,7 +135,7 @@ public static class SimulationRun
                 int error = k.SecretmemCreate(process, c.Pages, out KernelFile? file);
                 if (error != 0)
                 {
-                    throw new InputException($"scenario: memfd_secret() fails with {error} on this host (can_set_direct_map() is false); use --rodata full");
+                    throw new InputException($"scenario: memfd_secret() fails with {error} on this host (can_set_direct_map() is false); set rodata to full");
                 }
 
                 int threads = (int)Math.Min(c.Vcpus, c.Pages);

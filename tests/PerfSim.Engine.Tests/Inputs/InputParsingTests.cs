@@ -1,5 +1,6 @@
 using PerfSim.Core.Host;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Tests.Inputs;
 

@@ -8,13 +8,19 @@ using PerfSim.Engine.Inputs;
 using PerfSim.Engine.Simulation;
 using PerfSim.Reporting;
 
-namespace PerfSim.Cli;
+namespace PerfSim.Engine.Reports;
 
-/// <summary>Turns the engine's result into the report schema (Reporting knows no engine types).</summary>
-internal static class ReportMapper
+/// <summary>
+/// Turns the engine's result into the report schema. It lives in the Engine, which references
+/// Reporting, because the mapping needs both the engine's types and the field table
+/// (<see cref="ScenarioFields"/>) that writes the config; Reporting stays free of engine types,
+/// so it reads, compares and renders reports without a simulator.
+/// </summary>
+public static class ReportMapper
 {
     public static RunReport ToReport(RunResult r, string hostSource)
     {
+        ArgumentNullException.ThrowIfNull(r);
         ScenarioConfig c = r.Config;
         var counters = new OrderedDictionary<string, long>(StringComparer.Ordinal);
         foreach (KeyValuePair<string, long> kv in r.Counters)
@@ -50,35 +56,19 @@ internal static class ReportMapper
         };
     }
 
-    /// <summary>The fully resolved configuration, cost profile included.</summary>
+    /// <summary>Key of the report config's host source: "16 GiB", or the --e820/--meminfo file.</summary>
+    public const string HostKey = "host";
+
+    /// <summary>The fully resolved configuration: the fields its scenario uses (the field table's
+    /// keys and values, so that the config minus <see cref="HostKey"/> reads back as a scenario
+    /// file), where the host's RAM came from, and the cost profile.</summary>
     public static JsonObject Config(ScenarioConfig c, string hostSource)
     {
-        CostProfile costs = c.Costs ?? CostProfile.Default(c.Arch);
-        return new JsonObject
-        {
-            ["scenario"] = c.Scenario,
-            ["strategy"] = c.Strategy.Name(),
-            ["arch"] = c.Arch.ToCliName(),
-            ["cpus"] = c.Cpus,
-            ["vcpus"] = c.Vcpus,
-            ["ram_bytes"] = c.RamBytes,
-            ["host"] = hostSource,
-            ["guest_memory_bytes"] = c.GuestMemoryBytes,
-            ["pages"] = c.Pages,
-            ["passes"] = c.Passes,
-            ["seed"] = c.Seed,
-            ["threads"] = c.Threads,
-            ["populate"] = c.Populate.Name(),
-            ["populate_fraction"] = c.PopulateFraction,
-            ["folio_order"] = c.FolioOrder,
-            ["vms"] = c.Vms,
-            ["background_accesses"] = c.BackgroundAccesses,
-            ["jump_probability"] = c.JumpProbability,
-            ["quantum_ns"] = c.QuantumNs,
-            ["gbpages"] = c.GbPages,
-            ["rodata_full"] = c.RodataFull,
-            ["cost_profile"] = JsonNode.Parse(CostProfileJson.Write(costs)),
-        };
+        ArgumentNullException.ThrowIfNull(c);
+        JsonObject config = ScenarioFields.Fields(c, onlyUsed: true);
+        config[HostKey] = hostSource;
+        config[ScenarioFields.CostProfileKey] = JsonNode.Parse(CostProfileJson.Write(c.Costs ?? CostProfile.Default(c.Arch)));
+        return config;
     }
 
     private static LatencySummary Summary(LatencyHistogram h) => new()
@@ -106,6 +96,7 @@ internal static class ReportMapper
         return new PassReport(p.Pass, counters, Sizes(p.DirectMapDelta), p.Label);
     }
 
+    /// <summary>What ran, in one line: "guest-boot: per-folio on x86_64, 64 CPUs, 16 vCPUs, seed 1".</summary>
     public static string Describe(ScenarioConfig c) =>
         string.Create(CultureInfo.InvariantCulture, $"{c.Scenario}: {c.Strategy.Name()} on {c.Arch.ToCliName()}, {c.Cpus} CPUs, {c.Vcpus} vCPUs, seed {c.Seed}");
 }
