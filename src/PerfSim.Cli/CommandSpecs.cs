@@ -1,6 +1,6 @@
 using System.CommandLine;
 using PerfSim.Cli.Commands;
-using PerfSim.Core.Costs;
+using PerfSim.Core.Arch;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Inputs;
 using PerfSim.Engine.Simulation;

@@ -1,6 +1,4 @@
-using System.Globalization;
 using PerfSim.Core.Arch;
-using PerfSim.Core.Costs;
 using PerfSim.Core;
 using PerfSim.Cli.Output;
 using PerfSim.Engine.Hosts;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Inputs;
 

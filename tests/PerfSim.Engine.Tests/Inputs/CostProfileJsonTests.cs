@@ -1,6 +1,7 @@
 using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Tests.Inputs;
 
