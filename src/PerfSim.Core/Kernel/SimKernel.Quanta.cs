@@ -332,7 +332,7 @@ public sealed partial class SimKernel
             zaps = secretmem || zapsOnFirstUse || (file.NoDirectMap && Options.Strategy == Strategy.Filemap);
         }
 
-        return !zaps || DirectMap.Lookup(pfn).Level == PageLevel.Level4K;
+        return !zaps || DirectMap.ChangesOnlyItsEntry(pfn);
     }
 
     /// <summary>Records a path's latency: at once outside quantum mode, else when woven (with the

@@ -123,6 +123,17 @@ public sealed partial class DirectMap
         return new DirectMapEntry(flags == PteFlags.None ? PageLevel.None : level, flags);
     }
 
+    /// <summary>Changing <paramref name="pfn"/>'s entry rewrites that entry and nothing else: it is a
+    /// 4K PTE outside any contiguous group. A large leaf needs a split, and a PTE with the
+    /// contiguous hint (arm64 BBML2) breaks its whole CONT_PTE group (arch/arm64/mm/mmu.c:
+    /// <c>split_kernel_leaf_mapping</c>), so either touches entries other CPUs' changes touch
+    /// too.</summary>
+    public bool ChangesOnlyItsEntry(long pfn)
+    {
+        PteFlags flags = Leaf(pfn, out PageLevel level);
+        return level == PageLevel.Level4K && flags != PteFlags.None && (flags & PteFlags.Cont) == 0;
+    }
+
     /// <summary><c>kernel_page_present()</c>: the page's direct-map entry is present.</summary>
     public bool IsPresent(long pfn) => (Leaf(pfn, out _) & PteFlags.Present) != 0;
 

@@ -75,6 +75,30 @@ public sealed class Arm64Tests
     }
 
     [Fact]
+    public void BBML2_a_contiguous_PTE_is_not_a_lone_entry_until_its_group_is_broken()
+    {
+        using var host = new TestHost(MemoryLayout.FromSize(2 * PageGeometry.GiB), DirectMapProfile.Arm64Bbml2);
+        DirectMap dm = host.DirectMap;
+        long pfn = G + 40 * M + 5;
+        Assert.False(dm.ChangesOnlyItsEntry(pfn)); // inside a PUD section
+
+        dm.SetInvalidNoFlush(0, pfn);
+
+        Assert.True(dm.ChangesOnlyItsEntry(pfn + 1));    // its CONT_PTE group was broken
+        Assert.False(dm.ChangesOnlyItsEntry(pfn + 16));  // the next group still has the hint
+        Assert.Equal(PageLevel.Level4K, dm.Lookup(pfn + 16).Level);
+        Assert.False(dm.ChangesOnlyItsEntry(G + 64 * M)); // a 2M section
+    }
+
+    [Fact]
+    public void PTE_only_map_has_only_lone_entries()
+    {
+        using var host = new TestHost(MemoryLayout.FromSize(PageGeometry.GiB), DirectMapProfile.Arm64);
+        Assert.True(host.DirectMap.ChangesOnlyItsEntry(777));
+        Assert.False(host.DirectMap.ChangesOnlyItsEntry(host.DirectMap.EndPfn));
+    }
+
+    [Fact]
     public void BBML2_keeps_blocks_inside_the_range_and_changes_an_aligned_2M_section_whole()
     {
         using var host = new TestHost(MemoryLayout.FromSize(2 * PageGeometry.GiB), DirectMapProfile.Arm64Bbml2);
