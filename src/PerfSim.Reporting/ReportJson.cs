@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
+using CommunityToolkit.HighPerformance.Buffers;
 using System.Text.Json;
 using PerfSim.Reporting.Input;
 
@@ -29,15 +31,23 @@ public static class ReportJson
 
     private static readonly string[] s_directMapKeys = ["DirectMap4k", "DirectMap2M", "DirectMap1G"];
 
-    public static string Serialize(RunReport report)
+    public static string Serialize(RunReport report) => ToText(writer => Write(writer, report));
+
+    /// <summary>
+    /// Runs <paramref name="write"/> on a writer with <see cref="WriterOptions"/> and returns the text
+    /// with a final newline. The bytes go to a pooled buffer (a sweep.json of many runs is megabytes):
+    /// one copy into the string, where a MemoryStream cost its growth steps plus a ToArray copy.
+    /// </summary>
+    internal static string ToText(Action<Utf8JsonWriter> write)
     {
-        using var buffer = new MemoryStream();
+        using var buffer = new ArrayPoolBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            Write(writer, report);
+            write(writer);
         }
 
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        buffer.Write("\n"u8);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>Reads a report file; every problem surfaces as <see cref="InputException"/>.</summary>

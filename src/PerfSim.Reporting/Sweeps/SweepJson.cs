@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using PerfSim.Reporting.Input;
 
 namespace PerfSim.Reporting.Sweeps;
@@ -10,8 +8,7 @@ public static class SweepJson
     public static string Serialize(SweepReport sweep)
     {
         ArgumentNullException.ThrowIfNull(sweep);
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, ReportJson.WriterOptions))
+        return ReportJson.ToText(writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("schema", SweepReport.SchemaVersion);
@@ -49,9 +46,7 @@ public static class SweepJson
 
             writer.WriteEndArray();
             writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        });
     }
 
     public static SweepReport ReadFile(string path)
