@@ -46,6 +46,7 @@ internal static class CommandLine
         }
 
         string[] rest = args[1..];
+        using IDisposable stdinScope = InputFile.UseStandardInput(stdin);
         try
         {
             return args[0] switch
@@ -74,7 +75,7 @@ internal static class CommandLine
     /// <summary>One line on standard error, always starting "perfsim: " or "perfsim COMMAND: ".</summary>
     private static int BadInput(TextWriter stderr, string message)
     {
-        string line = message.Replace("perfsim: ", string.Empty, StringComparison.Ordinal);
+        string line = Tracing.Files.Echo.Printable(message.Replace("perfsim: ", string.Empty, StringComparison.Ordinal));
         stderr.WriteLine(line.StartsWith("perfsim ", StringComparison.Ordinal) ? line : "perfsim: " + line);
         return ExitCodes.BadInput;
     }

@@ -20,17 +20,9 @@ internal static class ReplayCommand
         }
 
         string path = args[0];
-        OptionSet options = OptionSet.Parse("replay", args.Skip(1).ToList(), RunCommand.Valued.Except(["repeat", "record"]), ["no-report"]);
-        Stream stream;
-        try
-        {
-            stream = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new InputException($"replay: cannot read '{path}': {e.Message}");
-        }
-
+        OptionSet options = OptionSet.Parse("replay", args.Skip(1).ToList(), RunCommand.Valued.Except(["repeat", "record"]), ["no-report", "allow-large-memory"]);
+        Stream stream = Reporting.Input.InputFiles.OpenRead(path, Reporting.Input.InputKind.Trace);
+        path = Reporting.Input.InputFiles.NameOf(path);
         try
         {
             return Replay(path, stream, options, stdout, stderr).GetAwaiter().GetResult();
@@ -53,6 +45,7 @@ internal static class ReplayCommand
             _ => ConsoleFormat.Text,
         };
         string outDir = options.String("out") ?? RunCommand.DefaultOut;
+        Outputs.Check(options, outDir, options.String("record"));
 
         ReplayStats? stats = null;
         RunResult result = TraceFiles.Record(options.String("record"), config, stderr, sink =>

@@ -21,7 +21,7 @@ internal static class RunCommand
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal)
     {
-        OptionSet options = OptionSet.Parse("run", args, Valued, ["no-report"]);
+        OptionSet options = OptionSet.Parse("run", args, Valued, ["no-report", "allow-large-memory"]);
         (ScenarioConfig config, HostSpec? host, string hostSource) = Resolve(options);
         ConsoleFormat format = Format(options);
         int repeat = (int)options.Integer("repeat", 1, MaxRepeat, 1);
@@ -31,6 +31,8 @@ internal static class RunCommand
         {
             throw new InputException("--record and --repeat cannot be combined: a trace records one run");
         }
+
+        Outputs.Check(options, outDir, record);
 
         var results = new List<RunResult>(repeat);
         for (int i = 1; i <= repeat; i++)
@@ -106,12 +108,12 @@ internal static class RunCommand
         string? scenario = options.String("scenario");
         if (scenario is not null && !ScenarioNames.All.Contains(scenario, StringComparer.Ordinal))
         {
-            if (!File.Exists(scenario))
+            if (scenario != "-" && !File.Exists(scenario) && !Directory.Exists(scenario))
             {
                 throw new InputException($"--scenario: '{scenario}' is neither a built-in scenario ({string.Join(", ", ScenarioNames.All)}) nor a readable file");
             }
 
-            config = ScenarioFields.ApplyJson(config, options.ReadFile("scenario"), scenario);
+            config = ScenarioFields.ApplyJson(config, options.ReadFile("scenario"), Reporting.Input.InputFiles.NameOf(scenario));
         }
 
         config = Apply(config, baseFields);
@@ -141,8 +143,8 @@ internal static class RunCommand
             var profile = SimulationRun.DirectMapProfileOf(config);
             string arch = config.Arch.ToCliName();
             host = options.Has("e820")
-                ? HostSpec.FromE820(arch, profile, options.ReadFile("e820"), options.String("e820")!)
-                : HostSpec.FromMeminfo(arch, profile, options.ReadFile("meminfo"), options.String("meminfo")!);
+                ? HostSpec.FromE820(arch, profile, options.ReadFile("e820"), Reporting.Input.InputFiles.NameOf(options.String("e820")!))
+                : HostSpec.FromMeminfo(arch, profile, options.ReadFile("meminfo"), Reporting.Input.InputFiles.NameOf(options.String("meminfo")!));
             if (host.Layout.RamBytes < 256 * PageGeometry.MiB || host.Layout.EndPfn * PageGeometry.PageSize > ScenarioFields.MaxBytes)
             {
                 throw new InputException($"{host.RamSource}: RAM must total at least 256 MiB and end below 4 TiB");
@@ -152,7 +154,9 @@ internal static class RunCommand
             hostSource = host.RamSource;
         }
 
-        return (ScenarioFields.Validate(config, where), host, hostSource);
+        config = ScenarioFields.Validate(config, where);
+        Preflight.Check(config, host, options.Has("allow-large-memory"), where);
+        return (config, host, hostSource);
     }
 
     private static ScenarioConfig Apply(ScenarioConfig config, IReadOnlyList<FieldValue>? fields) =>

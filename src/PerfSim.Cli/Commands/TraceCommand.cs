@@ -35,8 +35,9 @@ internal static class TraceCommand
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout)
     {
-        OptionSet options = OptionSet.Parse("trace", args, RunCommand.Valued.Except(["format", "record", "repeat"]), []);
+        OptionSet options = OptionSet.Parse("trace", args, RunCommand.Valued.Except(["format", "record", "repeat"]), ["allow-large-memory"]);
         string path = options.String("out") ?? throw new InputException("perfsim trace: --out FILE.nettrace is required");
+        Reporting.Output.OutputTarget.CheckFile(path, "--out");
         (ScenarioConfig config, HostSpec? host, _) = RunCommand.Resolve(options);
 
         RunResult? result = null;

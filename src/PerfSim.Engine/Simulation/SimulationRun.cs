@@ -1,4 +1,3 @@
-using PerfSim.Core;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
 using PerfSim.Core.PageTables;
@@ -47,20 +46,7 @@ public static class SimulationRun
         return DirectMapProfiles.For(config.Arch, config.GbPages, config.RodataFull);
     }
 
-    internal static void CheckFits(ScenarioConfig c, SimKernel kernel)
-    {
-        long needed = c.Scenario switch
-        {
-            ScenarioNames.SecretmemTouch => c.Pages * PageGeometry.PageSize,
-            ScenarioNames.VmChurn => c.Vms * c.GuestMemoryBytes,
-            _ => c.GuestMemoryBytes,
-        };
-        long free = (long)(kernel.Frames.Layout.RamBytes * 0.9);
-        if (needed > free)
-        {
-            throw new InputException($"guest-memory: {Sizes.Format(needed)} of guest memory does not fit in 90% of the host's {Sizes.Format(kernel.Frames.Layout.RamBytes)} of RAM; lower guest-memory (or vms/pages) or raise ram");
-        }
-    }
+    internal static void CheckFits(ScenarioConfig c, SimKernel kernel) => Preflight.CheckFits(c, kernel.Frames.Layout.RamBytes);
 
     internal static KernelFile CreateGuestMemfd(SimKernel kernel, KernelProcess vmm, long pages)
     {
