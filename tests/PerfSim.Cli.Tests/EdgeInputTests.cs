@@ -14,13 +14,7 @@ public sealed class EdgeInputTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static void AssertBadInput((int Code, string Out, string Err) result, string expected)
-    {
-        Assert.True(result.Code == 2, $"exit {result.Code}: {result.Err}");
-        Assert.Contains(expected, result.Err, StringComparison.Ordinal);
-        Assert.Single(result.Err.TrimEnd('\n').Split('\n'));
-        Assert.DoesNotContain("   at ", result.Err, StringComparison.Ordinal);
-    }
+    private static void AssertBadInput((int Code, string Out, string Err) result, string expected) => BadInputAssert.Refused(result, expected);
 
     [Fact]
     public void A_dash_reads_the_scenario_the_script_the_matrix_and_a_text_trace_from_standard_input()

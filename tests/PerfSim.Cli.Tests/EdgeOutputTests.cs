@@ -13,13 +13,7 @@ public sealed class EdgeOutputTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static void AssertBadInput((int Code, string Out, string Err) result, string expected)
-    {
-        Assert.True(result.Code == 2, $"exit {result.Code}: {result.Err}");
-        Assert.Contains(expected, result.Err, StringComparison.Ordinal);
-        Assert.Single(result.Err.TrimEnd('\n').Split('\n'));
-        Assert.Equal(string.Empty, result.Out);
-    }
+    private static void AssertBadInput((int Code, string Out, string Err) result, string expected) => BadInputAssert.Refused(result, expected);
 
     private string[] Entries() => [.. Directory.EnumerateFileSystemEntries(_dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
 

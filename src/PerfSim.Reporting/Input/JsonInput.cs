@@ -56,6 +56,13 @@ public static class JsonInput
 
     private static InputDocument Parse(byte[] utf8, string sourceName)
     {
+        // The reader checks string values but not property names: an invalid byte in a key would
+        // surface later as an InvalidOperationException from whoever reads the key.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            throw new InputException($"{sourceName}: not UTF-8 text (JSON is UTF-8)");
+        }
+
         try
         {
             return new InputDocument(sourceName, JsonDocument.Parse(utf8, s_options));
