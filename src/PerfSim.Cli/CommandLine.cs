@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using PerfSim.Cli.Commands;
 using PerfSim.Reporting.Input;
 
 namespace PerfSim.Cli;
@@ -19,6 +20,7 @@ internal static class CommandLine
 
     public static int Run(string[] args, TextReader stdin, bool stdinIsTerminal, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
+        using IDisposable stdinScope = InputFile.UseStandardInput(stdin);
         var console = new Console(stdin, stdinIsTerminal, stdout, stderr, stderrIsTerminal);
         RootCommand root = Build(console);
         // No command at all: show what there is (a question, not an error).
@@ -83,7 +85,7 @@ internal static class CommandLine
     /// <summary>One line on standard error, always starting "perfsim: " or "perfsim COMMAND: ".</summary>
     private static int BadInput(TextWriter stderr, string message)
     {
-        string line = message.Replace("perfsim: ", string.Empty, StringComparison.Ordinal);
+        string line = Tracing.Files.Echo.Printable(message.Replace("perfsim: ", string.Empty, StringComparison.Ordinal));
         stderr.WriteLine(line.StartsWith("perfsim ", StringComparison.Ordinal) ? line : "perfsim: " + line);
         return ExitCodes.BadInput;
     }

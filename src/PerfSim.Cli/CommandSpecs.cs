@@ -39,7 +39,7 @@ internal static class CommandSpecs
     [
         new("run", "Run a scenario, print its summary, write DIR/report.json, report.md and charts.",
             [.. ScenarioOptions(), .. HostFileOptions(), CostProfile(), Out(RunCommand.DefaultOut, "directory for report.json, report.md and charts"),
-                Format(s_formats), Repeat(), Record(), NoReport()],
+                Format(s_formats), Repeat(), Record(), NoReport(), AllowLargeMemory()],
             null,
             (o, io) => RunCommand.Run(o, io.Out, io.Error, io.ErrorIsTerminal),
             [
@@ -54,7 +54,7 @@ internal static class CommandSpecs
                 Valued("matrix", "FILE", "a matrix file: {\"vary\": {FIELD: [V1, V2]}, \"base\": {FIELD: V}}"),
                 Repeatable("vary", "FIELD=V1,V2,...", "a field and its values (repeatable; the first --vary varies slowest)"),
                 Valued("shard", "I/N", "run only shard I of N (round-robin over the runs); join shards with perfsim merge"),
-                NoReport()],
+                NoReport(), AllowLargeMemory()],
             null,
             (o, io) => SweepCommand.Run(o, io.Out, io.Error, io.ErrorIsTerminal),
             [
@@ -100,13 +100,13 @@ internal static class CommandSpecs
             (o, io) => DirectMapCommand.Run(o, io.In, io.InIsTerminal, io.Out),
             ["printf 'invalid 0x1000 512\\n' | perfsim directmap --ram 4G", "perfsim directmap --meminfo /proc/meminfo --script ops.txt --json"]),
         new("trace", "Run a scenario inside an EventPipe session; write FILE.nettrace and summarise it.",
-            [.. ScenarioOptions(), .. HostFileOptions(), CostProfile(), Valued("out", "FILE.nettrace", "the trace to write (required)")],
+            [.. ScenarioOptions(), .. HostFileOptions(), CostProfile(), Valued("out", "FILE.nettrace", "the trace to write (required)"), AllowLargeMemory()],
             null,
             (o, io) => TraceCommand.Run(o, io.Out),
             ["perfsim trace --guest-memory 64M --out boot.nettrace"]),
         new("replay", "Re-run a recorded or converted trace, possibly under another strategy or arch; options override its recorded configuration.",
             [.. ScenarioOptions(), .. HostFileOptions(), CostProfile(), Out(RunCommand.DefaultOut, "directory for report.json, report.md and charts"),
-                Format(s_formats), Record("write the replayed run as a binary trace to FILE (e.g. to convert a text trace)"), NoReport()],
+                Format(s_formats), Record("write the replayed run as a binary trace to FILE (e.g. to convert a text trace)"), NoReport(), AllowLargeMemory()],
             Positionals("FILE", "a binary trace from perfsim run --record, or a text trace"),
             (o, io) => ReplayCommand.Run(o, io.Out, io.Error),
             ["perfsim replay boot.pstrace --strategy filemap", "perfsim replay workload.txt --record workload.pstrace"]),
@@ -137,6 +137,8 @@ internal static class CommandSpecs
     private static Option<string> Repeat() => Valued("repeat", "N", $"run N times (1 to {RunCommand.MaxRepeat}); the report keeps every wall-clock sample and the median", "1");
 
     private static Option<string> Record(string description = "stream every simulated event to a binary trace FILE (perfsim replay reads it)") => Valued("record", "FILE", description);
+
+    private static Option<bool> AllowLargeMemory() => Flag("allow-large-memory", "run even when the estimated simulator state exceeds the memory available to this process (docs/limits.md)");
 
     private static Option<bool> NoReport() => Flag("no-report", "print the summary only; write no report files");
 

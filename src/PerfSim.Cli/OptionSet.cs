@@ -134,16 +134,6 @@ internal sealed class OptionSet
     }
 
     /// <summary>The contents of the file an option names, with a one-line error if it cannot be read.</summary>
-    public string ReadFile(string name)
-    {
-        string path = String(name) ?? throw new InvalidOperationException($"--{name} was not given");
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new InputException($"--{name}: cannot read '{path}': {e.Message}");
-        }
-    }
+    public string ReadFile(string name) =>
+        Commands.InputFile.Read(String(name) ?? throw new InvalidOperationException($"--{name} was not given"), name);
 }

@@ -2,6 +2,9 @@ namespace PerfSim.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) =>
-        CommandLine.Run(args, Console.In, !Console.IsInputRedirected, Console.Out, Console.Error, !Console.IsErrorRedirected);
+    private static int Main(string[] args)
+    {
+        using IDisposable interrupts = Commands.Interrupts.Install(Console.Error);
+        return CommandLine.Run(args, Console.In, !Console.IsInputRedirected, Console.Out, Console.Error, !Console.IsErrorRedirected);
+    }
 }

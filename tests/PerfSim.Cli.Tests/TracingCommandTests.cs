@@ -121,7 +121,7 @@ public sealed class TracingCommandTests : IDisposable
         File.WriteAllBytes(corrupt, bad);
         (code, _, stderr) = CliRunner.Run("replay", corrupt, "--no-report");
         Assert.Equal(2, code);
-        Assert.Contains("unsupported version 9 (this reader reads 1) at byte 8", stderr, StringComparison.Ordinal);
+        Assert.Contains("unsupported version 9 (this reader reads 2) at byte 8", stderr, StringComparison.Ordinal);
 
         string cutMagic = PathOf("cut.pstrace");
         File.WriteAllBytes(cutMagic, bytes[..5]);

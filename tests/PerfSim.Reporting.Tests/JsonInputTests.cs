@@ -69,11 +69,28 @@ public sealed class JsonInputTests
     }
 
     [Fact]
+    public void Invalid_utf8_in_a_key_is_an_input_error_not_an_invalid_operation()
+    {
+        // Found by the fuzz campaign: the reader accepted the document and the key's getter threw.
+        string path = Path.Combine(Path.GetTempPath(), $"perfsim-utf8-{Guid.NewGuid():N}.json");
+        File.WriteAllBytes(path, [.. "{\"va"u8, 0xE5, .. "ry\": 1}"u8]);
+        try
+        {
+            InputException ex = Assert.Throws<InputException>(() => JsonInput.LoadFile(path));
+            Assert.Equal($"{path}: not UTF-8 text (JSON is UTF-8)", ex.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Duplicate_keys_are_rejected()
     {
         InputException ex = Assert.Throws<InputException>(() => JsonInput.Parse("""{ "a": 1, "a": 2 }""", "dup.json"));
 
-        Assert.StartsWith("dup.json: invalid or truncated JSON", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("dup.json: a key is given twice at line 1", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

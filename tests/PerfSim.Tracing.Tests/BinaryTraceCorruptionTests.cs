@@ -8,19 +8,23 @@ namespace PerfSim.Tracing.Tests;
 /// </summary>
 public sealed class BinaryTraceCorruptionTests
 {
-    // Header: magic, version 1, config length 2, "{}".
-    private static readonly byte[] s_header = [.. "PERFSIMT"u8, 1, 2, (byte)'{', (byte)'}'];
+    // Header: magic, version 2, config length 2, "{}", then its CRC-32.
+    private static readonly byte[] s_header = Unit([.. "PERFSIMT"u8, 2, 2, (byte)'{', (byte)'}']);
 
     // Block of 2 records. Record: kind, zigzag Δtime, zigzag cpu, zigzag Δpfn, zigzag extra.
     // 1: Fault at t=100 (200), cpu 1 (2), pfn 0x1000 (0x2000 = 0x80 0x40), extra 5 (10).
     // 2: DirectMapZap at t=150 (Δ50 → 100), cpu 1, pfn 0x1001 (Δ1 → 2), extra 512 (1024 = 0x80 0x08).
     private static readonly byte[] s_record1 = [1, 0xC8, 0x01, 2, 0x80, 0x40, 10];
     private static readonly byte[] s_record2 = [3, 100, 2, 2, 0x80, 0x08];
-    private static readonly byte[] s_end = [(byte)'E', 2, 0];
+    private static readonly byte[] s_block = Unit([(byte)'B', 2, .. s_record1, .. s_record2]);
+    private static readonly byte[] s_end = Unit([(byte)'E', 2, 0]);
 
     private static readonly int s_firstRecord = s_header.Length + 2;
 
-    private static byte[] Valid() => [.. s_header, (byte)'B', 2, .. s_record1, .. s_record2, .. s_end];
+    private static byte[] Valid() => [.. s_header, .. s_block, .. s_end];
+
+    /// <summary>A unit closed by the CRC-32 of its bytes, little-endian.</summary>
+    private static byte[] Unit(byte[] bytes) => [.. bytes, .. System.IO.Hashing.Crc32.Hash(bytes)];
 
     private static async Task<List<SimEvent>> ReadAsync(byte[] file)
     {
@@ -57,7 +61,7 @@ public sealed class BinaryTraceCorruptionTests
     }
 
     [Fact]
-    public Task Bad_magic_is_reported_at_byte_0() => AssertRejectedAt([.. "PERFSIMX"u8, .. Valid()[8..]], 0, "bad magic");
+    public Task Bad_magic_is_reported_at_byte_0() => AssertRejectedAt([.. "PERFSIMX"u8, .. Valid()[8..]], 0, "not a PerfSim trace (bad magic)");
 
     [Fact]
     public Task A_short_non_trace_file_is_bad_magic_not_truncation() => AssertRejectedAt("hello"u8.ToArray(), 0, "bad magic");
@@ -66,11 +70,11 @@ public sealed class BinaryTraceCorruptionTests
     public Task An_empty_file_is_a_truncated_header() => AssertRejectedAt([], 0, "truncated header");
 
     [Fact]
-    public Task An_unsupported_version_is_reported_at_byte_8()
+    public Task A_version_1_file_without_checksums_is_an_unsupported_version_at_byte_8()
     {
         byte[] file = Valid();
-        file[8] = 2;
-        return AssertRejectedAt(file, 8, "unsupported version 2");
+        file[8] = 1;
+        return AssertRejectedAt(file, 8, "unsupported version 1 (this reader reads 2)");
     }
 
     [Fact]
@@ -78,10 +82,38 @@ public sealed class BinaryTraceCorruptionTests
         AssertRejectedAt(Valid()[..(s_firstRecord + 3)], s_firstRecord, "truncated record");
 
     [Fact]
+    public Task A_file_cut_inside_a_checksum_says_so() =>
+        AssertRejectedAt(Valid()[..(s_header.Length + s_block.Length - 2)], s_header.Length + s_block.Length - 4, "truncated checksum");
+
+    [Fact]
     public Task A_file_cut_before_the_end_marker_says_the_writer_did_not_finish()
     {
         int endAt = Valid().Length - s_end.Length;
         return AssertRejectedAt(Valid()[..endAt], endAt, "missing end marker after 2 records");
+    }
+
+    [Fact]
+    public Task A_flipped_bit_in_a_record_is_a_checksum_mismatch_at_the_start_of_its_block()
+    {
+        byte[] file = Valid();
+        file[s_firstRecord + 1] ^= 0x04; // record 1's time: still a valid varint, a different value
+        return AssertRejectedAt(file, s_header.Length, "checksum mismatch: the block is corrupt");
+    }
+
+    [Fact]
+    public Task A_flipped_bit_in_the_run_config_is_a_header_checksum_mismatch_at_byte_0()
+    {
+        byte[] file = Valid();
+        file[10] ^= 0x01; // '{' becomes 'z'
+        return AssertRejectedAt(file, 0, "checksum mismatch: the header is corrupt");
+    }
+
+    [Fact]
+    public Task A_flipped_bit_in_a_stored_checksum_is_a_mismatch_too()
+    {
+        byte[] file = Valid();
+        file[^1] ^= 0x80;
+        return AssertRejectedAt(file, file.Length - s_end.Length, "checksum mismatch: the end marker is corrupt");
     }
 
     [Fact]
@@ -113,14 +145,13 @@ public sealed class BinaryTraceCorruptionTests
     [Fact]
     public Task An_end_marker_that_miscounts_records_is_rejected()
     {
-        byte[] file = Valid();
-        file[^2] = 3;
+        byte[] file = [.. s_header, .. s_block, .. Unit([(byte)'E', 3, 0])];
         return AssertRejectedAt(file, file.Length - s_end.Length, "end marker says 3 records but the file holds 2");
     }
 
     [Fact]
     public Task A_huge_run_config_length_is_refused_before_buffering_it() =>
-        AssertRejectedAt([.. "PERFSIMT"u8, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], 9, "run-config length");
+        AssertRejectedAt([.. "PERFSIMT"u8, 2, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], 9, "run-config length");
 
     /// <summary>Serves at most one byte per read, to split every unit across reads.</summary>
     private sealed class OneByteStream(byte[] data) : MemoryStream(data)

@@ -74,7 +74,7 @@ public sealed class BinaryTraceTests
         await using (reader)
         {
             Assert.Equal(options.RunConfigJson, reader.RunConfigJson);
-            Assert.Equal(1, reader.Version);
+            Assert.Equal(2, reader.Version);
             Assert.Equal(0, reader.Drops);
             Assert.Equal(Canonical(sent.SelectMany(e => e)), Canonical(read));
             // Within one thread the order survives: blocks keep each ring's order.
@@ -153,8 +153,10 @@ public sealed class BinaryTraceTests
         await writer.DisposeAsync();
         writer.Emit(new SimEvent(1, 2, 3, 0, SimEventKind.Fault)); // late: ignored, not thrown at the simulation
 
-        Assert.Equal([.. "PERFSIMT"u8, 1, 0, (byte)'E', 0, 0], stream.ToArray());
-        Assert.Equal(new TraceScan(0, 13, 0), await BinaryTraceReader.ScanAsync(new MemoryStream(stream.ToArray())));
+        byte[] header = [.. "PERFSIMT"u8, 2, 0];
+        byte[] end = [(byte)'E', 0, 0];
+        Assert.Equal([.. header, .. System.IO.Hashing.Crc32.Hash(header), .. end, .. System.IO.Hashing.Crc32.Hash(end)], stream.ToArray());
+        Assert.Equal(new TraceScan(0, 21, 0), await BinaryTraceReader.ScanAsync(new MemoryStream(stream.ToArray())));
     }
 
     /// <summary>A stream whose writes wait until the test opens the gate.</summary>

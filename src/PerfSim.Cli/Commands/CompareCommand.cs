@@ -37,6 +37,10 @@ internal static class CompareCommand
         };
         bool markdown = options.Choice("format", ["text", "markdown"], "text") == "markdown";
         string? outFile = options.String("out");
+        if (outFile is not null)
+        {
+            OutputTarget.CheckFile(outFile, "--out");
+        }
 
         ComparisonResult result = ResultComparer.CompareFiles(options.Positionals[0], options.Positionals[1], comparison);
         if (outFile is not null)

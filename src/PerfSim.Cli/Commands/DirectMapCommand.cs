@@ -24,7 +24,7 @@ internal static class DirectMapCommand
         string text;
         if (options.Has("script"))
         {
-            source = options.String("script")!;
+            source = Reporting.Input.InputFiles.NameOf(options.String("script")!);
             text = options.ReadFile("script");
         }
         else if (stdinIsTerminal)
@@ -33,8 +33,8 @@ internal static class DirectMapCommand
         }
         else
         {
-            source = "<stdin>";
-            text = stdin.ReadToEnd();
+            source = Reporting.Input.InputFiles.StandardInputName;
+            text = InputFile.Read("-", "script");
         }
 
         IReadOnlyList<ScriptLine> script = DirectMapScript.Parse(text, source, spec.Layout.EndPfn);

@@ -27,6 +27,7 @@ internal static class MergeCommand
             throw new InputException("perfsim merge: give an output directory and at least one shard: perfsim merge OUT_DIR SHARD_DIR_OR_FILE...");
         }
 
+        Reporting.Output.OutputTarget.CheckDirectory(outDir, options.Has("out") ? "--out" : "OUT_DIR");
         string[] files = [.. inputs.Select(i => Directory.Exists(i) ? Path.Combine(i, ReportBundle.SweepJsonFile) : i)];
         string outFull = Path.GetFullPath(outDir);
         string? clash = files.FirstOrDefault(f => string.Equals(Path.GetDirectoryName(Path.GetFullPath(f)), outFull, StringComparison.Ordinal));

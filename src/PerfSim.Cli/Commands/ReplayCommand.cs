@@ -24,16 +24,8 @@ internal static class ReplayCommand
         }
 
         string path = options.Positionals[0];
-        Stream stream;
-        try
-        {
-            stream = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new InputException($"replay: cannot read '{path}': {e.Message}");
-        }
-
+        Stream stream = Reporting.Input.InputFiles.OpenRead(path, Reporting.Input.InputKind.Trace);
+        path = Reporting.Input.InputFiles.NameOf(path);
         try
         {
             return Replay(path, stream, options, stdout, stderr).GetAwaiter().GetResult();
@@ -56,6 +48,7 @@ internal static class ReplayCommand
             _ => ConsoleFormat.Text,
         };
         string outDir = options.String("out") ?? RunCommand.DefaultOut;
+        Outputs.Check(options, outDir, options.String("record"));
 
         ReplayStats? stats = null;
         RunResult result = TraceFiles.Record(options.String("record"), config, stderr, sink =>

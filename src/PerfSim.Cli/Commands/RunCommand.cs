@@ -31,6 +31,8 @@ internal static class RunCommand
             throw new InputException("--record and --repeat cannot be combined: a trace records one run");
         }
 
+        Outputs.Check(options, outDir, record);
+
         var results = new List<RunResult>(repeat);
         for (int i = 1; i <= repeat; i++)
         {
@@ -101,14 +103,14 @@ internal static class RunCommand
         string? scenario = options.String("scenario");
         if (scenario is not null && !ScenarioNames.All.Contains(scenario, StringComparer.Ordinal))
         {
-            if (!File.Exists(scenario))
+            if (scenario != "-" && !File.Exists(scenario) && !Directory.Exists(scenario))
             {
                 throw new InputException($"--scenario: '{scenario}' is neither a built-in scenario ({string.Join(", ", ScenarioNames.All)}) nor a readable file");
             }
 
-            config = ScenarioFields.ApplyJson(config, options.ReadFile("scenario"), scenario);
+            config = ScenarioFields.ApplyJson(config, options.ReadFile("scenario"), Reporting.Input.InputFiles.NameOf(scenario));
             // Cross-field errors name the file whose values clash (and the options, if they joined in).
-            where ??= ScenarioFields.All.Any(f => f.Key != "scenario" && options.Has(f.OptionName)) ? $"{scenario} and the options" : scenario;
+            where ??= ScenarioFields.All.Any(f => f.Key != "scenario" && options.Has(f.OptionName)) ? $"{Reporting.Input.InputFiles.NameOf(scenario)} and the options" : Reporting.Input.InputFiles.NameOf(scenario);
         }
 
         config = Apply(config, baseFields);
@@ -138,8 +140,8 @@ internal static class RunCommand
             var profile = SimulationRun.DirectMapProfileOf(config);
             string arch = config.Arch.ToCliName();
             host = options.Has("e820")
-                ? HostSpec.FromE820(arch, profile, options.ReadFile("e820"), options.String("e820")!)
-                : HostSpec.FromMeminfo(arch, profile, options.ReadFile("meminfo"), options.String("meminfo")!);
+                ? HostSpec.FromE820(arch, profile, options.ReadFile("e820"), Reporting.Input.InputFiles.NameOf(options.String("e820")!))
+                : HostSpec.FromMeminfo(arch, profile, options.ReadFile("meminfo"), Reporting.Input.InputFiles.NameOf(options.String("meminfo")!));
             if (host.Layout.RamBytes < 256 * PageGeometry.MiB || host.Layout.EndPfn * PageGeometry.PageSize > ScenarioFields.MaxBytes)
             {
                 throw new InputException($"{host.RamSource}: RAM must total at least 256 MiB and end below 4 TiB");
@@ -149,7 +151,9 @@ internal static class RunCommand
             hostSource = host.RamSource;
         }
 
-        return (ScenarioFields.Validate(config, where ?? "options"), host, hostSource);
+        config = ScenarioFields.Validate(config, where ?? "options");
+        Preflight.Check(config, host, options.Has("allow-large-memory"), where ?? "options");
+        return (config, host, hostSource);
     }
 
     private static ScenarioConfig Apply(ScenarioConfig config, IReadOnlyList<FieldValue>? fields) =>

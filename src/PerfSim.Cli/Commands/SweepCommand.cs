@@ -46,24 +46,24 @@ internal static class SweepCommand
         ShardInfo? shard = Shard(options.String("shard"), matrix.Size);
         ConsoleFormat format = RunCommand.Format(options);
         string outDir = options.String("out") ?? DefaultOut;
+        Outputs.Check(options, outDir, record: null);
 
-        // Resolve every run of the whole matrix first: a bad combination fails every shard the
-        // same way, before any simulation time is spent.
-        var plan = new List<(int Ordinal, string Key, ScenarioConfig Config, HostSpec? Host, string HostSource)>();
+        // Check every run of the whole matrix first (values, host fit, memory): a bad combination
+        // fails every shard the same way, before any simulation time is spent. Nothing is kept:
+        // each run is resolved again when its turn comes.
         for (int ordinal = 0; ordinal < matrix.Size; ordinal++)
         {
             (string key, IReadOnlyList<FieldValue> fields) = matrix.Run(ordinal);
-            (ScenarioConfig config, HostSpec? host, string hostSource) = RunCommand.Resolve(options, matrix.Base, fields, $"run {key}");
-            if (shard is null || ordinal % shard.Count == shard.Index)
-            {
-                plan.Add((ordinal, key, config, host, hostSource));
-            }
+            RunCommand.Resolve(options, matrix.Base, fields, $"run {key}");
         }
 
-        var runs = new List<SweepRun>(plan.Count);
-        foreach ((int ordinal, string key, ScenarioConfig config, HostSpec? host, string hostSource) in plan)
+        int[] ordinals = [.. Enumerable.Range(0, matrix.Size).Where(o => shard is null || o % shard.Count == shard.Index)];
+        var runs = new List<SweepRun>(ordinals.Length);
+        foreach (int ordinal in ordinals)
         {
-            string label = string.Create(CultureInfo.InvariantCulture, $"[{runs.Count + 1}/{plan.Count}] {key}");
+            (string key, IReadOnlyList<FieldValue> fields) = matrix.Run(ordinal);
+            (ScenarioConfig config, HostSpec? host, string hostSource) = RunCommand.Resolve(options, matrix.Base, fields, $"run {key}");
+            string label = string.Create(CultureInfo.InvariantCulture, $"[{runs.Count + 1}/{ordinals.Length}] {key}");
             RunResult result;
             try
             {

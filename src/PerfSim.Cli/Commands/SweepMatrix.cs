@@ -14,7 +14,28 @@ namespace PerfSim.Cli.Commands;
 /// </summary>
 internal sealed record SweepMatrix(IReadOnlyList<MatrixAxis> Axes, IReadOnlyList<FieldValue> Base, string Source)
 {
-    public int Size => Axes.Aggregate(1, (size, axis) => checked(size * axis.Values.Count));
+    /// <summary>Most runs a sweep (all its shards together) may have: at a second or more each,
+    /// ten thousand is already hours; beyond, shard the study into several sweeps.</summary>
+    public const int MaxRuns = 10_000;
+
+    /// <summary>Runs in the matrix, at most <see cref="MaxRuns"/> (checked when it is built).</summary>
+    public int Size => (int)Product(Axes);
+
+    /// <summary>The number of runs, saturating just above <see cref="MaxRuns"/> (no overflow).</summary>
+    private static long Product(IReadOnlyList<MatrixAxis> axes) =>
+        axes.Aggregate(1L, (size, axis) => Math.Min(size * axis.Values.Count, MaxRuns + 1L));
+
+    /// <summary>Refuses a matrix of more than <see cref="MaxRuns"/> runs, naming the axis sizes.</summary>
+    private static SweepMatrix Capped(SweepMatrix matrix)
+    {
+        if (Product(matrix.Axes) > MaxRuns)
+        {
+            string sizes = string.Join(" × ", matrix.Axes.Select(a => $"{a.Values.Count} {a.Name}"));
+            throw new InputException($"{matrix.Source}: the matrix has more than {MaxRuns} runs ({sizes}); a sweep runs at most {MaxRuns}: vary fewer values, or split the study into several sweeps");
+        }
+
+        return matrix;
+    }
 
     /// <summary>The varied fields of the run at <paramref name="ordinal"/> and its canonical key.</summary>
     public (string Key, IReadOnlyList<FieldValue> Fields) Run(int ordinal)
@@ -53,13 +74,14 @@ internal sealed record SweepMatrix(IReadOnlyList<MatrixAxis> Axes, IReadOnlyList
             axes.Add(new MatrixAxis(key, values));
         }
 
-        return new SweepMatrix(axes, [], "--vary");
+        return Capped(new SweepMatrix(axes, [], "--vary"));
     }
 
     /// <summary>From a matrix file, validated strictly with the Reporting JSON reader.</summary>
     public static SweepMatrix FromFile(string path)
     {
-        using InputDocument document = JsonInput.LoadFile(path);
+        using InputDocument document = JsonInput.LoadFile(path, InputKind.Matrix);
+        path = document.Source;
         InputObject root = document.Root.AsObject("vary", "base");
         var axes = new List<MatrixAxis>();
         foreach ((string name, InputElement element) in root.Required("vary", "an object of scenario field to a list of values").AsOpenObject().Properties())
@@ -98,7 +120,7 @@ internal sealed record SweepMatrix(IReadOnlyList<MatrixAxis> Axes, IReadOnlyList
             }
         }
 
-        return new SweepMatrix(axes, baseFields, path);
+        return Capped(new SweepMatrix(axes, baseFields, path));
     }
 
     // Scenario files accept snake_case keys; so does the matrix file.

@@ -37,6 +37,7 @@ internal static class TraceCommand
     public static int Run(OptionSet options, TextWriter stdout)
     {
         string path = options.String("out") ?? throw new InputException("perfsim trace: --out FILE.nettrace is required");
+        Reporting.Output.OutputTarget.CheckFile(path, "--out");
         (ScenarioConfig config, HostSpec? host, _) = RunCommand.Resolve(options);
 
         RunResult? result = null;

@@ -1,12 +1,13 @@
 using PerfSim.Core.Events;
 using PerfSim.Engine.Simulation;
 using PerfSim.Reporting.Input;
+using PerfSim.Reporting.Output;
 using PerfSim.Tracing.Files;
 
 namespace PerfSim.Cli.Commands;
 
-/// <summary>Output files of the tracing commands, written whole or not at all: into
-/// <c>FILE.partial</c>, moved over FILE only once complete.</summary>
+/// <summary>Output files of the tracing commands, written whole or not at all: into a temporary
+/// <c>.FILE.PID-RANDOM.partial</c> beside FILE, moved over FILE only once complete.</summary>
 internal static class TraceFiles
 {
     /// <summary>The engine emits from one thread: a 32 MiB ring absorbs a slow disk for about a million
@@ -22,9 +23,10 @@ internal static class TraceFiles
             return run(null);
         }
 
-        return Atomically(path, "--record", partial =>
+        string? summary = null;
+        RunResult recorded = Atomically(path, "--record", partial =>
         {
-            var writer = new BinaryTraceWriter(File.Create(partial), new BinaryTraceWriterOptions
+            var writer = new BinaryTraceWriter(new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None), new BinaryTraceWriterOptions
             {
                 RunConfigJson = ScenarioFields.ToJson(config),
                 EventsPerThread = RecordRingEvents,
@@ -41,20 +43,25 @@ internal static class TraceFiles
             }
 
             string drops = writer.Drops == 0 ? "no drops" : $"{writer.Drops} events DROPPED (the output fell behind)";
-            stderr.WriteLine($"perfsim: recorded {writer.Written} events, {new FileInfo(partial).Length} bytes, to {path}; {drops}");
+            summary = $"perfsim: recorded {writer.Written} events, {new FileInfo(partial).Length} bytes, to {path}; {drops}";
             return result;
         });
+
+        // Only once the trace is in place.
+        stderr.WriteLine(summary);
+        return recorded;
     }
 
-    /// <summary>Calls <paramref name="write"/> with a temporary path beside <paramref name="path"/>,
-    /// then renames it to <paramref name="path"/>; deletes it if anything fails.</summary>
+    /// <summary>Calls <paramref name="write"/> with a temporary path beside <paramref name="path"/>
+    /// (unique to this process and call), then renames it to <paramref name="path"/>; deletes it if
+    /// anything fails. An interrupt (<see cref="Interrupts"/>) removes it too.</summary>
     public static T Atomically<T>(string path, string option, Func<string, T> write)
     {
-        string partial = path + ".partial";
+        string partial = TempFiles.Beside(path, ".partial");
         try
         {
             T result = write(partial);
-            File.Move(partial, path, overwrite: true);
+            TempFiles.Commit(() => File.Move(partial, path, overwrite: true));
             return result;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
@@ -63,10 +70,7 @@ internal static class TraceFiles
         }
         finally
         {
-            if (File.Exists(partial))
-            {
-                File.Delete(partial);
-            }
+            TempFiles.Delete(partial);
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using PerfSim.Core;
 using PerfSim.Core.Host;
 using PerfSim.Reporting.Input;
+using PerfSim.Tracing.Files;
 
 namespace PerfSim.Engine.Inputs;
 
@@ -81,11 +82,14 @@ public static partial class HostInputs
     }
 
     /// <summary>Reads the DirectMap4k/2M/1G lines of /proc/meminfo (other lines are ignored, so
-    /// a whole meminfo paste works). DirectMap1G is absent without gbpages and counts as 0.</summary>
+    /// a whole meminfo paste works). DirectMap1G is absent without gbpages and counts as 0. Each
+    /// line may appear once, and the total must be within <see cref="MaxRamBytes"/>: checked here,
+    /// before a boot plan of that many mappings is built.</summary>
     public static MeminfoTotals ParseMeminfo(string text, string source)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var values = new Dictionary<string, long>(StringComparer.Ordinal);
+        const long MaxKb = MaxRamBytes / 1024;
+        var values = new Dictionary<string, (long Kb, int Line)>(StringComparer.Ordinal);
         string[] lines = text.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
@@ -94,26 +98,40 @@ public static partial class HostInputs
             {
                 if (lines[i].TrimStart().StartsWith("DirectMap", StringComparison.Ordinal))
                 {
-                    throw new InputException($"{source}:{i + 1}: expected 'DirectMap4k|DirectMap2M|DirectMap1G: N kB', got '{lines[i].Trim()}'");
+                    throw new InputException($"{source}:{i + 1}: expected 'DirectMap4k|DirectMap2M|DirectMap1G: N kB', got '{Echo.Of(lines[i].Trim())}'");
                 }
 
                 continue;
             }
 
-            if (!long.TryParse(m.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long kb))
+            string name = m.Groups[1].Value;
+            if (!long.TryParse(m.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long kb) || kb > MaxKb)
             {
-                throw new InputException($"{source}:{i + 1}: {m.Groups[1].Value} value is out of range");
+                throw new InputException(string.Create(CultureInfo.InvariantCulture,
+                    $"{source}:{i + 1}: {name} {Echo.Of(m.Groups[2].Value)} kB is more than the {MaxKb} kB ({Sizes.Format(MaxRamBytes)}) PerfSim simulates"));
             }
 
-            values[m.Groups[1].Value] = kb;
+            if (values.TryGetValue(name, out var first))
+            {
+                throw new InputException(string.Create(CultureInfo.InvariantCulture, $"{source}:{i + 1}: {name} is given twice (first on line {first.Line}); give it once"));
+            }
+
+            values[name] = (kb, i + 1);
         }
 
-        if (!values.TryGetValue("DirectMap4k", out long k4) || !values.TryGetValue("DirectMap2M", out long k2))
+        if (!values.TryGetValue("DirectMap4k", out var k4) || !values.TryGetValue("DirectMap2M", out var k2))
         {
             throw new InputException($"{source}: needs 'DirectMap4k: N kB' and 'DirectMap2M: N kB' lines (DirectMap1G optional), as in /proc/meminfo");
         }
 
-        return new MeminfoTotals(k4, k2, values.GetValueOrDefault("DirectMap1G"));
+        long k1 = values.GetValueOrDefault("DirectMap1G").Kb;
+        if (k4.Kb + k2.Kb + k1 > MaxKb)
+        {
+            throw new InputException(string.Create(CultureInfo.InvariantCulture,
+                $"{source}: DirectMap4k + DirectMap2M + DirectMap1G = {k4.Kb + k2.Kb + k1} kB, more than the {MaxKb} kB ({Sizes.Format(MaxRamBytes)}) PerfSim simulates"));
+        }
+
+        return new MeminfoTotals(k4.Kb, k2.Kb, k1);
     }
 
     private static string StripComment(string line)

@@ -49,20 +49,7 @@ public static class SimulationRun
         return Architectures.Of(config.Arch).DirectMap(config.GbPages, config.RodataFull);
     }
 
-    internal static void CheckFits(ScenarioConfig c, SimKernel kernel)
-    {
-        long needed = c.Scenario switch
-        {
-            ScenarioNames.SecretmemTouch => c.Pages * PageGeometry.PageSize,
-            ScenarioNames.VmChurn => c.Vms * c.GuestMemoryBytes,
-            _ => c.GuestMemoryBytes,
-        };
-        long free = (long)(kernel.Frames.Layout.RamBytes * 0.9);
-        if (needed > free)
-        {
-            throw new InputException($"guest_memory: {Sizes.Format(needed)} of guest memory does not fit in 90% of the host's {Sizes.Format(kernel.Frames.Layout.RamBytes)} of RAM; lower guest_memory (or vms, pages) or raise ram");
-        }
-    }
+    internal static void CheckFits(ScenarioConfig c, SimKernel kernel) => Preflight.CheckFits(c, kernel.Frames.Layout.RamBytes);
 
     internal static KernelFile CreateGuestMemfd(SimKernel kernel, KernelProcess vmm, long pages)
     {

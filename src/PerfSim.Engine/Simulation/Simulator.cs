@@ -412,35 +412,3 @@ internal sealed class HostCrew : IDisposable
         }
     }
 }
-
-/// <summary>
-/// How a host thread waits for the next round or for the others to finish one: rounds are tens of
-/// µs apart, so it spins on the CPU (no syscall, so it starts the moment the round does) for up
-/// to <see cref="SpinMicroseconds"/>, then yields its core like <see cref="SpinWait"/> would.
-/// </summary>
-/// <remarks>Yielding from the start (SpinWait's yield after ~10 spins) made the worker start each
-/// round late by a <c>sched_yield</c> return: with ~23,000 rounds on the 8 GiB run, a round took
-/// ~40% longer than the caller's share of it.</remarks>
-internal struct Backoff(long startTimestamp)
-{
-    private const int SpinMicroseconds = 200;
-    private static readonly long s_spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
-    private SpinWait _yielding;
-    private int _spins;
-
-    public void Once()
-    {
-        if (_spins >= 0)
-        {
-            Thread.SpinWait(4);
-            if ((++_spins & 63) != 0 || Stopwatch.GetTimestamp() - startTimestamp < s_spinTicks)
-            {
-                return;
-            }
-
-            _spins = -1;
-        }
-
-        _yielding.SpinOnce(sleep1Threshold: -1);
-    }
-}

@@ -20,25 +20,31 @@ public static class JsonInput
         MaxDepth = 64,
     };
 
-    /// <summary>Reads and parses a file; <paramref name="path"/> is the name used in messages.</summary>
-    public static InputDocument LoadFile(string path)
+    /// <summary>Reads (<see cref="InputFiles"/>: <c>-</c> is standard input, sizes limited) and
+    /// parses a file; <paramref name="path"/> is the name used in messages.</summary>
+    public static InputDocument LoadFile(string path, InputKind kind = InputKind.Report)
     {
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
+        return Parse(InputFiles.ReadBytes(path, kind), InputFiles.NameOf(path));
+    }
+
+    /// <summary>Refuses what the strict reader refuses (duplicate keys first of all) in a JSON file
+    /// that another parser then reads: scenario files and cost profiles.</summary>
+    public static void Check(string json, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(json);
         try
         {
-            bytes = File.ReadAllBytes(path);
+            // Syntax errors are the other parser's to report, in its words.
+            JsonDocument.Parse(utf8, s_options with { AllowDuplicateProperties = true }).Dispose();
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        catch (JsonException)
         {
-            throw new InputException($"{path}: file not found", ex);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException($"{path}: cannot read file: {ex.Message}", ex);
+            return;
         }
 
-        return Parse(bytes, path);
+        Parse(utf8, sourceName).Dispose();
     }
 
     /// <summary>Parses JSON text; <paramref name="sourceName"/> names it in messages.</summary>
@@ -50,6 +56,13 @@ public static class JsonInput
 
     private static InputDocument Parse(byte[] utf8, string sourceName)
     {
+        // The reader checks string values but not property names: an invalid byte in a key would
+        // surface later as an InvalidOperationException from whoever reads the key.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            throw new InputException($"{sourceName}: not UTF-8 text (JSON is UTF-8)");
+        }
+
         try
         {
             return new InputDocument(sourceName, JsonDocument.Parse(utf8, s_options));
@@ -59,6 +72,11 @@ public static class JsonInput
             // JsonException positions are zero-based; editors count from one.
             long line = (ex.LineNumber ?? 0) + 1;
             long column = (ex.BytePositionInLine ?? 0) + 1;
+            if (ex.Message.Contains("uplicate", StringComparison.Ordinal))
+            {
+                throw new InputException($"{sourceName}: a key is given twice at line {line}, byte {column} ({Reason(ex.Message)}); give each key once", ex);
+            }
+
             throw new InputException(
                 $"{sourceName}: invalid or truncated JSON at line {line}, byte {column}: {Reason(ex.Message)}", ex);
         }

@@ -23,12 +23,11 @@ public static class AtomicFile
         string temp = WriteTemp(path, write);
         try
         {
-            File.Move(temp, path, overwrite: true);
+            TempFiles.Commit(() => File.Move(temp, path, overwrite: true));
         }
-        catch
+        finally
         {
-            TryDelete(temp);
-            throw;
+            TempFiles.Delete(temp);
         }
     }
 
@@ -48,10 +47,7 @@ public static class AtomicFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(write);
-        string fullPath = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(fullPath)!;
-        // Dot-prefixed so directory listings and globs like *.svg do not pick up a leftover.
-        string temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Path.GetRandomFileName()}.tmp");
+        string temp = TempFiles.Beside(path);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -64,7 +60,7 @@ public static class AtomicFile
         }
         catch
         {
-            TryDelete(temp);
+            TempFiles.Delete(temp);
             throw;
         }
     }

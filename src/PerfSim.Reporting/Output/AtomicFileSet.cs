@@ -41,7 +41,16 @@ public sealed class AtomicFileSet
         return Add(fileName, stream => stream.Write(AtomicFile.Utf8NoBom.GetBytes(text)));
     }
 
-    /// <summary>Writes all files into <paramref name="directory"/>, creating it if needed.</summary>
+    /// <summary>Whether <paramref name="fileName"/> is one of the files a report bundle writes
+    /// (<see cref="ReportBundle"/>: its JSON, Markdown and CSV, and SVG charts): a commit removes
+    /// those it does not write again, so a sweep written where a run was leaves none of the run's
+    /// charts or report.json behind (or the reverse). Other files are never touched.</summary>
+    public static bool IsBundleFile(string fileName) =>
+        fileName is ReportBundle.ReportJsonFile or ReportBundle.SweepJsonFile or ReportBundle.MarkdownFile or ReportBundle.CsvFile
+        || (fileName.EndsWith(".svg", StringComparison.Ordinal) && !fileName.StartsWith('.'));
+
+    /// <summary>Writes all files into <paramref name="directory"/>, creating it if needed; then
+    /// removes the bundle files (<see cref="IsBundleFile"/>) there that this commit did not write.</summary>
     public void Commit(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -59,7 +68,7 @@ public sealed class AtomicFileSet
         }
         catch
         {
-            temps.ForEach(t => AtomicFile.TryDelete(t.Temp));
+            temps.ForEach(t => TempFiles.Delete(t.Temp));
             if (created && !Directory.EnumerateFileSystemEntries(directory).Any())
             {
                 Directory.Delete(directory);
@@ -71,15 +80,24 @@ public sealed class AtomicFileSet
         var renamed = new List<string>(temps.Count);
         try
         {
-            foreach ((string temp, string target) in temps)
+            TempFiles.Commit(() =>
             {
-                File.Move(temp, target, overwrite: true);
-                renamed.Add(target);
-            }
+                foreach ((string temp, string target) in temps)
+                {
+                    File.Move(temp, target, overwrite: true);
+                    TempFiles.Forget(temp);
+                    renamed.Add(target);
+                }
+
+                foreach (string stale in Directory.EnumerateFiles(directory).Select(Path.GetFileName).OfType<string>().Where(IsBundleFile).Except(Names, StringComparer.Ordinal).ToList())
+                {
+                    AtomicFile.TryDelete(Path.Combine(directory, stale));
+                }
+            });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            temps.Skip(renamed.Count).ToList().ForEach(t => AtomicFile.TryDelete(t.Temp));
+            temps.Skip(renamed.Count).ToList().ForEach(t => TempFiles.Delete(t.Temp));
             throw new IOException(
                 $"Renaming into {directory} failed after replacing {renamed.Count} of {temps.Count} files ({string.Join(", ", renamed.Select(Path.GetFileName))}).",
                 ex);

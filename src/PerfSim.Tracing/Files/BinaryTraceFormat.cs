@@ -8,7 +8,11 @@ internal static class BinaryTraceFormat
     /// <summary>"PERFSIMT": the first 8 bytes of every binary trace.</summary>
     public static ReadOnlySpan<byte> Magic => "PERFSIMT"u8;
 
-    public const byte Version = 1;
+    /// <summary>2: a CRC-32 after the header, every block and the end marker (1 had none).</summary>
+    public const byte Version = 2;
+
+    /// <summary>Bytes of the CRC-32 (IEEE 802.3, little-endian) that closes each unit.</summary>
+    public const int ChecksumBytes = 4;
 
     public const byte BlockTag = (byte)'B';
 

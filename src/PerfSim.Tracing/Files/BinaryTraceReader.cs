@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -129,7 +131,11 @@ public sealed class BinaryTraceReader : IAsyncDisposable
     {
         private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+        private readonly Crc32 _crc = new();
         private Stage _stage;
+        private Stage _afterChecksum;
+        private long _unitOffset;   // where the unit the next checksum closes starts
+        private long _crcFrom;      // this Decode's first consumed byte not yet in _crc
         private long _blockRemaining;
         private long _prevTime;
         private long _prevPfn;
@@ -140,6 +146,7 @@ public sealed class BinaryTraceReader : IAsyncDisposable
             Header,
             Chunk,
             Record,
+            Checksum,
             Done,
         }
 
@@ -152,7 +159,8 @@ public sealed class BinaryTraceReader : IAsyncDisposable
         /// <summary>Absolute file offset of the first byte not yet consumed.</summary>
         public long Offset { get; private set; }
 
-        public bool HeaderRead => _stage != Stage.Header;
+        /// <summary>The header is decoded and its checksum verified.</summary>
+        public bool HeaderRead { get; private set; }
 
         public bool IsDone => _stage == Stage.Done;
 
@@ -161,6 +169,7 @@ public sealed class BinaryTraceReader : IAsyncDisposable
             var r = new SequenceReader<byte>(buffer);
             count = 0;
             needMore = false;
+            _crcFrom = 0;
             while (true)
             {
                 if (_stage == Stage.Done)
@@ -181,10 +190,16 @@ public sealed class BinaryTraceReader : IAsyncDisposable
 
                 long unitStart = r.Consumed;
                 long recordsBefore = _records;
+                if (_stage == Stage.Chunk)
+                {
+                    _unitOffset = Offset + unitStart;
+                }
+
                 bool decoded = _stage switch
                 {
                     Stage.Header => TryHeader(ref r),
                     Stage.Chunk => TryChunk(ref r, unitStart),
+                    Stage.Checksum => TryChecksum(ref r, buffer, unitStart),
                     _ => TryRecord(ref r, unitStart, ref output[count]),
                 };
                 if (decoded)
@@ -203,8 +218,56 @@ public sealed class BinaryTraceReader : IAsyncDisposable
                 break;
             }
 
+            // Bytes consumed but not yet checked go into the checksum now: the next call starts at r.Position.
+            AppendToChecksum(buffer, r.Consumed);
             Offset += r.Consumed;
             return r.Position;
+        }
+
+        private void AppendToChecksum(ReadOnlySequence<byte> buffer, long upTo)
+        {
+            foreach (ReadOnlyMemory<byte> segment in buffer.Slice(_crcFrom, upTo - _crcFrom))
+            {
+                _crc.Append(segment.Span);
+            }
+
+            _crcFrom = upTo;
+        }
+
+        /// <summary>The unit just decoded is closed by a checksum, then decoding goes on at <paramref name="next"/>.</summary>
+        private void ExpectChecksum(Stage next)
+        {
+            _afterChecksum = next;
+            _stage = Stage.Checksum;
+        }
+
+        private bool TryChecksum(ref SequenceReader<byte> r, ReadOnlySequence<byte> buffer, long unitStart)
+        {
+            Span<byte> stored = stackalloc byte[BinaryTraceFormat.ChecksumBytes];
+            if (!r.TryCopyTo(stored))
+            {
+                return false;
+            }
+
+            AppendToChecksum(buffer, unitStart);
+            r.Advance(stored.Length);
+            _crcFrom = r.Consumed;
+            uint computed = _crc.GetCurrentHashAsUInt32();
+            _crc.Reset();
+            if (BinaryPrimitives.ReadUInt32LittleEndian(stored) != computed)
+            {
+                string unit = _afterChecksum switch
+                {
+                    Stage.Done => "end marker",
+                    _ when _unitOffset == 0 => "header",
+                    _ => "block",
+                };
+                throw TraceFormatException.AtByte(_unitOffset, $"checksum mismatch: the {unit} is corrupt; it starts");
+            }
+
+            HeaderRead = true;
+            _stage = _afterChecksum;
+            return true;
         }
 
         private string TruncationProblem(long remaining) => _stage switch
@@ -212,6 +275,7 @@ public sealed class BinaryTraceReader : IAsyncDisposable
             Stage.Header => "truncated header",
             Stage.Chunk when remaining == 0 => $"missing end marker after {_records} records (the writer did not finish)",
             Stage.Chunk => "truncated block header or end marker",
+            Stage.Checksum => "truncated checksum",
             _ => "truncated record",
         };
 
@@ -223,7 +287,7 @@ public sealed class BinaryTraceReader : IAsyncDisposable
             r.TryCopyTo(head[..available]);
             if (!head[..available].SequenceEqual(magic[..available]))
             {
-                throw TraceFormatException.AtByte(0, "bad magic (not a PerfSim binary trace)");
+                throw TraceFormatException.AtByte(0, "not a PerfSim trace (bad magic)");
             }
 
             if (available < magic.Length)
@@ -270,7 +334,8 @@ public sealed class BinaryTraceReader : IAsyncDisposable
 
             r.Advance((long)length);
             Version = version;
-            _stage = Stage.Chunk;
+            _unitOffset = 0;
+            ExpectChecksum(Stage.Chunk);
             return true;
         }
 
@@ -293,7 +358,15 @@ public sealed class BinaryTraceReader : IAsyncDisposable
                     _blockRemaining = (long)count;
                     _prevTime = 0;
                     _prevPfn = 0;
-                    _stage = count == 0 ? Stage.Chunk : Stage.Record;
+                    if (count == 0)
+                    {
+                        ExpectChecksum(Stage.Chunk);
+                    }
+                    else
+                    {
+                        _stage = Stage.Record;
+                    }
+
                     return true;
 
                 case BinaryTraceFormat.EndTag:
@@ -308,7 +381,7 @@ public sealed class BinaryTraceReader : IAsyncDisposable
                     }
 
                     Drops = (long)drops;
-                    _stage = Stage.Done;
+                    ExpectChecksum(Stage.Done);
                     return true;
 
                 default:
@@ -347,7 +420,7 @@ public sealed class BinaryTraceReader : IAsyncDisposable
             _records++;
             if (--_blockRemaining == 0)
             {
-                _stage = Stage.Chunk;
+                ExpectChecksum(Stage.Chunk);
             }
 
             return true;

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -48,6 +50,7 @@ public sealed class BinaryTraceWriter : ISimEventSink, IAsyncDisposable
     private readonly object _registrationLock = new();
     private readonly Task _pump;
     private readonly Task _copy;
+    private readonly Crc32 _crc = new(); // the pump's: the checksum of the unit being written
     private ProducerRing[] _rings = [];
     private int _wakeRequested;
     private int _completing;
@@ -218,18 +221,37 @@ public sealed class BinaryTraceWriter : ISimEventSink, IAsyncDisposable
         int n = BinaryTraceFormat.Magic.Length;
         span[n++] = BinaryTraceFormat.Version;
         n += BinaryTraceFormat.WriteVarint(span[n..], (ulong)config.Length);
-        writer.Advance(n);
+        Checked(writer, span, n);
         writer.Write(config);
+        _crc.Append(config);
+        WriteChecksum(writer);
     }
 
-    private static void WriteEnd(PipeWriter writer, long records, long drops)
+    private void WriteEnd(PipeWriter writer, long records, long drops)
     {
         Span<byte> span = writer.GetSpan(1 + (2 * BinaryTraceFormat.MaxVarintBytes));
         span[0] = BinaryTraceFormat.EndTag;
         int n = 1;
         n += BinaryTraceFormat.WriteVarint(span[n..], (ulong)records);
         n += BinaryTraceFormat.WriteVarint(span[n..], (ulong)drops);
-        writer.Advance(n);
+        Checked(writer, span, n);
+        WriteChecksum(writer);
+    }
+
+    /// <summary>Commits <paramref name="length"/> bytes of <paramref name="span"/> into the unit's checksum.</summary>
+    private void Checked(PipeWriter writer, Span<byte> span, int length)
+    {
+        _crc.Append(span[..length]);
+        writer.Advance(length);
+    }
+
+    /// <summary>Closes a unit (header, block, end marker) with the CRC-32 of its bytes.</summary>
+    private void WriteChecksum(PipeWriter writer)
+    {
+        Span<byte> span = writer.GetSpan(BinaryTraceFormat.ChecksumBytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(span, _crc.GetCurrentHashAsUInt32());
+        _crc.Reset();
+        writer.Advance(BinaryTraceFormat.ChecksumBytes);
     }
 
     /// <summary>Encodes everything in <paramref name="ring"/> as one block; returns the event count.</summary>
@@ -244,19 +266,20 @@ public sealed class BinaryTraceWriter : ISimEventSink, IAsyncDisposable
 
         Span<byte> span = writer.GetSpan(1 + BinaryTraceFormat.MaxVarintBytes);
         span[0] = BinaryTraceFormat.BlockTag;
-        writer.Advance(1 + BinaryTraceFormat.WriteVarint(span[1..], (ulong)count));
+        Checked(writer, span, 1 + BinaryTraceFormat.WriteVarint(span[1..], (ulong)count));
 
         // Deltas restart at every block, so each block decodes on its own.
         long prevTime = 0;
         long prevPfn = 0;
         EncodeRecords(writer, first, ref prevTime, ref prevPfn);
         EncodeRecords(writer, second, ref prevTime, ref prevPfn);
+        WriteChecksum(writer);
         ring.Release(count);
         Interlocked.Add(ref _written, count);
         return count;
     }
 
-    private static void EncodeRecords(PipeWriter writer, ReadOnlySpan<SimEvent> events, ref long prevTime, ref long prevPfn)
+    private void EncodeRecords(PipeWriter writer, ReadOnlySpan<SimEvent> events, ref long prevTime, ref long prevPfn)
     {
         // 4 KiB at a time: one GetSpan per ~200 records rather than per record.
         const int ChunkBytes = 4096;
@@ -277,7 +300,7 @@ public sealed class BinaryTraceWriter : ISimEventSink, IAsyncDisposable
                 prevPfn = e.Pfn;
             }
 
-            writer.Advance(n);
+            Checked(writer, span, n);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using PerfSim.Core.Events;
 
 namespace PerfSim.Tracing.Files;
@@ -63,20 +64,49 @@ public static class TextTrace
         }
     }
 
+    /// <summary>Longest line read (docs/limits.md): a file without line ends must not be buffered whole.</summary>
+    public const int MaxLineChars = 4096;
+
     /// <summary>Parses events lazily; a bad line throws <see cref="TraceFormatException"/> with its line number.</summary>
-    public static IEnumerable<SimEvent> Read(TextReader reader)
+    public static IEnumerable<SimEvent> Read(TextReader reader) => ReadNumbered(reader).Select(e => e.Event);
+
+    /// <summary>As <see cref="Read"/>, each event with its 1-based line.</summary>
+    public static IEnumerable<(SimEvent Event, int Line)> ReadNumbered(TextReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
         int lineNumber = 0;
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
+        var line = new StringBuilder();
+        while (ReadLine(reader, line, lineNumber + 1))
         {
             lineNumber++;
-            if (TryParseLine(line, lineNumber, out SimEvent e))
+            if (TryParseLine(line.ToString(), lineNumber, out SimEvent e))
             {
-                yield return e;
+                yield return (e, lineNumber);
             }
         }
+    }
+
+    /// <summary>Reads up to the next line end into <paramref name="line"/>; false at the end of the input.</summary>
+    private static bool ReadLine(TextReader reader, StringBuilder line, int lineNumber)
+    {
+        line.Clear();
+        int c;
+        while ((c = reader.Read()) >= 0)
+        {
+            if (c == '\n')
+            {
+                return true;
+            }
+
+            if (line.Length == MaxLineChars)
+            {
+                throw TraceFormatException.AtLine(lineNumber, string.Create(CultureInfo.InvariantCulture, $"longer than {MaxLineChars} characters (docs/limits.md)"));
+            }
+
+            line.Append((char)c);
+        }
+
+        return line.Length > 0;
     }
 
     /// <summary>Parses one line; false for blank and comment-only lines.</summary>
@@ -123,7 +153,7 @@ public static class TextTrace
 
         if (kind is null)
         {
-            throw TraceFormatException.AtLine(lineNumber, $"unknown kind '{kindText}' (expected one of {string.Join(", ", KindNames)})");
+            throw TraceFormatException.AtLine(lineNumber, $"unknown kind '{Echo.Of(kindText)}' (expected one of {string.Join(", ", KindNames)})");
         }
 
         long pfn = ParseNumber(text[fields[3]], "PFN", lineNumber);
@@ -137,6 +167,6 @@ public static class TextTrace
         bool ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
             ? long.TryParse(text[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long value)
             : long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
-        return ok ? value : throw TraceFormatException.AtLine(lineNumber, $"{field} '{text}' is not a number");
+        return ok ? value : throw TraceFormatException.AtLine(lineNumber, $"{field} '{Echo.Of(text)}' is not a number");
     }
 }

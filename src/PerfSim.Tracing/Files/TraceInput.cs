@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Pipelines;
 using PerfSim.Core.Events;
 
@@ -43,7 +44,7 @@ public sealed class TraceInput : IAsyncDisposable
         PipeReader pipe = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
         try
         {
-            bool binary = await StartsWithMagicAsync(pipe, cancellationToken).ConfigureAwait(false);
+            bool binary = await IsBinaryAsync(pipe, cancellationToken).ConfigureAwait(false);
             // The peeked bytes were not consumed: the binary reader decodes from byte 0 of the same pipe.
             BinaryTraceReader? reader = binary
                 ? await BinaryTraceReader.OpenAsync(pipe.AsStream(leaveOpen: true), leaveOpen: true, cancellationToken).ConfigureAwait(false)
@@ -57,21 +58,54 @@ public sealed class TraceInput : IAsyncDisposable
         }
     }
 
-    /// <summary>Delivers every event in batches (file order); returns how many.</summary>
+    /// <summary>Delivers every event in batches (file order); returns how many. Events the replay
+    /// would act on with impossible values (a negative time, a punch-hole of negative length) are
+    /// refused with their position, as is a text trace without a single event.</summary>
     public async Task<long> ReadBatchesAsync(SimEventBatchHandler handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
         if (_binary is not null)
         {
-            return await _binary.ReadBatchesAsync(handler, cancellationToken).ConfigureAwait(false);
+            // A bad record is reported once the file is read: if its block is corrupt, the
+            // checksum names the block's offset instead; events after it are not delivered.
+            long index = 0;
+            string? problem = null;
+            long events = await _binary.ReadBatchesAsync(
+                batch =>
+                {
+                    int good = 0;
+                    while (problem is null && good < batch.Length)
+                    {
+                        if (Problem(in batch[good]) is { } found)
+                        {
+                            problem = string.Create(CultureInfo.InvariantCulture, $"record {index}: {found}");
+                            break;
+                        }
+
+                        good++;
+                        index++;
+                    }
+
+                    if (good > 0)
+                    {
+                        handler(batch[..good]);
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+            return problem is null ? events : throw new TraceFormatException(problem);
         }
 
         using var text = new StreamReader(_pipe.AsStream(leaveOpen: true));
         var batch = new SimEvent[TextBatchSize];
         int count = 0;
         long total = 0;
-        foreach (SimEvent e in TextTrace.Read(text))
+        foreach ((SimEvent e, int line) in TextTrace.ReadNumbered(text))
         {
+            if (Problem(in e) is { } problem)
+            {
+                throw TraceFormatException.AtLine(line, problem);
+            }
+
             batch[count++] = e;
             if (count == batch.Length)
             {
@@ -82,9 +116,22 @@ public sealed class TraceInput : IAsyncDisposable
             }
         }
 
+        if (total + count == 0)
+        {
+            throw new TraceFormatException("a text trace without a single event (only blank lines and comments)");
+        }
+
         handler(batch.AsSpan(0, count));
         return total + count;
     }
+
+    /// <summary>What makes <paramref name="e"/> unreplayable, or null.</summary>
+    private static string? Problem(in SimEvent e) => e.Kind switch
+    {
+        SimEventKind.PunchHole when e.Extra < 0 => $"punch_hole of negative length {e.Extra}",
+        SimEventKind.PunchHole or SimEventKind.Fault or SimEventKind.PopulatePage when e.TimeNs < 0 => $"{TextTrace.KindName(e.Kind)} at negative time {e.TimeNs} ns",
+        _ => null,
+    };
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
@@ -97,23 +144,59 @@ public sealed class TraceInput : IAsyncDisposable
         await _pipe.CompleteAsync().ConfigureAwait(false);
     }
 
+    /// <summary>What every replayable file is; said when a file is none of it.</summary>
+    public const string Accepted = "replay takes a binary trace (perfsim run --record) or a text trace (TIME_NS CPU KIND PFN [EXTRA] lines)";
+
+    /// <summary>Bytes looked at to tell the format.</summary>
+    private const int SniffBytes = 64;
+
     /// <summary>Whether the first bytes are (a prefix of) the binary magic, so that a binary trace
-    /// cut inside its magic still gets the binary reader's byte-offset error. Consumes nothing.</summary>
-    private static async Task<bool> StartsWithMagicAsync(PipeReader pipe, CancellationToken cancellationToken)
+    /// cut inside its magic still gets the binary reader's byte-offset error; false for text.
+    /// Refuses an empty file, an EventPipe .nettrace and other binary data. Consumes nothing.</summary>
+    private static async Task<bool> IsBinaryAsync(PipeReader pipe, CancellationToken cancellationToken)
     {
-        int magicLength = BinaryTraceFormat.Magic.Length;
         while (true)
         {
             ReadResult result = await pipe.ReadAsync(cancellationToken).ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = result.Buffer;
-            if (buffer.Length >= magicLength || result.IsCompleted)
+            if (buffer.Length >= SniffBytes || result.IsCompleted)
             {
-                byte[] head = buffer.Slice(0, Math.Min(buffer.Length, magicLength)).ToArray();
+                byte[] head = buffer.Slice(0, Math.Min(buffer.Length, SniffBytes)).ToArray();
                 pipe.AdvanceTo(buffer.Start);
-                return head.Length > 0 && BinaryTraceFormat.Magic.StartsWith(head);
+                return Classify(head);
             }
 
             pipe.AdvanceTo(buffer.Start, buffer.End);
         }
+    }
+
+    private static bool Classify(ReadOnlySpan<byte> head)
+    {
+        ReadOnlySpan<byte> magic = BinaryTraceFormat.Magic;
+        if (head.IsEmpty)
+        {
+            throw new TraceFormatException("an empty file; " + Accepted);
+        }
+
+        if (head.StartsWith(magic) || (head.Length < magic.Length && magic.StartsWith(head)))
+        {
+            return true;
+        }
+
+        if (head.StartsWith("Nettrace"u8))
+        {
+            throw new TraceFormatException("an EventPipe .nettrace file (from perfsim trace or dotnet-trace; open it with PerfView or TraceEvent); " + Accepted);
+        }
+
+        // Text is UTF-8: control bytes other than tab and line ends mean binary data.
+        foreach (byte b in head)
+        {
+            if (b < 0x20 && b is not ((byte)'\t' or (byte)'\n' or (byte)'\r'))
+            {
+                throw new TraceFormatException("not a PerfSim trace: binary data without the PERFSIMT magic; " + Accepted);
+            }
+        }
+
+        return false;
     }
 }
