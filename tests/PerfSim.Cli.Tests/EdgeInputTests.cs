@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PerfSim.Engine.Inputs;
+using PerfSim.Reporting.Input;
 using PerfSim.Tracing.Files;
 
 namespace PerfSim.Cli.Tests;

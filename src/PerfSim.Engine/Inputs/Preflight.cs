@@ -2,6 +2,7 @@ using System.Globalization;
 using PerfSim.Core;
 using PerfSim.Engine.Hosts;
 using PerfSim.Engine.Simulation;
+using PerfSim.Reporting.Input;
 
 namespace PerfSim.Engine.Inputs;
 

@@ -1,4 +1,3 @@
-using PerfSim.Core;
 using PerfSim.Core.Arch;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
