@@ -131,18 +131,15 @@ internal static class PerfSimMeter
         var meter = new Meter(SimulationMetrics.MeterName);
         // Counters are cumulative totals; the Metrics provider and dotnet-counters turn them into
         // rates per RefreshInterval, so no instrument is a rate itself (OpenTelemetry conventions).
-        meter.CreateObservableCounter(
-            SimulationMetrics.FaultsInstrument, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.FaultsInstrument).Faults, "{fault}",
-            "Simulated page faults completed");
-        meter.CreateObservableCounter(
-            SimulationMetrics.IpisInstrument, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.IpisInstrument).Ipis, "{ipi}",
-            "TLB shootdown IPIs sent");
-        meter.CreateObservableCounter(
-            SimulationMetrics.SplitsInstrument, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.SplitsInstrument).Splits, "{split}",
-            "Direct-map splits (2M to 4K and 1G to 2M)");
+        Counter(meter, SimulationMetrics.FaultsInstrument, m => m.Faults, "{fault}", "Simulated page faults completed");
+        Counter(meter, SimulationMetrics.IpisInstrument, m => m.Ipis, "{ipi}", "TLB shootdown IPIs sent");
+        Counter(meter, SimulationMetrics.SplitsInstrument, m => m.Splits, "{split}", "Direct-map splits (2M to 4K and 1G to 2M)");
         meter.CreateObservableGauge(
             SimulationMetrics.DirectMap4kInstrument, () => SimulationMetrics.Poll("meter:" + SimulationMetrics.DirectMap4kInstrument).DirectMap4kKb, "KiBy",
             "Direct map mapped with 4K pages (/proc/meminfo DirectMap4k)");
         return meter;
     }
+
+    private static void Counter(Meter meter, string name, Func<SimulationMetrics.Snapshot, long> pick, string unit, string description) =>
+        meter.CreateObservableCounter(name, () => pick(SimulationMetrics.Poll("meter:" + name)), unit, description);
 }

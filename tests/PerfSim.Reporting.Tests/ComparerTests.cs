@@ -1,4 +1,3 @@
-using System.Globalization;
 using PerfSim.Reporting.Comparison;
 using PerfSim.Reporting.Input;
 using PerfSim.Reporting.Sweeps;
@@ -243,52 +242,44 @@ public sealed class ComparerTests
     [Fact]
     public void Text_is_ResultsComparer_style_tables_per_verdict_sorted_by_factor_with_units()
     {
-        CultureInfo saved = CultureInfo.CurrentCulture;
-        CultureInfo.CurrentCulture = TestCultures.CommaDecimal;
-        try
-        {
-            // ipis 4x worse, p99 2x worse, population throughput halved (higher is better: 2x worse), p50 faster.
-            ComparisonResult result = ResultComparer.Compare(
-                Canned.Report(),
-                Canned.Report(ipis: 4_096, faultP50: 925, faultP99: 25_000, populateBytesPerSecond: 2.25e9),
-                new ComparisonOptions { Metrics = ["counters.ipis", "counters.flush_all", "latency_ns.fault.p50", "latency_ns.fault.p99", "sim.populate_bytes_per_sim_second"] });
+        using IDisposable culture = TestCultures.UseCommaDecimal();
+        // ipis 4x worse, p99 2x worse, population throughput halved (higher is better: 2x worse), p50 faster.
+        ComparisonResult result = ResultComparer.Compare(
+            Canned.Report(),
+            Canned.Report(ipis: 4_096, faultP50: 925, faultP99: 25_000, populateBytesPerSecond: 2.25e9),
+            new ComparisonOptions { Metrics = ["counters.ipis", "counters.flush_all", "latency_ns.fault.p50", "latency_ns.fault.p99", "sim.populate_bytes_per_sim_second"] });
 
-            Assert.Equal(
-                """
-                Slower: 3 rows, geomean 2.52x slower
-                name  metric                             factor    baseline     current  unit  note
-                ----  ---------------------------------  ------  ----------  ----------  ----  ----
-                run   counters.ipis                       4.00x        1024        4096
-                run   latency_ns.fault.p99                2.00x       12500       25000  ns
-                run   sim.populate_bytes_per_sim_second   2.00x  4500000000  2250000000  B/s
+        Assert.Equal(
+            """
+            Slower: 3 rows, geomean 2.52x slower
+            name  metric                             factor    baseline     current  unit  note
+            ----  ---------------------------------  ------  ----------  ----------  ----  ----
+            run   counters.ipis                       4.00x        1024        4096
+            run   latency_ns.fault.p99                2.00x       12500       25000  ns
+            run   sim.populate_bytes_per_sim_second   2.00x  4500000000  2250000000  B/s
 
-                Faster: 1 row, geomean 2.00x faster
-                name  metric                factor  baseline  current  unit  note
-                ----  --------------------  ------  --------  -------  ----  ----
-                run   latency_ns.fault.p50   2.00x      1850      925  ns
+            Faster: 1 row, geomean 2.00x faster
+            name  metric                factor  baseline  current  unit  note
+            ----  --------------------  ------  --------  -------  ----  ----
+            run   latency_ns.fault.p50   2.00x      1850      925  ns
 
-                Same: 1 row
-                name  metric              baseline  current  ratio  unit  note
-                ----  ------------------  --------  -------  -----  ----  ----
-                run   counters.flush_all         8        8  1.000
+            Same: 1 row
+            name  metric              baseline  current  ratio  unit  note
+            ----  ------------------  --------  -------  -----  ----  ----
+            run   counters.flush_all         8        8  1.000
 
-                5 rows: 3 slower, 0 changed, 1 faster, 1 same, 0 inconclusive, 0 missing; REGRESSION
+            5 rows: 3 slower, 0 changed, 1 faster, 1 same, 0 inconclusive, 0 missing; REGRESSION
 
-                """.ReplaceLineEndings("\n"),
-                ComparisonRenderer.Text(result));
+            """.ReplaceLineEndings("\n"),
+            ComparisonRenderer.Text(result));
 
-            string onlyChanged = ComparisonRenderer.Text(result, onlyChanged: true);
-            Assert.DoesNotContain("counters.flush_all", onlyChanged, StringComparison.Ordinal);
-            Assert.EndsWith("1 same (same rows not shown), 0 inconclusive, 0 missing; REGRESSION\n", onlyChanged, StringComparison.Ordinal);
+        string onlyChanged = ComparisonRenderer.Text(result, onlyChanged: true);
+        Assert.DoesNotContain("counters.flush_all", onlyChanged, StringComparison.Ordinal);
+        Assert.EndsWith("1 same (same rows not shown), 0 inconclusive, 0 missing; REGRESSION\n", onlyChanged, StringComparison.Ordinal);
 
-            string markdown = ComparisonRenderer.Markdown(result);
-            Assert.Contains("## Slower: 3 rows, geomean 2.52x slower\n\n| name | metric | factor | baseline | current | unit | note |", markdown, StringComparison.Ordinal);
-            Assert.Contains("| run | counters.ipis | 4.00x | 1024 | 4096 |  |  |", markdown, StringComparison.Ordinal);
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = saved;
-        }
+        string markdown = ComparisonRenderer.Markdown(result);
+        Assert.Contains("## Slower: 3 rows, geomean 2.52x slower\n\n| name | metric | factor | baseline | current | unit | note |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| run | counters.ipis | 4.00x | 1024 | 4096 |  |  |", markdown, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using PerfSim.Reporting.Input;
 
@@ -44,20 +43,12 @@ public sealed class ReportJsonTests
     [Fact]
     public void Numbers_are_invariant_under_a_comma_decimal_culture()
     {
-        CultureInfo saved = CultureInfo.CurrentCulture;
-        try
-        {
-            CultureInfo.CurrentCulture = TestCultures.CommaDecimal;
-            string json = ReportJson.Serialize(Canned.Report());
+        using IDisposable culture = TestCultures.UseCommaDecimal();
+        string json = ReportJson.Serialize(Canned.Report());
 
-            Assert.Contains("\"bytes_per_simulated_frame\": 8.5\n", json, StringComparison.Ordinal);
-            Assert.Contains("\"mean_window_ns\": 1250.5,", json, StringComparison.Ordinal);
-            Assert.DoesNotContain("8,5", json, StringComparison.Ordinal);
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = saved;
-        }
+        Assert.Contains("\"bytes_per_simulated_frame\": 8.5\n", json, StringComparison.Ordinal);
+        Assert.Contains("\"mean_window_ns\": 1250.5,", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("8,5", json, StringComparison.Ordinal);
     }
 
     [Fact]

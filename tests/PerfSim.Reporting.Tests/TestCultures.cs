@@ -10,6 +10,19 @@ internal static class TestCultures
     /// </summary>
     public static CultureInfo CommaDecimal { get; } = Create();
 
+    /// <summary>Makes <see cref="CommaDecimal"/> the current culture until disposed.</summary>
+    public static IDisposable UseCommaDecimal()
+    {
+        var scope = new Scope(CultureInfo.CurrentCulture);
+        CultureInfo.CurrentCulture = CommaDecimal;
+        return scope;
+    }
+
+    private sealed class Scope(CultureInfo saved) : IDisposable
+    {
+        public void Dispose() => CultureInfo.CurrentCulture = saved;
+    }
+
     private static CultureInfo Create()
     {
         var culture = (CultureInfo)CultureInfo.InvariantCulture.Clone();
