@@ -68,7 +68,7 @@ public sealed class SweepCommandTests : IDisposable
         string csv = File.ReadAllText(_dir["out/report.csv"]);
         string[] rows = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(9, rows.Length);
-        Assert.StartsWith("ordinal,populate,strategy,cpus,scenario,arch,vcpus,guest_memory_bytes,ram_bytes,seed,faults,", rows[0], StringComparison.Ordinal);
+        Assert.StartsWith("ordinal,populate,strategy,cpus,scenario,arch,vcpus,guest_memory,ram,seed,faults,", rows[0], StringComparison.Ordinal);
         Assert.StartsWith("7,write-mermap,per-folio,4,guest-boot,", rows[8], StringComparison.Ordinal);
 
         string md = File.ReadAllText(_dir["out/report.md"]);

@@ -134,7 +134,7 @@ public sealed class RenderingTests : IDisposable
     {
         string[] lines = Csv.Render(Canned.Report()).Split('\n');
 
-        Assert.StartsWith("scenario,strategy,arch,cpus,vcpus,guest_memory_bytes,ram_bytes,seed,faults,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("scenario,strategy,arch,cpus,vcpus,guest_memory,ram,seed,faults,", lines[0], StringComparison.Ordinal);
         Assert.StartsWith("gmem-fault,per-folio,x86_64,4,2,1073741824,17179869184,42,262144,", lines[1], StringComparison.Ordinal);
     }
 

@@ -136,7 +136,7 @@ public sealed class SweepTests
         string[] lines = SweepRenderer.Csv(CannedSweep.Full()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         Assert.Equal(9, lines.Length);
-        Assert.StartsWith("ordinal,arch,cpus,strategy,scenario,vcpus,guest_memory_bytes,ram_bytes,seed,faults,fault_p50,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("ordinal,arch,cpus,strategy,scenario,vcpus,guest_memory,ram,seed,faults,fault_p50,", lines[0], StringComparison.Ordinal);
         Assert.StartsWith("7,x86_64,64,per-folio,gmem-fault,2,1073741824,17179869184,42,262144,3560,", lines[8], StringComparison.Ordinal);
         Assert.All(lines, l => Assert.Equal(lines[0].Count(c => c == ','), l.Count(c => c == ',')));
     }

@@ -30,8 +30,8 @@ public static class RunHeader
         Add("arch", "arch", Text);
         Add("cpus", "cpus", v => Integer(v) is long n ? $"{Invariant.Integer(n)} CPUs" : null);
         Add("vcpus", "vcpus", v => Integer(v) is long n ? $"{Invariant.Integer(n)} vCPUs" : null);
-        Add("guest_memory_bytes", "guest_memory_bytes", v => Integer(v) is long n ? "guest " + Invariant.Bytes(n) : null);
-        Add("ram_bytes", "ram_bytes", v => Integer(v) is long n ? "host " + Invariant.Bytes(n) : null);
+        Add("guest_memory", "guest_memory", v => Integer(v) is long n ? "guest " + Invariant.Bytes(n) : null);
+        Add("ram", "ram", v => Integer(v) is long n ? "host " + Invariant.Bytes(n) : null);
         Add("seed", "seed", v => Integer(v) is long n ? "seed " + Invariant.Integer(n) : null);
         return fields;
     }
