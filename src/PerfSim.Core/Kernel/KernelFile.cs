@@ -67,8 +67,9 @@ public sealed class SimRwLock(int cpus)
 /// <summary>An open secretmem or guest_memfd file: its page-cache mapping and its locks.</summary>
 public sealed class KernelFile
 {
-    internal KernelFile(FileKind kind, ushort mapping, long sizePages, GmemFlags flags, int folioOrder, KernelProcess process)
+    internal KernelFile(FileKind kind, ushort mapping, long sizePages, GmemFlags flags, int folioOrder, KernelProcess process, Design design)
     {
+        Design = design;
         Kind = kind;
         Mapping = mapping;
         SizePages = sizePages;
@@ -91,6 +92,11 @@ public sealed class KernelFile
 
     /// <summary>AS_NO_DIRECT_MAP: set for secretmem and for guest_memfd with NO_DIRECT_MAP.</summary>
     public bool NoDirectMap => Kind == FileKind.Secretmem || (Flags & GmemFlags.NoDirectMap) != 0;
+
+    /// <summary>What the file's folios go through: the kernel's design for a NO_DIRECT_MAP
+    /// guest_memfd, <see cref="Designs.DirectMapKept"/> for any other, <see cref="Designs.Secretmem"/>
+    /// for secretmem. The paths read its fields.</summary>
+    public Design Design { get; }
 
     public bool Released { get; internal set; }
 

@@ -15,9 +15,7 @@ public sealed partial class SimKernel
     /// block), charging the per-CPU list refill to the allocation that triggered it.</summary>
     internal bool TryAllocateFolio(int cpu, KernelFile file, out long pfn)
     {
-        AllocFlags flags = Options.Strategy == Strategy.UnmappedAlloc && file.NoDirectMap && file.Kind == FileKind.GuestMemfd
-            ? AllocFlags.Unmapped
-            : AllocFlags.None;
+        AllocFlags flags = file.Design.Alloc;
         long refills = Allocator.PcpRefillsOf(cpu);
         long zoneRefills = Allocator.ZoneRefillsOf(cpu);
         Charge(cpu, Costs.FolioAllocNs);
@@ -56,7 +54,7 @@ public sealed partial class SimKernel
     internal void ZeroFolio(int cpu, KernelFile file, long pfn, KernelPath path)
     {
         long pages = 1L << file.FolioOrder;
-        if (Options.Strategy == Strategy.UnmappedAlloc && file.NoDirectMap && file.Kind == FileKind.GuestMemfd)
+        if (file.Design.Zero == ZeroThrough.Mermap)
         {
             MermapCopy(cpu, file, pfn, pages);
         }
@@ -132,7 +130,7 @@ public sealed partial class SimKernel
             return 0;
         }
 
-        int error = ZapFolio(cpu, pfn, 1L << file.FolioOrder, flush: true);
+        int error = ZapFolio(cpu, pfn, 1L << file.FolioOrder, flush: file.Design.Flush == FlushPolicy.PerZap);
         if (error == 0)
         {
             head.Flags |= FrameFlags.NoDirectMap;

@@ -56,7 +56,7 @@ public sealed partial class SimKernel
     private PathResult PopulateWriteDirectMap(int cpu, KernelFile file, long index)
     {
         Charge(cpu, Costs.SyscallNs);
-        if (file.NoDirectMap && Options.Strategy is Strategy.Filemap or Strategy.UnmappedAlloc)
+        if (!file.Design.DirectMapWrite)
         {
             CountersOf(cpu).WriteRefused++;
             return new PathResult(-95, -1, 0); // -EOPNOTSUPP
@@ -68,15 +68,15 @@ public sealed partial class SimKernel
             return new PathResult(error, -1, 0);
         }
 
-        bool perFolio = file.NoDirectMap && Options.Strategy is Strategy.PerFolio or Strategy.PerFolioV12;
-        if (perFolio && (Frames[pfn].Flags & FrameFlags.NoDirectMap) != 0)
+        bool zapsHere = file.Design.Zap == ZapPoint.FirstMap;
+        if (zapsHere && (Frames[pfn].Flags & FrameFlags.NoDirectMap) != 0)
         {
             CountersOf(cpu).WriteRefused++;
             return new PathResult(-1, pfn, 0); // -EPERM: written (and zapped) already
         }
 
         CopyThroughDirectMap(cpu, pfn, KernelPath.WriteDirectMap);
-        if (perFolio)
+        if (zapsHere)
         {
             error = ZapFolioOnce(cpu, file, pfn);
         }

@@ -311,25 +311,26 @@ public sealed partial class SimKernel
             return true;
         }
 
+        // The same fields of the file's design the paths read: a cached folio zaps only at its first
+        // mapping; a new one zaps at first map or at insertion; allocation flags other than none
+        // draw from lists whose refill flips a pageblock (shared state).
+        Design design = file.Design;
         long folioIndex = index & ~((1L << file.FolioOrder) - 1);
-        bool secretmem = file.Kind == FileKind.Secretmem;
-        bool zapsOnFirstUse = file.NoDirectMap && Options.Strategy is Strategy.PerFolio or Strategy.PerFolioV12;
         long pfn;
         bool zaps;
         if (PageCache.TryLookup(file.Mapping, folioIndex, out Folio found))
         {
             pfn = found.Pfn;
-            zaps = !secretmem && zapsOnFirstUse && (Frames[pfn].Flags & FrameFlags.NoDirectMap) == 0;
+            zaps = design.Zap == ZapPoint.FirstMap && (Frames[pfn].Flags & FrameFlags.NoDirectMap) == 0;
         }
         else
         {
-            bool unmappedAlloc = Options.Strategy == Strategy.UnmappedAlloc && file.NoDirectMap && !secretmem;
-            if (file.FolioOrder != 0 || unmappedAlloc || !Allocator.TryPeekPcp(cpu, AllocFlags.None, out pfn))
+            if (file.FolioOrder != 0 || design.Alloc != AllocFlags.None || !Allocator.TryPeekPcp(cpu, design.Alloc, out pfn))
             {
                 return false;
             }
 
-            zaps = secretmem || zapsOnFirstUse || (file.NoDirectMap && Options.Strategy == Strategy.Filemap);
+            zaps = design.ZapsPerFolio;
         }
 
         return !zaps || DirectMap.Lookup(pfn).Level == PageLevel.Level4K;

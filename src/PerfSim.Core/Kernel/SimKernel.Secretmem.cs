@@ -18,13 +18,13 @@ public sealed partial class SimKernel
             return Errno.ENOSYS;
         }
 
-        var probe = new KernelFile(FileKind.Secretmem, 0, sizePages, GmemFlags.None, 0, process);
+        var probe = new KernelFile(FileKind.Secretmem, 0, sizePages, GmemFlags.None, 0, process, Designs.Secretmem);
         if (!PageCache.TryCreateMapping(probe.AddressSpaceFlags, sizePages, out ushort mapping))
         {
             return -23; // -ENFILE
         }
 
-        file = new KernelFile(FileKind.Secretmem, mapping, sizePages, GmemFlags.None, 0, process) { HostInvalidateLock = HostRwLock(), InvalidateLock = new SimRwLock(CpuCount) };
+        file = new KernelFile(FileKind.Secretmem, mapping, sizePages, GmemFlags.None, 0, process, Designs.Secretmem) { HostInvalidateLock = HostRwLock(), InvalidateLock = new SimRwLock(CpuCount) };
         RegisterFile(file);
         return 0;
     }

@@ -51,6 +51,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         options.Validate();
         Options = options;
         Costs = options.Costs;
+        Design = Designs.For(options.Strategy);
         _modelLock = options.ThreadSafe ? new object() : null;
         _folioLocks = options.ThreadSafe ? [.. Enumerable.Range(0, FolioLockStripes).Select(_ => new object())] : null;
         _cpus = new CpuState[options.Cpus];
@@ -86,6 +87,9 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     public int CpuCount => _cpus.Length;
 
     public Strategy Strategy => Options.Strategy;
+
+    /// <summary>The kernel's NO_DIRECT_MAP design (<see cref="KernelOptions.Strategy"/>'s record).</summary>
+    public Design Design { get; }
 
     /// <summary>Native bytes of the whole model.</summary>
     public long NativeBytes => _arena.AllocatedBytes + Tlb.NativeBytes + Flush.NativeBytes;
