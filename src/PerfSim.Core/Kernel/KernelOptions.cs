@@ -114,10 +114,6 @@ public sealed record KernelOptions
 
     public long MermapSlicePages { get; init; } = Mermap.Mermap.DefaultSlicePages;
 
-    /// <summary>Take a model lock around TLB, direct-map and flush operations so that many host
-    /// threads may call the kernel at once (the components themselves are single-writer).</summary>
-    public bool ThreadSafe { get; init; }
-
     public KernelBugs Bugs { get; init; }
 
     public void Validate()

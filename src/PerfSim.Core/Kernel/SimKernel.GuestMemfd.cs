@@ -3,6 +3,7 @@ using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.PageCache;
 using PerfSim.Core.PageTables;
+using PerfSim.Core.Timeline;
 
 namespace PerfSim.Core.Kernel;
 
@@ -42,7 +43,7 @@ public sealed partial class SimKernel
             return -23; // -ENFILE
         }
 
-        file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process, design) { HostInvalidateLock = HostRwLock(), InvalidateLock = new SimRwLock(CpuCount) };
+        file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process, design) { InvalidateLock = new SimRwLock(CpuCount) };
         RegisterFile(file);
         return 0;
     }
@@ -91,22 +92,9 @@ public sealed partial class SimKernel
         }
 
         ref long clock = ref Clock(cpu);
-        using (Gate())
-        {
-            clock = file.InvalidateLock.ReadGrant(clock);
-        }
-
-        PathResult r;
-        using (LockInvalidate(file, exclusive: false))
-        {
-            r = GmemFaultLocked(cpu, file, index, userMapping);
-        }
-
-        using (Gate())
-        {
-            file.InvalidateLock.ReadRelease(cpu, Clock(cpu));
-        }
-
+        clock = file.InvalidateLock.ReadGrant(clock);
+        PathResult r = GmemFaultLocked(cpu, file, index, userMapping);
+        file.InvalidateLock.ReadRelease(cpu, Clock(cpu));
         return r;
     }
 
@@ -118,7 +106,6 @@ public sealed partial class SimKernel
             return new PathResult(error, -1, 0);
         }
 
-        using ModelGate folioLock = LockFolio(pfn);
         Design design = file.Design;
         bool zapsHere = design.Zap == ZapPoint.FirstMap;
         bool zeroAfterZap = (Options.Bugs & KernelBugs.ZeroAfterZap) != 0 && zapsHere;
@@ -180,7 +167,6 @@ public sealed partial class SimKernel
             }
 
             long pages = 1L << file.FolioOrder;
-            using ModelGate folioLock = LockFolio(pfn);
             if (zapAtInsert)
             {
                 ZeroFolio(cpu, file, pfn, KernelPath.ClearHighpage);
@@ -247,24 +233,12 @@ public sealed partial class SimKernel
         Enter(cpu);
         Trace(cpu, SimEventKind.PunchHole, start, pages);
         ref long clock = ref Clock(cpu);
-        using (Gate())
-        {
-            clock = file.InvalidateLock.WriteGrant(clock);
-        }
-
+        clock = file.InvalidateLock.WriteGrant(clock);
         // kvm_flush_remote_tlbs() for the guest: one IPI round to the vCPUs (ESTIMATE: the same
         // primitives as a kernel shootdown, without the INVLPGs).
         Charge(cpu, Costs.IpiSendNs + Costs.IpiDeliveryNs + Costs.IpiHandlerNs);
-        int removed;
-        using (LockInvalidate(file, exclusive: true))
-        {
-            removed = PageCache.TruncateRange(file.Mapping, start, start + pages, new FolioRelease(this, cpu, file));
-        }
-
-        using (Gate())
-        {
-            file.InvalidateLock.WriteRelease(Clock(cpu));
-        }
+        int removed = PageCache.TruncateRange(file.Mapping, start, start + pages, new FolioRelease(this, cpu, file));
+        file.InvalidateLock.WriteRelease(Clock(cpu));
 
         return removed;
     }

@@ -156,7 +156,6 @@ public sealed partial class SimKernel
             return new PathResult(Errno.EINVAL, -1, 0);
         }
 
-        using ModelGate folioLock = LockFolio(old.Pfn);
         if (!TryAllocateFolio(cpu, file, out long pfn))
         {
             return new PathResult(Errno.ENOMEM, -1, 0);

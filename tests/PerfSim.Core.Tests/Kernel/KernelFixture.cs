@@ -9,7 +9,7 @@ namespace PerfSim.Core.Tests.Kernel;
 internal static class KernelFixture
 {
     public static SimKernel Create(Strategy strategy, int cpus = 4, long ramBytes = 8 * PageGeometry.GiB, ArchKind arch = ArchKind.X86_64,
-        KernelBugs bugs = KernelBugs.None, bool threadSafe = false, int folioOrder = 0, DirectMapProfile? directMap = null)
+        KernelBugs bugs = KernelBugs.None, int folioOrder = 0, DirectMapProfile? directMap = null)
     {
         DirectMapProfile dm = directMap ?? (arch.IsX86() ? DirectMapProfile.X86 : arch == ArchKind.Arm64Bbml2 ? DirectMapProfile.Arm64Bbml2 : DirectMapProfile.Arm64);
         return new SimKernel(new KernelOptions
@@ -21,7 +21,6 @@ internal static class KernelFixture
             Layout = MemoryLayout.FromSize(ramBytes),
             Strategy = strategy,
             Bugs = bugs,
-            ThreadSafe = threadSafe,
             GuestFolioOrder = folioOrder,
         });
     }

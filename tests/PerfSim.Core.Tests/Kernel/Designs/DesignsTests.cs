@@ -1,5 +1,6 @@
 using PerfSim.Core.Allocator;
 using PerfSim.Core.Kernel;
+using PerfSim.Core.Timeline;
 
 namespace PerfSim.Core.Tests.Kernel.Designs;
 
@@ -57,7 +58,7 @@ public sealed class DesignsTests
         Design design = k.Design;
         KernelFile file = KernelFixture.Gmem(k, 2048);
         Assert.Equal(0, k.SecretmemCreate(k.CreateProcess(), 256, out KernelFile? secret));
-        k.BeginQuanta(new NoLatencies());
+        using QuantumSession session = k.BeginQuanta(new NoLatencies());
         int localFirst = 0;
         int localAgain = 0;
         for (int pass = 0; pass < 2; pass++)
@@ -67,22 +68,25 @@ public sealed class DesignsTests
                 int cpu = i % 4;
                 long index = (cpu * 512) + (i / 4);
                 bool local = k.FaultIsCpuLocal(cpu, file, index);
-                k.ParallelRound = local;
-                Assert.True(k.GmemGetPfn(cpu, file, index).Ok);
-                k.ParallelRound = false;
+                using (local ? session.BeginParallelRound() : default)
+                {
+                    Assert.True(k.GmemGetPfn(cpu, file, index).Ok);
+                }
+
                 if (local)
                 {
                     _ = pass == 0 ? localFirst++ : localAgain++;
                 }
 
                 bool secretLocal = k.FaultIsCpuLocal(cpu, secret!, i % 256);
-                k.ParallelRound = secretLocal;
-                Assert.True(k.SecretmemFault(cpu, secret!, i % 256).Ok);
-                k.ParallelRound = false;
+                using (secretLocal ? session.BeginParallelRound() : default)
+                {
+                    Assert.True(k.SecretmemFault(cpu, secret!, i % 256).Ok);
+                }
             }
         }
 
-        k.EndQuanta();
+        session.Dispose();
         Assert.Equal(1024, localAgain);
         if (design.Alloc == AllocFlags.None)
         {
