@@ -1,7 +1,7 @@
 namespace PerfSim.Core.Costs;
 
 /// <summary>The architecture profiles PerfSim simulates. The profile decides how the direct map is
-/// built and split and how TLBs are flushed (kernel-model.md §1.6, §2.3, §2.4).</summary>
+/// built and split and how TLBs are flushed (arch/x86/mm/tlb.c, arch/arm64/mm/mmu.c, arch/arm64/include/asm/tlbflush.h).</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1707:Identifiers should not contain underscores",
     Justification = "x86_64 is the architecture's name, shared with the CLI and the lead's direct-map code.")]
 public enum ArchKind

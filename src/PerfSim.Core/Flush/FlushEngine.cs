@@ -11,7 +11,7 @@ namespace PerfSim.Core.Flush;
 /// targets pay, and the stale-translation exposure each flush closes.
 /// </summary>
 /// <remarks>
-/// <para><b>Rules</b> (kernel-model.md §1.6, §2.4):</para>
+/// <para><b>Rules</b> (arch/x86/mm/tlb.c: flush_tlb_kernel_range; arch/arm64/include/asm/tlbflush.h):</para>
 /// <list type="bullet">
 /// <item>x86-64 (<c>arch/x86/mm/tlb.c</c> <c>flush_tlb_kernel_range</c>): more pages than
 /// <c>tlb_single_page_flush_ceiling</c> (33, strictly greater) → full flush; else INVLPG per page.

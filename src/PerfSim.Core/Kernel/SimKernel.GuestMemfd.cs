@@ -7,7 +7,7 @@ using PerfSim.Core.Timeline;
 
 namespace PerfSim.Core.Kernel;
 
-/// <summary>guest_memfd (virt/kvm/guest_memfd.c) with the NO_DIRECT_MAP designs of kernel-model.md §4.</summary>
+/// <summary>guest_memfd (virt/kvm/guest_memfd.c) with the NO_DIRECT_MAP designs of Kernel/Designs/ (docs/kernel-paths.md).</summary>
 public sealed partial class SimKernel
 {
     /// <summary>

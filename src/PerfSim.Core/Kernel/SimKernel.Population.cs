@@ -4,7 +4,7 @@ using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Kernel;
 
-/// <summary>How the VMM fills guest memory (kernel-model.md §4.3–§4.4), and the places that must
+/// <summary>How the VMM fills guest memory (virt/kvm/guest_memfd.c: kvm_gmem_populate; docs/kernel-paths.md), and the places that must
 /// refuse no-direct-map folios (§3.4).</summary>
 public sealed partial class SimKernel
 {
@@ -137,7 +137,7 @@ public sealed partial class SimKernel
     /// non-confidential VM migrates with <c>filemap_migrate_folio</c>, which allocates a new folio
     /// and copies through the direct map (<c>folio_mc_copy</c>): on a zapped folio that copy is an
     /// oops. How NO_DIRECT_MAP is meant to interact with gmem migration is unaddressed in the
-    /// series (kernel-model.md §4.1, UNVERIFIED), so PerfSim runs the copy and lets the checker say
+    /// series (mm/migrate.c: filemap_migrate_folio; UNVERIFIED), so PerfSim runs the copy and lets the checker say
     /// what happens. The moved folio keeps its direct-map state bit; the old frames are freed.
     /// </summary>
     public PathResult MigrateFolio(int cpu, KernelFile file, long index)

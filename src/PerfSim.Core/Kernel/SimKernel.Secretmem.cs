@@ -5,7 +5,7 @@ using PerfSim.Core.Timeline;
 
 namespace PerfSim.Core.Kernel;
 
-/// <summary>memfd_secret(2), mm/secretmem.c (kernel-model.md §3), as in the 2026 mm tree.</summary>
+/// <summary>memfd_secret(2), mm/secretmem.c, as in the 2026 mm tree.</summary>
 public sealed partial class SimKernel
 {
     /// <summary><c>memfd_secret()</c> + <c>ftruncate()</c>: -ENOSYS when

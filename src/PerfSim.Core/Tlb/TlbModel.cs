@@ -15,7 +15,7 @@ namespace PerfSim.Core.Tlb;
 /// an entry caches one 4K page, one 2M region or one 1G region, keyed by the pfn shifted to that
 /// size. LRU per set, invalid ways first. A hit through an entry whose page the caller reports as
 /// not present is a <i>stale hit</i>: after <c>set_direct_map_invalid_noflush</c> and until the
-/// flush reaches that CPU, the CPU can still read the page (kernel-model.md §7.4).</para>
+/// flush reaches that CPU, the CPU can still read the page (arch/x86/mm/pat/set_memory.c: set_direct_map_invalid_noflush).</para>
 /// <para><b>Full flushes are O(1).</b> Each CPU has an epoch; an entry is valid only while its
 /// epoch equals the CPU's. A local full flush bumps one CPU's epoch; a global one bumps a global
 /// counter that every CPU folds into its own epoch at its next access. No entry is walked.</para>

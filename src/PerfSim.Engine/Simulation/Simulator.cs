@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
+using PerfSim.Core.Memory;
 
 namespace PerfSim.Engine.Simulation;
 
@@ -255,7 +256,7 @@ internal sealed class HostCrew : IDisposable
 {
     /// <summary>One block's cursors per 128 bytes: owner and thieves CAS them, and neighbouring
     /// blocks' cursors on one cache line would make every take a miss for the other thread.</summary>
-    private const int CursorStride = 16;
+    private const int CursorStride = NativeArena.CacheLine / sizeof(long);
 
     private readonly CpuLane[] _lanes;
     private readonly long[] _cursors;

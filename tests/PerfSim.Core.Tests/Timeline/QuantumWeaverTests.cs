@@ -41,13 +41,13 @@ public sealed class QuantumWeaverTests
         weaver.Events = events;
         Path(weaver, cpu: 0, lockAt: 100, latencyAt: 150);
         Path(weaver, cpu: 1, lockAt: 120, latencyAt: 170);
-        Event(weaver, cpu: 1, at: 160, pfn: 11); // behind CPU 1's wait of 35 ns: 195
-        Event(weaver, cpu: 0, at: 180, pfn: 10);
+        Event(weaver, cpu: 1, at: 180, pfn: 11); // behind CPU 1's wait of 35 ns: 215
+        Event(weaver, cpu: 0, at: 200, pfn: 10);
 
         weaver.Close(1_000);
         weaver.WeaveClosed();
 
-        Assert.Equal([(0, 180L, 10L), (1, 195L, 11L)], events.Seen);
+        Assert.Equal([(0, 200L, 10L), (1, 215L, 11L)], events.Seen);
     }
 
     [Fact]
