@@ -1,4 +1,5 @@
 using PerfSim.Core.Events;
+using PerfSim.Testing;
 using PerfSim.Tracing.Files;
 
 namespace PerfSim.Tracing.Tests;
@@ -56,17 +57,13 @@ public sealed class BinaryTraceTests
         var options = new BinaryTraceWriterOptions { EventsPerThread = 32 * 1024, RunConfigJson = "{\"seed\":42,\"cpus\":4}", LeaveOpen = true };
         await using (var writer = new BinaryTraceWriter(stream, options))
         {
-            using var start = new Barrier(Threads);
-            Thread[] threads = sent.Select(events => new Thread(() =>
+            HostThreads.Run(Threads, t =>
             {
-                start.SignalAndWait();
-                foreach (SimEvent e in events)
+                foreach (SimEvent e in sent[t])
                 {
                     writer.Emit(in e);
                 }
-            })).ToArray();
-            Array.ForEach(threads, t => t.Start());
-            Assert.All(threads, t => Assert.True(t.Join(s_hangGuard), "producer hung"));
+            }, s_hangGuard);
             Assert.Equal(0, writer.Drops);
         }
 
@@ -93,17 +90,15 @@ public sealed class BinaryTraceTests
         var stream = new GatedStream();
         var options = new BinaryTraceWriterOptions { EventsPerThread = 1024, PauseWriterThreshold = 16 * 1024, ResumeWriterThreshold = 8 * 1024, LeaveOpen = true };
         var writer = new BinaryTraceWriter(stream, options);
-        Thread[] threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        // The gate has been shut since before the first byte, so finishing here (no timeout) means
+        // no producer waited for the stream.
+        HostThreads.Run(Threads, t =>
         {
             foreach (SimEvent e in RandomEvents(7 + t, PerThread, t))
             {
                 writer.Emit(in e);
             }
-        })).ToArray();
-        Array.ForEach(threads, t => t.Start());
-
-        // The gate has been shut since before the first byte, so finishing here means no producer waited for the stream.
-        Assert.All(threads, t => Assert.True(t.Join(s_hangGuard), "a producer blocked on the stalled stream"));
+        }, s_hangGuard);
         Assert.False(stream.IsOpen);
         await stream.WriteAttempted.Task.WaitAsync(s_hangGuard); // the copier is stuck in the stream
         long drops = writer.Drops;

@@ -20,7 +20,7 @@ public enum AllocFlags : byte
     /// <summary><c>__GFP_MOVABLE</c>: user/anonymous memory, grouped in movable pageblocks.</summary>
     Movable = 1 << 0,
 
-    /// <summary><c>ALLOC_UNMAPPED</c> (Brendan Jackman's series, kernel-model.md §5.2): the pages come
+    /// <summary><c>ALLOC_UNMAPPED</c> (Brendan Jackman's series, mm/page_alloc.c; docs/allocator-and-page-cache.md): the pages come
     /// from pageblocks removed from the direct map. Only with unmovable memory, as in the series.</summary>
     Unmapped = 1 << 1,
 }

@@ -2,7 +2,7 @@ namespace PerfSim.Core.Allocator;
 
 /// <summary>
 /// How the allocator changes the direct map when it moves a pageblock between the mapped and the
-/// unmapped freetype (ALLOC_UNMAPPED, kernel-model.md §5.2). The direct map model implements it.
+/// unmapped freetype (ALLOC_UNMAPPED, mm/page_alloc.c; docs/allocator-and-page-cache.md). The direct map model implements it.
 /// </summary>
 /// <remarks>
 /// <para>The allocator calls these methods without holding any zone lock: the direct-map update may
@@ -28,7 +28,7 @@ public interface IPageblockMapper
 
 /// <summary>
 /// The free-path checker for the rule "a frame returned to the free pool while its direct-map
-/// entry is invalid is a latent crash" (kernel-model.md §7.4). The direct map model implements it.
+/// entry is invalid is a latent crash" (docs/kernel-paths.md, invariants). The direct map model implements it.
 /// </summary>
 /// <remarks>Called once per <see cref="PageAllocator.FreePages"/> call, before the frames become
 /// free (so before they reach a per-CPU list or the buddy lists, and therefore before any drain can

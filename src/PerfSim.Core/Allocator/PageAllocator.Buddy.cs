@@ -11,6 +11,7 @@ public sealed partial class PageAllocator
     /// here: the caller flips a pageblock instead.</summary>
     private bool RmqueueLocked(int cpu, Zone zone, int order, FreeType type, out long pfn)
     {
+        zone.AssertLockedInvariants();
         if (RmqueueSmallestLocked(zone, order, type, out pfn))
         {
             return true;
@@ -129,6 +130,7 @@ public sealed partial class PageAllocator
     /// lists of the new type (to the tail, as <c>move_to_free_list</c> does).</summary>
     private void MoveFreePagesBlockLocked(Zone zone, long pageblock, FreeType type)
     {
+        zone.AssertLockedInvariants();
         for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
         {
             byte state = _buddyState[pfn];
@@ -162,6 +164,7 @@ public sealed partial class PageAllocator
     /// Mapped versus unmapped: never merged, since the blocks differ in direct-map state.</remarks>
     private void FreeOneBlockLocked(Zone zone, long pfn, int order, FreeType type, bool toTail)
     {
+        zone.AssertLockedInvariants();
         bool unmapped = type == FreeType.UnmappedUnmovable;
         while (order < MaxPageOrder)
         {

@@ -1,6 +1,6 @@
 namespace PerfSim.Core.Allocator;
 
-/// <summary>ALLOC_UNMAPPED (kernel-model.md §5.2): pageblocks move between the mapped and the
+/// <summary>ALLOC_UNMAPPED (mm/page_alloc.c, Brendan Jackman's series; docs/allocator-and-page-cache.md): pageblocks move between the mapped and the
 /// unmapped freetype whole, so that one ranged TLB flush is amortised over 512 pages.</summary>
 public sealed partial class PageAllocator
 {

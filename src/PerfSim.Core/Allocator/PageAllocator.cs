@@ -717,37 +717,46 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
     /// <summary><c>memblock_free_all()</c> → <c>__free_pages_memory()</c>: every run of free RAM is
     /// freed in the largest naturally aligned blocks, each added to the tail of its list
-    /// (<c>FPI_TO_TAIL</c>), so the lists start in ascending pfn order.</summary>
+    /// (<c>FPI_TO_TAIL</c>), so the lists start in ascending pfn order. Under <c>zone-&gt;lock</c>, as
+    /// <c>free_one_page()</c> takes it (mm/page_alloc.c), though nothing else runs yet.</summary>
     private void FreeBootMemory()
     {
         foreach (Zone zone in _zonelist)
         {
-            long pfn = zone.StartPfn;
-            while (pfn < zone.EndPfn)
+            lock (zone.Lock)
             {
-                if (_frames[pfn].Owner != FrameOwner.Free)
+                FreeBootMemoryLocked(zone);
+            }
+        }
+    }
+
+    private void FreeBootMemoryLocked(Zone zone)
+    {
+        long pfn = zone.StartPfn;
+        while (pfn < zone.EndPfn)
+        {
+            if (_frames[pfn].Owner != FrameOwner.Free)
+            {
+                pfn++;
+                continue;
+            }
+
+            long runEnd = pfn;
+            while (runEnd < zone.EndPfn && _frames[runEnd].Owner == FrameOwner.Free)
+            {
+                runEnd++;
+            }
+
+            while (pfn < runEnd)
+            {
+                int order = Math.Min(MaxPageOrder, BitOperations.TrailingZeroCount(pfn | (1L << MaxPageOrder)));
+                while (pfn + (1L << order) > runEnd)
                 {
-                    pfn++;
-                    continue;
+                    order--;
                 }
 
-                long runEnd = pfn;
-                while (runEnd < zone.EndPfn && _frames[runEnd].Owner == FrameOwner.Free)
-                {
-                    runEnd++;
-                }
-
-                while (pfn < runEnd)
-                {
-                    int order = Math.Min(MaxPageOrder, BitOperations.TrailingZeroCount(pfn | (1L << MaxPageOrder)));
-                    while (pfn + (1L << order) > runEnd)
-                    {
-                        order--;
-                    }
-
-                    FreeOneBlockLocked(zone, pfn, order, FreeTypeOfPageblock(pfn), toTail: true);
-                    pfn += 1L << order;
-                }
+                FreeOneBlockLocked(zone, pfn, order, FreeTypeOfPageblock(pfn), toTail: true);
+                pfn += 1L << order;
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace PerfSim.Core.Allocator;
@@ -51,6 +52,15 @@ internal sealed class Zone
     public Lock Lock { get; } = new();
 
     public bool Contains(long pfn) => pfn >= StartPfn && pfn < EndPfn;
+
+    /// <summary>DEBUG: at the start of a <c>zone-&gt;lock</c> region, the lock is held by this thread and
+    /// the free count fits the zone.</summary>
+    [Conditional("DEBUG")]
+    public void AssertLockedInvariants()
+    {
+        Debug.Assert(Lock.IsHeldByCurrentThread, "zone->lock not held in a ...Locked operation");
+        Debug.Assert(FreeBuddyPages >= 0 && FreeBuddyPages <= EndPfn - StartPfn, $"zone free count {FreeBuddyPages} outside [0, {EndPfn - StartPfn}]");
+    }
 
     /// <summary>The free list of blocks of <paramref name="order"/> and <paramref name="type"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -4,10 +4,10 @@ namespace PerfSim.Core.Costs;
 
 /// <summary>
 /// Nanoseconds per primitive for one architecture. Simulated time is charged only from these
-/// numbers; end-to-end latencies and rates emerge from the model (calibration.md §0).
+/// numbers; end-to-end latencies and rates emerge from the model (docs/tlb-flush-costs.md).
 /// </summary>
 /// <remarks>
-/// <para>Defaults are derived from calibration.md §1.3; each property names its source. Cycle
+/// <para>Defaults are derived from the measured costs in docs/tlb-flush-costs.md; each property names its source. Cycle
 /// counts from Hansen 2014 (IvyBridge i5-3320M) are converted at 2.6 GHz, the part's nominal (TSC)
 /// frequency, after removing his ~335-cycle tracepoint bias. "ESTIMATE" marks a prior with no
 /// measured source: a value to fit, not a fact. docs/tlb-flush-costs.md has the derivations.</para>
@@ -50,11 +50,11 @@ public sealed record CostProfile
     public long AckWaitPerExtraTargetNs { get; init; } = 68;
 
     /// <summary>One INVLPGB instruction (up to invlpgb_count_max pages). 40 ns: ESTIMATE; no
-    /// absolute INVLPGB latency was found (calibration.md §1.2).</summary>
+    /// absolute INVLPGB latency was found (docs/tlb-flush-costs.md).</summary>
     public long InvlpgbNs { get; init; } = 40;
 
     /// <summary>One TLBSYNC (waits for every CPU to finish the broadcast invalidations). 500 ns:
-    /// ESTIMATE, UNVERIFIED (calibration.md §1.2).</summary>
+    /// ESTIMATE, UNVERIFIED (docs/tlb-flush-costs.md).</summary>
     public long TlbsyncNs { get; init; } = 500;
 
     /// <summary>arm64 fixed cost of a broadcast TLBI sequence: DSB ISHST + final DSB ISH (waiting
@@ -80,7 +80,7 @@ public sealed record CostProfile
     public long PteWriteNs { get; init; } = 5;
 
     /// <summary>Allocating one page-table page (order-0 fast path, GFP_PGTABLE_KERNEL, zeroed).
-    /// 250 ns: ESTIMATE (per-call split cost is "an unknown to fit", calibration.md §1.2).</summary>
+    /// 250 ns: ESTIMATE (per-call split cost is "an unknown to fit", docs/tlb-flush-costs.md).</summary>
     public long PageTableAllocNs { get; init; } = 250;
 
     /// <summary>Zeroing 4 KiB (clear_page). 200 ns: ESTIMATE (~20 GB/s rep stos).</summary>
@@ -115,7 +115,7 @@ public sealed record CostProfile
     public long PageCacheInsertNs { get; init; } = 150;
 
     /// <summary>One __change_page_attr() round (lookup_address, cpa_lock, static protections),
-    /// besides the PTE write. 60 ns: ESTIMATE (no per-call CPA cost is published, calibration.md §1.2).</summary>
+    /// besides the PTE write. 60 ns: ESTIMATE (no per-call CPA cost is published, docs/tlb-flush-costs.md).</summary>
     public long CpaRoundNs { get; init; } = 60;
 
     /// <summary>kvm_arch_gmem_prepare() for a non-confidential VM (a no-op call). 20 ns: ESTIMATE.</summary>

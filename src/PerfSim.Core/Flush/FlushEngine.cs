@@ -74,9 +74,10 @@ public sealed class FlushEngine : IDisposable
     /// Quantum mode (docs/engine.md): a ranged flush invalidates the initiator's own TLB only; the
     /// caller applies the other CPUs' invalidations later with <see cref="InvalidateDeferred"/> and
     /// the broadcast with <see cref="AddBroadcast"/> (the engine: when the quantum closes). A ranged flush then
-    /// touches only the initiator's own state and may run on the initiator's host thread.
+    /// touches only the initiator's own state and may run on the initiator's host thread. Set by
+    /// the kernel's <see cref="Kernel.QuantumSession"/> only.
     /// </summary>
-    public bool DeferRemote { get; set; }
+    public bool DeferRemote { get; internal set; }
 
     /// <summary>Online CPUs (all simulated CPUs are online).</summary>
     public int OnlineCpus => _tlb.CpuCount;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using PerfSim.Core.Memory;
 using PerfSim.Core.Tlb;
 
 namespace PerfSim.Core.Flush;
@@ -58,7 +59,7 @@ public readonly record struct StaleExposure(
 
 /// <summary>Per-initiator flush state: counters, exposure and the interrupt-debt cursor. Two
 /// 128-byte lines per CPU (no sharing between host threads).</summary>
-[StructLayout(LayoutKind.Sequential, Size = 256)]
+[StructLayout(LayoutKind.Sequential, Size = 2 * NativeArena.CacheLine)]
 internal struct FlushCpuState
 {
     public long KernelRangeFlushes;

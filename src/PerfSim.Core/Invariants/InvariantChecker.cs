@@ -4,7 +4,7 @@ using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Invariants;
 
-/// <summary>What went wrong, in kernel terms (kernel-model.md §7.4).</summary>
+/// <summary>What went wrong, in kernel terms (docs/kernel-paths.md, invariants).</summary>
 public enum ViolationKind : byte
 {
     /// <summary>A kernel access through the direct map to a non-present page: x86 #PF in kernel

@@ -1,9 +1,10 @@
 using System.Runtime.InteropServices;
+using PerfSim.Core.Memory;
 
 namespace PerfSim.Core.Kernel;
 
 /// <summary>What the kernel paths did, per CPU (one cache line pair each, summed at the end).</summary>
-[StructLayout(LayoutKind.Sequential, Size = 256)]
+[StructLayout(LayoutKind.Sequential, Size = 2 * NativeArena.CacheLine)]
 public struct KernelCounters
 {
     public long Faults;

@@ -5,24 +5,23 @@ using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Kernel;
 
-/// <summary>How guest_memfd NO_DIRECT_MAP removes guest memory from the direct map (kernel-model.md §4).</summary>
+/// <summary>The stable id of a NO_DIRECT_MAP design (the configuration's type). What a design does
+/// is its record in Kernel/Designs/ (<see cref="Designs.For"/>); nothing branches on these values.</summary>
 public enum Strategy : byte
 {
-    /// <summary>Direct map kept (baseline guest_memfd).</summary>
+    /// <summary><see cref="DirectMapKeptDesign"/>.</summary>
     None,
 
-    /// <summary>v9–v11: zero → prepare → zap + flush at first mapping, per-folio bit, restore in free_folio.</summary>
+    /// <summary><see cref="PerFolioDesign"/>.</summary>
     PerFolio,
 
-    /// <summary>v12: zero → zap → prepare; free_folio invalidates, then restores.</summary>
+    /// <summary><see cref="PerFolioV12Design"/>.</summary>
     PerFolioV12,
 
-    /// <summary>The filemap-level proposal (v13 plan): zap in filemap_add_folio, restore in removal;
-    /// pages must be zeroed before insertion.</summary>
+    /// <summary><see cref="FilemapDesign"/>.</summary>
     Filemap,
 
-    /// <summary>ALLOC_UNMAPPED: folios come from pageblocks flipped out of the direct map with one
-    /// flush per 512 pages; no per-page zap or flush; zeroing through the mermap.</summary>
+    /// <summary><see cref="UnmappedAllocDesign"/>.</summary>
     UnmappedAlloc,
 }
 
@@ -69,19 +68,20 @@ public enum KernelBugs : byte
 /// <summary>Names as users type them.</summary>
 public static class KernelNames
 {
-    public static IReadOnlyList<string> Strategies { get; } = ["none", "per-folio", "per-folio-v12", "filemap", "unmapped-alloc"];
+    /// <summary>The designs' names, in id order (from their records).</summary>
+    public static IReadOnlyList<string> Strategies { get; } = [.. Designs.All.Select(d => d.Name)];
 
     public static IReadOnlyList<string> PopulationPaths { get; } = ["memcpy", "write-directmap", "write-mermap", "gmem-populate"];
 
-    public static string Name(this Strategy s) => Strategies[(int)s];
+    public static string Name(this Strategy s) => Designs.For(s).Name;
 
     public static string Name(this PopulationPath p) => PopulationPaths[(int)p];
 
     public static bool TryParseStrategy(string? text, out Strategy strategy)
     {
-        int i = text is null ? -1 : Array.IndexOf([.. Strategies], text);
-        strategy = i < 0 ? default : (Strategy)i;
-        return i >= 0;
+        bool found = Designs.TryParse(text, out Design design);
+        strategy = design.Id;
+        return found;
     }
 
     public static bool TryParsePopulationPath(string? text, out PopulationPath path)
@@ -114,10 +114,6 @@ public sealed record KernelOptions
     public int GuestFolioOrder { get; init; }
 
     public long MermapSlicePages { get; init; } = Mermap.Mermap.DefaultSlicePages;
-
-    /// <summary>Take a model lock around TLB, direct-map and flush operations so that many host
-    /// threads may call the kernel at once (the components themselves are single-writer).</summary>
-    public bool ThreadSafe { get; init; }
 
     public KernelBugs Bugs { get; init; }
 

@@ -5,6 +5,7 @@ using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.Mermap;
 using PerfSim.Core.PageCache;
+using PerfSim.Core.Timeline;
 
 namespace PerfSim.Core.Kernel;
 
@@ -15,9 +16,7 @@ public sealed partial class SimKernel
     /// block), charging the per-CPU list refill to the allocation that triggered it.</summary>
     internal bool TryAllocateFolio(int cpu, KernelFile file, out long pfn)
     {
-        AllocFlags flags = Options.Strategy == Strategy.UnmappedAlloc && file.NoDirectMap && file.Kind == FileKind.GuestMemfd
-            ? AllocFlags.Unmapped
-            : AllocFlags.None;
+        AllocFlags flags = file.Design.Alloc;
         long refills = Allocator.PcpRefillsOf(cpu);
         long zoneRefills = Allocator.ZoneRefillsOf(cpu);
         Charge(cpu, Costs.FolioAllocNs);
@@ -36,16 +35,13 @@ public sealed partial class SimKernel
     internal AddResult InsertFolio(int cpu, KernelFile file, long index, long pfn)
     {
         TestHookBeforeInsert?.Invoke(file, index);
-        if (Defer(cpu, QuantumKind.Lock, Costs.PageCacheInsertNs, Costs.LockHandoffNs, PagesLockId + file.Mapping))
+        if (Defer(cpu, QuantumKind.Lock, Costs.PageCacheInsertNs, Costs.LockHandoffNs, SimLockTable.PagesLock(file.Mapping)))
         {
             Charge(cpu, Costs.PageCacheInsertNs);
         }
         else
         {
-            using (Gate())
-            {
-                _locks[PagesLockId + file.Mapping].Hold(ref Clock(cpu), Costs.PageCacheInsertNs, Costs.LockHandoffNs);
-            }
+            _locks[SimLockTable.PagesLock(file.Mapping)].Hold(ref Clock(cpu), Costs.PageCacheInsertNs, Costs.LockHandoffNs);
         }
 
         return PageCache.FilemapAddFolio(file.Mapping, index, pfn, file.FolioOrder);
@@ -56,7 +52,7 @@ public sealed partial class SimKernel
     internal void ZeroFolio(int cpu, KernelFile file, long pfn, KernelPath path)
     {
         long pages = 1L << file.FolioOrder;
-        if (Options.Strategy == Strategy.UnmappedAlloc && file.NoDirectMap && file.Kind == FileKind.GuestMemfd)
+        if (file.Design.Zero == ZeroThrough.Mermap)
         {
             MermapCopy(cpu, file, pfn, pages);
         }
@@ -78,7 +74,6 @@ public sealed partial class SimKernel
     /// documented fallback: <c>mermap_get_reserved</c> always succeeds).</summary>
     internal void MermapCopy(int cpu, KernelFile file, long pfn, long pages)
     {
-        using ModelGate gate = Gate();
         Mermap.Mermap mermap = file.Process.Mermap!;
         ref KernelCounters c = ref CountersOf(cpu);
         MermapGetResult got = mermap.TryGet(cpu, pfn, pages, out MermapAllocation slot, out bool flushed);
@@ -109,7 +104,6 @@ public sealed partial class SimKernel
     /// TLBI (break-before-make), modelled as a flush of every CPU.</summary>
     private void LocalMermapFlush(int cpu)
     {
-        using ModelGate gate = Gate();
         ref long clock = ref Clock(cpu);
         bool arm64 = DirectMap.Profile.IsArm64;
         FlushOutcome o = arm64 ? FlushAllCpus(cpu, clock) : Flush.FlushLocalAll(cpu, clock);
@@ -125,14 +119,13 @@ public sealed partial class SimKernel
     /// </summary>
     internal int ZapFolioOnce(int cpu, KernelFile file, long pfn)
     {
-        using ModelGate gate = Gate();
         ref Frame head = ref Frames[pfn];
         if ((head.Flags & FrameFlags.NoDirectMap) != 0)
         {
             return 0;
         }
 
-        int error = ZapFolio(cpu, pfn, 1L << file.FolioOrder, flush: true);
+        int error = ZapFolio(cpu, pfn, 1L << file.FolioOrder, flush: file.Design.Flush == FlushPolicy.PerZap);
         if (error == 0)
         {
             head.Flags |= FrameFlags.NoDirectMap;
@@ -180,7 +173,6 @@ public sealed partial class SimKernel
             return;
         }
 
-        using ModelGate gate = Gate();
         for (int c = 0; c < CpuCount; c++)
         {
             mermap.FlushLocal(c);

@@ -3,10 +3,11 @@ using PerfSim.Core.Frames;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.PageCache;
 using PerfSim.Core.PageTables;
+using PerfSim.Core.Timeline;
 
 namespace PerfSim.Core.Kernel;
 
-/// <summary>guest_memfd (virt/kvm/guest_memfd.c) with the NO_DIRECT_MAP designs of kernel-model.md §4.</summary>
+/// <summary>guest_memfd (virt/kvm/guest_memfd.c) with the NO_DIRECT_MAP designs of Kernel/Designs/ (docs/kernel-paths.md).</summary>
 public sealed partial class SimKernel
 {
     /// <summary>
@@ -24,7 +25,7 @@ public sealed partial class SimKernel
         }
 
         if ((flags & GmemFlags.NoDirectMap) != 0
-            && (Options.Strategy == Strategy.None || !DirectMap.Profile.CanSetDirectMap || vm != VmType.Default))
+            && (!Design.RemovesDirectMap || !DirectMap.Profile.CanSetDirectMap || vm != VmType.Default))
         {
             return Errno.EINVAL;
         }
@@ -35,13 +36,14 @@ public sealed partial class SimKernel
             return Errno.EINVAL;
         }
 
-        var probe = new KernelFile(FileKind.GuestMemfd, 0, sizePages, flags, order, process);
+        Design design = (flags & GmemFlags.NoDirectMap) != 0 ? Design : Designs.DirectMapKept;
+        var probe = new KernelFile(FileKind.GuestMemfd, 0, sizePages, flags, order, process, design);
         if (!PageCache.TryCreateMapping(probe.AddressSpaceFlags, sizePages, out ushort mapping))
         {
             return Errno.ENFILE;
         }
 
-        file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process) { HostInvalidateLock = HostRwLock(), InvalidateLock = new SimRwLock(CpuCount) };
+        file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process, design) { InvalidateLock = new SimRwLock(CpuCount) };
         RegisterFile(file);
         return 0;
     }
@@ -90,22 +92,9 @@ public sealed partial class SimKernel
         }
 
         ref long clock = ref Clock(cpu);
-        using (Gate())
-        {
-            clock = file.InvalidateLock.ReadGrant(clock);
-        }
-
-        PathResult r;
-        using (LockInvalidate(file, exclusive: false))
-        {
-            r = GmemFaultLocked(cpu, file, index, userMapping);
-        }
-
-        using (Gate())
-        {
-            file.InvalidateLock.ReadRelease(cpu, Clock(cpu));
-        }
-
+        clock = file.InvalidateLock.ReadGrant(clock);
+        PathResult r = GmemFaultLocked(cpu, file, index, userMapping);
+        file.InvalidateLock.ReadRelease(cpu, Clock(cpu));
         return r;
     }
 
@@ -117,21 +106,22 @@ public sealed partial class SimKernel
             return new PathResult(error, -1, 0);
         }
 
-        using ModelGate folioLock = LockFolio(pfn);
-        bool perFolio = file.NoDirectMap && Options.Strategy is Strategy.PerFolio or Strategy.PerFolioV12;
-        bool zeroAfterZap = (Options.Bugs & KernelBugs.ZeroAfterZap) != 0 && perFolio;
+        Design design = file.Design;
+        bool zapsHere = design.Zap == ZapPoint.FirstMap;
+        bool zeroAfterZap = (Options.Bugs & KernelBugs.ZeroAfterZap) != 0 && zapsHere;
         if (!IsUptodate(pfn) && !zeroAfterZap)
         {
             ZeroFolio(cpu, file, pfn, KernelPath.ClearHighpage);
         }
 
-        bool v12 = Options.Strategy == Strategy.PerFolioV12;
-        if (!userMapping && !(perFolio && v12))
+        // kvm_arch_gmem_prepare(): before the zap (v9–v11) or after it (v12); user mappings skip it.
+        bool prepareFirst = !zapsHere || design.PrepareBeforeZap;
+        if (!userMapping && prepareFirst)
         {
             Charge(cpu, Costs.GmemPrepareNs);
         }
 
-        if (perFolio)
+        if (zapsHere)
         {
             error = ZapFolioOnce(cpu, file, pfn);
             if (error != 0)
@@ -139,7 +129,7 @@ public sealed partial class SimKernel
                 return new PathResult(error, -1, 0);
             }
 
-            if (!userMapping && v12)
+            if (!userMapping && !prepareFirst)
             {
                 Charge(cpu, Costs.GmemPrepareNs);
             }
@@ -162,7 +152,7 @@ public sealed partial class SimKernel
     internal int GetFolio(int cpu, KernelFile file, long index, out long pfn)
     {
         long folioIndex = index & ~((1L << file.FolioOrder) - 1);
-        bool zapAtInsert = file.NoDirectMap && Options.Strategy == Strategy.Filemap;
+        bool zapAtInsert = file.Design.Zap == ZapPoint.PageCacheInsert;
         while (true)
         {
             if (PageCache.TryLookup(file.Mapping, folioIndex, out Folio found))
@@ -177,11 +167,10 @@ public sealed partial class SimKernel
             }
 
             long pages = 1L << file.FolioOrder;
-            using ModelGate folioLock = LockFolio(pfn);
             if (zapAtInsert)
             {
                 ZeroFolio(cpu, file, pfn, KernelPath.ClearHighpage);
-                int error = ZapFolio(cpu, pfn, pages, flush: true);
+                int error = ZapFolio(cpu, pfn, pages, flush: file.Design.Flush == FlushPolicy.PerZap);
                 if (error != 0)
                 {
                     PutFolio(cpu, pfn, file.FolioOrder);
@@ -244,24 +233,12 @@ public sealed partial class SimKernel
         Enter(cpu);
         Trace(cpu, SimEventKind.PunchHole, start, pages);
         ref long clock = ref Clock(cpu);
-        using (Gate())
-        {
-            clock = file.InvalidateLock.WriteGrant(clock);
-        }
-
+        clock = file.InvalidateLock.WriteGrant(clock);
         // kvm_flush_remote_tlbs() for the guest: one IPI round to the vCPUs (ESTIMATE: the same
         // primitives as a kernel shootdown, without the INVLPGs).
         Charge(cpu, Costs.IpiSendNs + Costs.IpiDeliveryNs + Costs.IpiHandlerNs);
-        int removed;
-        using (LockInvalidate(file, exclusive: true))
-        {
-            removed = PageCache.TruncateRange(file.Mapping, start, start + pages, new FolioRelease(this, cpu, file));
-        }
-
-        using (Gate())
-        {
-            file.InvalidateLock.WriteRelease(Clock(cpu));
-        }
+        int removed = PageCache.TruncateRange(file.Mapping, start, start + pages, new FolioRelease(this, cpu, file));
+        file.InvalidateLock.WriteRelease(Clock(cpu));
 
         return removed;
     }
@@ -284,13 +261,14 @@ public sealed partial class SimKernel
         // Whatever the design, a folio that a mermap slot mapped (write() via the mermap, zeroing
         // under ALLOC_UNMAPPED) is flushed out of the mermap before it is freed.
         FlushMermapBeforeFree(cpu, file, folio.Pfn, folio.Order);
-        if (!file.NoDirectMap || Options.Strategy is Strategy.None or Strategy.UnmappedAlloc)
+        RestorePoint restorePoint = file.Design.Restore;
+        if (restorePoint is not (RestorePoint.FreeFolio or RestorePoint.PageCacheRemoval))
         {
             return;
         }
 
         ref Frame head = ref Frames[folio.Pfn];
-        bool zapped = Options.Strategy == Strategy.Filemap || (head.Flags & FrameFlags.NoDirectMap) != 0;
+        bool zapped = restorePoint == RestorePoint.PageCacheRemoval || (head.Flags & FrameFlags.NoDirectMap) != 0;
         if (!zapped || !restore)
         {
             return;

@@ -3,7 +3,7 @@ using PerfSim.Core.Invariants;
 
 namespace PerfSim.Core.Kernel;
 
-/// <summary>How the VMM fills guest memory (kernel-model.md §4.3–§4.4), and the places that must
+/// <summary>How the VMM fills guest memory (virt/kvm/guest_memfd.c: kvm_gmem_populate; docs/kernel-paths.md), and the places that must
 /// refuse no-direct-map folios (§3.4).</summary>
 public sealed partial class SimKernel
 {
@@ -55,7 +55,7 @@ public sealed partial class SimKernel
     private PathResult PopulateWriteDirectMap(int cpu, KernelFile file, long index)
     {
         Charge(cpu, Costs.SyscallNs);
-        if (file.NoDirectMap && Options.Strategy is Strategy.Filemap or Strategy.UnmappedAlloc)
+        if (!file.Design.DirectMapWrite)
         {
             CountersOf(cpu).WriteRefused++;
             return new PathResult(Errno.EOPNOTSUPP, -1, 0);
@@ -67,15 +67,15 @@ public sealed partial class SimKernel
             return new PathResult(error, -1, 0);
         }
 
-        bool perFolio = file.NoDirectMap && Options.Strategy is Strategy.PerFolio or Strategy.PerFolioV12;
-        if (perFolio && (Frames[pfn].Flags & FrameFlags.NoDirectMap) != 0)
+        bool zapsHere = file.Design.Zap == ZapPoint.FirstMap;
+        if (zapsHere && (Frames[pfn].Flags & FrameFlags.NoDirectMap) != 0)
         {
             CountersOf(cpu).WriteRefused++;
             return new PathResult(Errno.EPERM, pfn, 0); // written (and zapped) already
         }
 
         CopyThroughDirectMap(cpu, pfn, KernelPath.WriteDirectMap);
-        if (perFolio)
+        if (zapsHere)
         {
             error = ZapFolioOnce(cpu, file, pfn);
         }
@@ -136,7 +136,7 @@ public sealed partial class SimKernel
     /// non-confidential VM migrates with <c>filemap_migrate_folio</c>, which allocates a new folio
     /// and copies through the direct map (<c>folio_mc_copy</c>): on a zapped folio that copy is an
     /// oops. How NO_DIRECT_MAP is meant to interact with gmem migration is unaddressed in the
-    /// series (kernel-model.md §4.1, UNVERIFIED), so PerfSim runs the copy and lets the checker say
+    /// series (mm/migrate.c: filemap_migrate_folio; UNVERIFIED), so PerfSim runs the copy and lets the checker say
     /// what happens. The moved folio keeps its direct-map state bit; the old frames are freed.
     /// </summary>
     public PathResult MigrateFolio(int cpu, KernelFile file, long index)
@@ -155,7 +155,6 @@ public sealed partial class SimKernel
             return new PathResult(Errno.EINVAL, -1, 0);
         }
 
-        using ModelGate folioLock = LockFolio(old.Pfn);
         if (!TryAllocateFolio(cpu, file, out long pfn))
         {
             return new PathResult(Errno.ENOMEM, -1, 0);

@@ -1,10 +1,11 @@
 using PerfSim.Core.Invariants;
 using PerfSim.Core.PageCache;
 using PerfSim.Core.PageTables;
+using PerfSim.Core.Timeline;
 
 namespace PerfSim.Core.Kernel;
 
-/// <summary>memfd_secret(2), mm/secretmem.c (kernel-model.md §3), as in the 2026 mm tree.</summary>
+/// <summary>memfd_secret(2), mm/secretmem.c, as in the 2026 mm tree.</summary>
 public sealed partial class SimKernel
 {
     /// <summary><c>memfd_secret()</c> + <c>ftruncate()</c>: -ENOSYS when
@@ -18,13 +19,13 @@ public sealed partial class SimKernel
             return Errno.ENOSYS;
         }
 
-        var probe = new KernelFile(FileKind.Secretmem, 0, sizePages, GmemFlags.None, 0, process);
+        var probe = new KernelFile(FileKind.Secretmem, 0, sizePages, GmemFlags.None, 0, process, Designs.Secretmem);
         if (!PageCache.TryCreateMapping(probe.AddressSpaceFlags, sizePages, out ushort mapping))
         {
             return Errno.ENFILE;
         }
 
-        file = new KernelFile(FileKind.Secretmem, mapping, sizePages, GmemFlags.None, 0, process) { HostInvalidateLock = HostRwLock(), InvalidateLock = new SimRwLock(CpuCount) };
+        file = new KernelFile(FileKind.Secretmem, mapping, sizePages, GmemFlags.None, 0, process, Designs.Secretmem) { InvalidateLock = new SimRwLock(CpuCount) };
         RegisterFile(file);
         return 0;
     }
@@ -47,24 +48,9 @@ public sealed partial class SimKernel
             return new PathResult(Errno.EINVAL, -1, clock - start);
         }
 
-        long granted;
-        using (Gate())
-        {
-            granted = file.InvalidateLock.ReadGrant(clock);
-        }
-
-        clock = granted;
-        PathResult result;
-        using (LockInvalidate(file, exclusive: false))
-        {
-            result = SecretmemFaultLocked(cpu, file, pgoff);
-        }
-
-        using (Gate())
-        {
-            file.InvalidateLock.ReadRelease(cpu, Clock(cpu));
-        }
-
+        clock = file.InvalidateLock.ReadGrant(clock);
+        PathResult result = SecretmemFaultLocked(cpu, file, pgoff);
+        file.InvalidateLock.ReadRelease(cpu, Clock(cpu));
         CountersOf(cpu).UserFaults++;
         return result with { LatencyNs = Clock(cpu) - start };
     }
@@ -83,7 +69,6 @@ public sealed partial class SimKernel
                 return new PathResult(Errno.ENOMEM, -1, 0);
             }
 
-            using ModelGate folioLock = LockFolio(pfn);
 
             // folio_alloc(gfp | __GFP_ZERO): zeroed through the direct map, before the zap.
             ZeroFolio(cpu, file, pfn, KernelPath.ClearHighpage);
@@ -132,17 +117,10 @@ public sealed partial class SimKernel
     private int EvictInode(int cpu, KernelFile file)
     {
         Enter(cpu);
-        int removed;
-        using (LockInvalidate(file, exclusive: true))
-        {
-            removed = PageCache.TeardownMapping(file.Mapping, new FolioRelease(this, cpu, file));
-        }
-
+        int removed = PageCache.TeardownMapping(file.Mapping, new FolioRelease(this, cpu, file));
         file.Released = true;
         return removed;
     }
-
-    private ReaderWriterLockSlim? HostRwLock() => Options.ThreadSafe ? new ReaderWriterLockSlim(LockRecursionPolicy.SupportsRecursion) : null;
 
     /// <summary>The <c>free_folio</c> and reference drop of a file's folios, per strategy.</summary>
     private sealed class FolioRelease(SimKernel kernel, int cpu, KernelFile file) : ITruncateCallbacks

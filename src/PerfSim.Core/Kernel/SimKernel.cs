@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PerfSim.Core.Allocator;
 using PerfSim.Core.Costs;
 using PerfSim.Core.Events;
@@ -7,6 +8,7 @@ using PerfSim.Core.Invariants;
 using PerfSim.Core.Memory;
 using PerfSim.Core.PageCache;
 using PerfSim.Core.PageTables;
+using PerfSim.Core.Timeline;
 using PerfSim.Core.Tlb;
 
 namespace PerfSim.Core.Kernel;
@@ -27,22 +29,18 @@ public readonly record struct PathResult(int Error, long Pfn, long LatencyNs)
 /// <para>It implements the hooks its parts need from each other: the direct map's page-table
 /// source and flushes (<see cref="IPageTableAllocator"/>, <see cref="IDirectMapFlush"/>), the
 /// allocator's pageblock flips and free check (<see cref="IPageblockMapper"/>, <see cref="IFreeCheck"/>).</para>
-/// <para>Concurrency: a CPU's clock and counters are written only by the caller passing that CPU.
-/// The page cache and allocator are thread-safe; the direct map, TLBs and flush engine are
-/// single-writer, so with <see cref="KernelOptions.ThreadSafe"/> every operation on them takes the
-/// model lock (the simulated <c>cpa_lock</c> serialises them in the kernel too). Without it, the
-/// caller guarantees one thread at a time (the engine's barrier phase).</para>
+/// <para>Concurrency: one model, the engine's. A CPU's clock and counters are written only by the
+/// caller passing that CPU; the page cache and allocator are thread-safe; the direct map, TLBs and
+/// flush engine are single-writer. Host threads call the kernel at once only in the engine's
+/// parallel rounds, whose steps touch their own CPU's state (<see cref="FaultIsCpuLocal"/>); every
+/// other step runs alone, in canonical order.</para>
 /// </remarks>
 public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirectMapFlush, IPageblockMapper, IFreeCheck
 {
     private readonly NativeArena _arena = new();
     private readonly CpuState[] _cpus;
-    private readonly object? _modelLock;
     private readonly List<KernelProcess> _processes = [];
 
-    /// <summary>Host stand-ins for folio locks in a thread-safe kernel, striped by head pfn (one
-    /// folio lock held at a time per thread, so stripes cannot deadlock).</summary>
-    private readonly object[]? _folioLocks;
     private ISimEventSink? _eventSink;
 
     public SimKernel(KernelOptions options)
@@ -51,8 +49,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         options.Validate();
         Options = options;
         Costs = options.Costs;
-        _modelLock = options.ThreadSafe ? new object() : null;
-        _folioLocks = options.ThreadSafe ? [.. Enumerable.Range(0, FolioLockStripes).Select(_ => new object())] : null;
+        Design = Designs.For(options.Strategy);
         _cpus = new CpuState[options.Cpus];
         Frames = new FrameTable(_arena, options.Layout);
         Allocator = new PageAllocator(_arena, Frames, new AllocatorOptions { CpuCount = options.Cpus }, mapper: this, freeCheck: this);
@@ -87,6 +84,9 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
 
     public Strategy Strategy => Options.Strategy;
 
+    /// <summary>The kernel's NO_DIRECT_MAP design (<see cref="KernelOptions.Strategy"/>'s record).</summary>
+    public Design Design { get; }
+
     /// <summary>Native bytes of the whole model.</summary>
     public long NativeBytes => _arena.AllocatedBytes + Tlb.NativeBytes + Flush.NativeBytes;
 
@@ -101,7 +101,11 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         set
         {
             _deliverTo = value;
-            _eventSink = value is not null && _lanes is not null ? _deferredEvents ??= new DeferredEvents(this) : value;
+            _eventSink = value is not null && _logs is not null ? _deferredEvents ??= new DeferredEvents(this) : value;
+            if (_weaver is not null)
+            {
+                _weaver.Events = value;
+            }
             Checker.Sink = _eventSink;
         }
     }
@@ -126,17 +130,14 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     }
 
     /// <summary>Simulated <c>cpa_lock</c> statistics (x86).</summary>
-    public SimLock CpaLock => _locks[CpaLockId];
+    public SimLock CpaLock => _locks[SimLockTable.CpaLock];
 
     /// <summary>Creates a process (an mm) with its mermap prepared (<c>mermap_mm_prepare</c>).</summary>
     public KernelProcess CreateProcess()
     {
-        lock (_processes)
-        {
-            var p = new KernelProcess(_processes.Count, new Mermap.Mermap(Frames, CpuCount, Options.MermapSlicePages));
-            _processes.Add(p);
-            return p;
-        }
+        var p = new KernelProcess(_processes.Count, new Mermap.Mermap(Frames, CpuCount, Options.MermapSlicePages));
+        _processes.Add(p);
+        return p;
     }
 
     /// <summary>
@@ -147,7 +148,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// </summary>
     public bool AccessDirectMap(int cpu, long pfn, long pages, KernelPath path)
     {
-        using ModelGate gate = Gate();
         ref CpuState s = ref _cpus[cpu];
         bool ok = true;
         for (long p = pfn; p < pfn + pages; p++)
@@ -197,7 +197,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// </summary>
     internal int ZapFolio(int cpu, long pfn, long pages, bool flush)
     {
-        using ModelGate gate = Gate();
         long zappedAt = _cpus[cpu].ClockNs;
         CpaResult r = RunCpa(cpu, pfn, pages, valid: false);
         if (r.Failed)
@@ -226,7 +225,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// non-present entry cannot be cached). On x86 it cannot fail once the range is split.</summary>
     internal int RestoreFolio(int cpu, long pfn, long pages)
     {
-        using ModelGate gate = Gate();
         CpaResult r = RunCpa(cpu, pfn, pages, valid: true);
         if (!r.Failed)
         {
@@ -240,12 +238,12 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// <summary>One <c>set_direct_map_invalid/default_noflush</c> of a single page (secretmem).</summary>
     internal int SetPageValid(int cpu, long pfn, bool valid)
     {
-        using ModelGate gate = Gate();
         long t0 = _cpus[cpu].ClockNs;
         int mark = LogMark(cpu);
         CpaResult r = valid ? DirectMap.SetDefaultNoFlush(cpu, pfn) : DirectMap.SetInvalidNoFlush(cpu, pfn);
         ChargeCpa(cpu, t0, mark, r);
         TraceSplits(cpu, pfn, r);
+        AssertDirectMapChanged(pfn, 1, valid, r);
         if (!r.Failed)
         {
             ref KernelCounters c = ref _cpus[cpu].Counters;
@@ -274,7 +272,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
             return;
         }
 
-        using ModelGate gate = Gate();
         ref long clock = ref _cpus[cpu].ClockNs;
         FlushOutcome o = Flush.FlushKernelRange(cpu, pfn, pages, clock, zappedAtNs);
         if (o.FullFlush)
@@ -304,7 +301,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     internal void VerifyZapFlushed(int cpu, long pfn, long pages)
     {
         long nowNs = _cpus[cpu].ClockNs;
-        using ModelGate gate = Gate();
         for (long p = pfn; p < pfn + pages; p++)
         {
             if (!DirectMap.IsPresent(p) && Tlb.Holds(cpu, p))
@@ -324,7 +320,34 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         CpaResult r = DirectMap.SetValidNoFlush(cpu, pfn, pages, valid);
         ChargeCpa(cpu, t0, mark, r);
         TraceSplits(cpu, pfn, r);
+        AssertDirectMapChanged(pfn, pages, valid, r);
         return r;
+    }
+
+    /// <summary>DEBUG, at the end of a CPA call (the <c>cpa_lock</c> region): a call that succeeded
+    /// left every page of its range present or not as asked.</summary>
+    [Conditional("DEBUG")]
+    private void AssertDirectMapChanged(long pfn, long pages, bool valid, in CpaResult r)
+    {
+        if (r.Failed)
+        {
+            return;
+        }
+
+        for (long p = pfn; p < pfn + pages; p++)
+        {
+            Debug.Assert(DirectMap.IsPresent(p) == valid, $"pfn {p}: present {!valid} after a CPA call that made it {(valid ? "present" : "not present")}");
+        }
+    }
+
+    /// <summary>DEBUG, when a quantum session ends (every thread is stopped): the TLB model's and
+    /// the allocator's whole-structure checks (region counts and masks; free lists, buddies, counts).</summary>
+    [Conditional("DEBUG")]
+    private void AssertModelInvariants()
+    {
+        Tlb.AssertInvariants();
+        string? allocator = Allocator.TestHookFindInvariantViolation();
+        Debug.Assert(allocator is null, allocator);
     }
 
     /// <summary>Sends an event stamped with <paramref name="cpu"/>'s clock to <see cref="EventSink"/>, if any.</summary>
@@ -373,17 +396,17 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         s.ClockNs = t0;
         if (!DirectMap.Profile.IsArm64)
         {
-            if (!DeferAt(cpu, mark, t0, hold, CpaLockId))
+            if (!DeferAt(cpu, mark, t0, hold, SimLockTable.CpaLock))
             {
-                s.Counters.CpaLockWaitNs += _locks[CpaLockId].Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+                s.Counters.CpaLockWaitNs += _locks[SimLockTable.CpaLock].Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
                 return;
             }
         }
         else if (r.Splits > 0)
         {
-            if (!DeferAt(cpu, mark, t0, hold, SplitLockId))
+            if (!DeferAt(cpu, mark, t0, hold, SimLockTable.SplitLock))
             {
-                _locks[SplitLockId].Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
+                _locks[SimLockTable.SplitLock].Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
                 return;
             }
         }
@@ -428,7 +451,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// <summary>A pageblock's direct-map flip for ALLOC_UNMAPPED; traced with extra 1 when it maps.</summary>
     private int FlipPageblock(int cpu, long startPfn, long pages, bool valid)
     {
-        using ModelGate gate = Gate();
         CpaResult r = RunCpa(cpu, startPfn, pages, valid);
         if (!r.Failed)
         {
@@ -440,7 +462,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
 
     void IFreeCheck.OnFree(int cpu, long pfn, int order, bool toUnmappedList)
     {
-        using ModelGate gate = Gate();
         long now = _cpus[cpu].ClockNs;
         Checker.CheckFree(cpu, pfn, order, toUnmappedList, KernelPath.PageFree, now);
         for (long p = pfn; p < pfn + (1L << order); p++)
@@ -457,72 +478,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         Flush.Dispose();
         Tlb.Dispose();
         _arena.Dispose();
-    }
-
-    private const int FolioLockStripes = 256;
-
-    private ModelGate Gate() => new(_modelLock);
-
-    /// <summary><c>folio_lock()</c> for host threads (thread-safe kernels only).</summary>
-    internal ModelGate LockFolio(long headPfn) => new(_folioLocks?[headPfn & (FolioLockStripes - 1)]);
-
-    /// <summary><c>filemap_invalidate_lock_shared()</c> / exclusive, for host threads.</summary>
-    internal static HostLock LockInvalidate(KernelFile file, bool exclusive) => new(file.HostInvalidateLock, exclusive);
-
-    internal readonly struct HostLock : IDisposable
-    {
-        private readonly ReaderWriterLockSlim? _lock;
-        private readonly bool _exclusive;
-
-        public HostLock(ReaderWriterLockSlim? hostLock, bool exclusive)
-        {
-            _lock = hostLock;
-            _exclusive = exclusive;
-            if (exclusive)
-            {
-                _lock?.EnterWriteLock();
-            }
-            else
-            {
-                _lock?.EnterReadLock();
-            }
-        }
-
-        public void Dispose()
-        {
-            if (_exclusive)
-            {
-                _lock?.ExitWriteLock();
-            }
-            else
-            {
-                _lock?.ExitReadLock();
-            }
-        }
-    }
-
-    /// <summary>Holds the model lock for a <c>using</c> scope when the kernel is thread-safe.
-    /// A struct: no allocation; Monitor: re-entrant (hooks run inside model operations).</summary>
-    internal readonly struct ModelGate : IDisposable
-    {
-        private readonly object? _lock;
-
-        public ModelGate(object? modelLock)
-        {
-            _lock = modelLock;
-            if (_lock is not null)
-            {
-                Monitor.Enter(_lock);
-            }
-        }
-
-        public void Dispose()
-        {
-            if (_lock is not null)
-            {
-                Monitor.Exit(_lock);
-            }
-        }
     }
 
     private struct CpuState

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using PerfSim.Core.Frames;
+using PerfSim.Core.Memory;
 
 namespace PerfSim.Core.Mermap;
 
@@ -50,7 +51,7 @@ public sealed class Mermap
 
     /// <summary>Default slice: 512 pages (one 2 MiB folio, the prototype's
     /// <c>PAGE_SIZE &lt;&lt; MAX_PAGECACHE_ORDER</c> on a 2M-PMD config) plus the reserved page. The
-    /// current tree's value was not located (kernel-model.md §5.3), so it is configurable.</summary>
+    /// current tree's value was not located (mm/mermap.c in the series), so it is configurable.</summary>
     public const long DefaultSlicePages = 513;
 
     private readonly FrameTable _frames;
@@ -181,8 +182,8 @@ public sealed class Mermap
         }
     }
 
-    /// <summary>Per-(mm, CPU) state, padded to two cache lines so CPUs never share a line.</summary>
-    [StructLayout(LayoutKind.Sequential, Size = 128)]
+    /// <summary>Per-(mm, CPU) state, padded to a <see cref="NativeArena.CacheLine"/> so CPUs never share a line.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = NativeArena.CacheLine)]
     private struct Slice
     {
         public long NextPage;

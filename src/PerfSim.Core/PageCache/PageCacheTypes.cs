@@ -1,6 +1,6 @@
 namespace PerfSim.Core.PageCache;
 
-/// <summary>The <c>address_space</c> flags the model uses (kernel-model.md §7.1). The bit values are
+/// <summary>The <c>address_space</c> flags the model uses (include/linux/pagemap.h: enum mapping_flags). The bit values are
 /// the model's own: the kernel's numbers moved between versions (AS_NO_DIRECT_MAP was bit 10, 11
 /// and 12 in successive series).</summary>
 [Flags]

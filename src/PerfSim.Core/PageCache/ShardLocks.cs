@@ -45,6 +45,9 @@ internal sealed class ShardLocks
         return new Scope(this, shard);
     }
 
+    /// <summary>True when the calling thread holds shard <paramref name="shard"/>'s lock.</summary>
+    public bool HeldByCurrentThread(int shard) => Volatile.Read(ref _owners[shard * Stride]) == Environment.CurrentManagedThreadId;
+
     /// <summary>True when the calling thread holds any shard lock.</summary>
     public bool HeldByCurrentThread()
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PerfSim.Core.Concurrency;
 using PerfSim.Core.Frames;
@@ -171,6 +172,7 @@ public sealed class ShardedPageCache
         long slot = index & ChunkMask;
         using (ShardLock(mapping, index))
         {
+            AssertShardInvariants(mapping, index, pfn, pages, FrameOwner.Allocated);
             ref uint chunkRef = ref state.Chunks[index >> ChunkShift];
             uint chunk = chunkRef;
             if (chunk == 0)
@@ -240,6 +242,7 @@ public sealed class ShardedPageCache
             }
 
             folio = Decode(entry, index);
+            AssertShardInvariants(mapping, folio.Index, folio.Pfn, folio.Pages, FrameOwner.PageCache);
             long first = folio.Index & ChunkMask;
             for (long s = first; s < first + folio.Pages; s++)
             {
@@ -329,6 +332,22 @@ public sealed class ShardedPageCache
 
     /// <summary>True when the calling thread holds any shard lock.</summary>
     internal bool TestHookHoldsAnyShardLock() => _shardLocks.HeldByCurrentThread();
+
+    /// <summary>DEBUG, at the start of a shard-lock region: the calling thread holds the shard of
+    /// (<paramref name="mapping"/>, <paramref name="index"/>), and the folio's frames are as the
+    /// operation expects (allocated before an insert; cached under this mapping at their indices
+    /// before a removal).</summary>
+    [Conditional("DEBUG")]
+    private void AssertShardInvariants(ushort mapping, long index, long pfn, long pages, FrameOwner expected)
+    {
+        Debug.Assert(_shardLocks.HeldByCurrentThread(Sharding.PageCacheShard(mapping, index, _shardLocks.Count)), "page-cache shard lock not held");
+        for (long i = 0; i < pages; i++)
+        {
+            ref Frame frame = ref _frames[pfn + i];
+            Debug.Assert(frame.Owner == expected, $"pfn {pfn + i}: owner {frame.Owner}, expected {expected}");
+            Debug.Assert(expected != FrameOwner.PageCache || (frame.MappingId == mapping && frame.Index == (uint)(index + i)), $"pfn {pfn + i}: cached as {frame.MappingId}:{frame.Index}, its slot is {mapping}:{index + i}");
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ShardLocks.Scope ShardLock(ushort mapping, long index) => _shardLocks.Enter(Sharding.PageCacheShard(mapping, index, _shardLocks.Count));

@@ -21,7 +21,7 @@ public readonly record struct DirectMapCounts(long Entries4K, long Entries2M, lo
 
     public long DirectMap1G => Entries1G * 1048576;
 
-    /// <summary>Mapped bytes: conserved by splits and collapses (kernel-model.md §7.4).</summary>
+    /// <summary>Mapped bytes: conserved by splits and collapses (arch/x86/mm/pat/set_memory.c: update_page_count).</summary>
     public long MappedBytes => (DirectMap4k + DirectMap2M + DirectMap1G) * 1024;
 }
 

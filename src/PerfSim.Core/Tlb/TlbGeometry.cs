@@ -39,7 +39,7 @@ public sealed record TlbGeometry(string Part, string Source, IReadOnlyList<TlbAr
         + "Note: CPUID leaf 2 on a Skylake-SP reports the STLB as 6-way (Intel community thread 1371605).",
         [new TlbArrayGeometry(128, 12, true, true, false), new TlbArrayGeometry(4, 4, false, false, true)]);
 
-    /// <summary>AMD Zen 3 (Milan, the INVLPGB machine of calibration.md C16) L2 DTLB: 2048 entries
+    /// <summary>AMD Zen 3 (Milan, the INVLPGB machine of docs/tlb-flush-costs.md) L2 DTLB: 2048 entries
     /// 16-way for 4K and 2M (128 sets); 1G translations kept in a 64-entry fully associative array
     /// (the L1 DTLB, which holds all sizes).</summary>
     public static TlbGeometry AmdZen3 { get; } = new(

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using PerfSim.Core.Memory;
@@ -14,7 +15,7 @@ namespace PerfSim.Core.Tlb;
 /// an entry caches one 4K page, one 2M region or one 1G region, keyed by the pfn shifted to that
 /// size. LRU per set, invalid ways first. A hit through an entry whose page the caller reports as
 /// not present is a <i>stale hit</i>: after <c>set_direct_map_invalid_noflush</c> and until the
-/// flush reaches that CPU, the CPU can still read the page (kernel-model.md §7.4).</para>
+/// flush reaches that CPU, the CPU can still read the page (arch/x86/mm/pat/set_memory.c: set_direct_map_invalid_noflush).</para>
 /// <para><b>Full flushes are O(1).</b> Each CPU has an epoch; an entry is valid only while its
 /// epoch equals the CPU's. A local full flush bumps one CPU's epoch; a global one bumps a global
 /// counter that every CPU folds into its own epoch at its next access. No entry is walked.</para>
@@ -66,13 +67,11 @@ public sealed class TlbModel : IDisposable
     private readonly int _words;
     private readonly long _endPfn;
 
-    // Scratch for InvalidateRange: per-page holder counts of the 2M region being processed, and the
-    // CPUs holding a valid 1G entry of the current 1G region. Per host thread: a CPU's own ranged
-    // invalidation (onlyCpu) may run on its host thread while others run theirs.
-    [ThreadStatic]
-    private static int[]? s_pageHolders;
-    [ThreadStatic]
-    private static long[]? s_held1G;
+    // Scratch for InvalidateRange, made on first use: per-page holder counts of the 2M region being
+    // processed, and the CPUs holding a valid 1G entry of the current 1G region. One per CPU plus
+    // one (the last) for initiator operations: a CPU's own ranged invalidation (onlyCpu) may run on
+    // its host thread while others run theirs, and each touches only its own slot.
+    private readonly InvalidateScratch?[] _scratch;
 
     private readonly uint[]?[] _pendingRegions;
     private long _globalFlushes;
@@ -120,6 +119,7 @@ public sealed class TlbModel : IDisposable
         _mask2M = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer2M - 1) >> PagesPer2MShift) * _words);
         _mask1G = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer1G - 1) >> PagesPer1GShift) * _words);
         _pendingRegions = new uint[cpus][];
+        _scratch = new InvalidateScratch?[cpus + 1];
         for (int c = 0; c < cpus; c++)
         {
             _cpus[c].Epoch = 1;
@@ -127,11 +127,12 @@ public sealed class TlbModel : IDisposable
     }
 
     /// <summary>Owner operations queue their region-mask changes for <see cref="SyncRegionMasks"/>
-    /// instead of writing the shared masks (see Deferred masks). Set while no operation runs.</summary>
+    /// instead of writing the shared masks (see Deferred masks). Set while no operation runs, by the
+    /// kernel's <see cref="Kernel.QuantumSession"/> (and by tests of the model).</summary>
     public bool DeferRegionMasks
     {
         get;
-        set
+        internal set
         {
             SyncRegionMasks();
             field = value;
@@ -353,8 +354,9 @@ public sealed class TlbModel : IDisposable
             }
         }
 
-        int[] pageHolders = s_pageHolders ??= new int[PageGeometry.PagesPer2M];
-        long[] held1G = s_held1G ??= new long[MaxCpus / 64];
+        InvalidateScratch scratch = _scratch[onlyCpu < 0 ? CpuCount : onlyCpu] ??= new InvalidateScratch(_words);
+        int[] pageHolders = scratch.PageHolders;
+        long[] held1G = scratch.Held1G;
         long end = startPfn + pages;
         long pagesWithHolders = 0, pairs = 0;
         int maxHolders = 0;
@@ -389,6 +391,7 @@ public sealed class TlbModel : IDisposable
             }
         }
 
+        AssertRangeInvalidated(startPfn, pages, onlyCpu);
         return new StaleTally(pages, pagesWithHolders, pairs, maxHolders);
     }
 
@@ -436,6 +439,32 @@ public sealed class TlbModel : IDisposable
         }
 
         return PageLevel.None;
+    }
+
+    /// <summary>DEBUG, at the end of an invalidation (the TLB's initiator region, or a CPU's own):
+    /// no CPU it covered still translates a page of the range (up to 64 pages are checked, so the
+    /// Debug run stays fast). A pure read: it must not move epochs or counters.</summary>
+    [Conditional("DEBUG")]
+    private void AssertRangeInvalidated(long startPfn, long pages, int onlyCpu)
+    {
+        int first = onlyCpu < 0 ? 0 : onlyCpu;
+        int last = onlyCpu < 0 ? CpuCount - 1 : onlyCpu;
+        for (long p = startPfn; p < startPfn + Math.Min(pages, 64); p++)
+        {
+            for (int cpu = first; cpu <= last; cpu++)
+            {
+                uint epoch = EffectiveEpoch(ref _cpus[cpu]);
+                for (int level = 1; level <= 3; level++)
+                {
+                    long vpn = p >> (PagesPer2MShift * (level - 1));
+                    long key = (vpn << 2) | (uint)level;
+                    foreach (ref TlbEntry e in Set(cpu, level, vpn))
+                    {
+                        Debug.Assert(e.Key != key || e.Epoch != epoch, $"cpu {cpu} still translates pfn {p} (level {level}) after its invalidation");
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>Test hook: recomputes region counts and bitmask coverage from the entries (O(all
@@ -901,4 +930,12 @@ public sealed class TlbModel : IDisposable
         throw new ArgumentOutOfRangeException(nameof(pfn), pfn, $"pfn outside the TLB model's range [0, {_endPfn})");
 
     private readonly record struct LevelArray(int Offset, int SetMask, int Ways);
+}
+
+/// <summary>One caller's scratch for <see cref="TlbModel.InvalidateRange"/>.</summary>
+internal sealed class InvalidateScratch(int words)
+{
+    public int[] PageHolders { get; } = new int[PageGeometry.PagesPer2M];
+
+    public long[] Held1G { get; } = new long[words];
 }

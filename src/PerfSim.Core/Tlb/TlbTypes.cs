@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using PerfSim.Core.Memory;
 
 namespace PerfSim.Core.Tlb;
 
@@ -50,7 +51,7 @@ internal struct TlbEntry
 
 /// <summary>Per-CPU TLB state, one 128-byte line per CPU so that host threads owning different
 /// simulated CPUs never share a line.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 128)]
+[StructLayout(LayoutKind.Sequential, Size = NativeArena.CacheLine)]
 internal struct TlbCpuState
 {
     public uint Epoch;

@@ -2,6 +2,7 @@ using PerfSim.Core;
 using PerfSim.Core.Events;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.Kernel;
+using PerfSim.Core.Timeline;
 
 namespace PerfSim.Engine.Simulation;
 

@@ -53,7 +53,7 @@ public static class SimulationRun
     internal static KernelFile CreateGuestMemfd(SimKernel kernel, KernelProcess vmm, long pages)
     {
         GmemFlags flags = GmemFlags.Mmap | GmemFlags.InitShared;
-        if (kernel.Strategy != Strategy.None)
+        if (kernel.Design.RemovesDirectMap)
         {
             flags |= GmemFlags.NoDirectMap;
         }
@@ -192,7 +192,7 @@ public static class SimulationRun
         SimKernel k = ctx.Kernel;
         KernelProcess vmm = k.CreateProcess();
         // write() goes through the direct map where the design keeps it, else through the mermap.
-        PopulationPath write = k.Strategy is Strategy.Filemap or Strategy.UnmappedAlloc ? PopulationPath.WriteMermap : PopulationPath.WriteDirectMap;
+        PopulationPath write = k.Design.DirectMapWrite ? PopulationPath.WriteDirectMap : PopulationPath.WriteMermap;
         foreach (PopulationPath path in (PopulationPath[])[write, PopulationPath.Memcpy])
         {
             Pass(ctx, sim, passes, passes.Count + 1, "restore-by-" + path.Name(), () =>

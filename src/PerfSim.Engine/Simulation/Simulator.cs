@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
+using PerfSim.Core.Memory;
 
 namespace PerfSim.Engine.Simulation;
 
@@ -20,12 +21,12 @@ namespace PerfSim.Engine.Simulation;
 /// no staged batch, a split, a full flush, the background load, population through the mermap)
 /// take that one step each, in (clock, CPU) order, on one thread; then another parallel round,
 /// until every lane reached <c>end</c>.</item>
-/// <item><b>Close</b>: <see cref="SimKernel.CloseQuantum"/> applies the quantum's invalidations of
+/// <item><b>Close</b>: <see cref="QuantumSession.CloseQuantum"/> applies the quantum's invalidations of
 /// other CPUs' TLBs and its IPI handler time, moves the clocks by the lock waits the previous weave
 /// found, hands the logs to the weave, and requests the next per-CPU list batch of each CPU that
 /// refilled.</item>
 /// <item><b>Weave</b>, beside the next quantum's first round: the caller runs
-/// <see cref="SimKernel.WeaveClosed"/> (lock waits and events in simulated-time order, latencies;
+/// <see cref="QuantumSession.WeaveClosed"/> (lock waits and events in simulated-time order, latencies;
 /// the requested batches drawn in CPU order) while the workers start on the lanes, then takes
 /// lanes too.</item>
 /// </list>
@@ -55,15 +56,15 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
         long nextReport = reportEvery;
         long stepsBefore = _steps;
         var parked = new List<CpuLane>(lanes.Length);
-        kernel.BeginQuanta(context);
-        using var crew = new HostCrew(threads, lanes, context);
-        try
+        // Disposing the session (last, also on an exception) weaves what is left.
+        using (QuantumSession session = kernel.BeginQuanta(context))
+        using (var crew = new HostCrew(threads, lanes, context))
         {
             long end = Now + quantum;
             while (NextEnd(kernel, lanes, ref end, quantum))
             {
-                RunQuantum(kernel, crew, lanes, parked, end);
-                kernel.CloseQuantum(end);
+                RunQuantum(kernel, session, crew, lanes, parked, end);
+                session.CloseQuantum(end);
                 long steps = 0;
                 foreach (CpuLane lane in lanes)
                 {
@@ -80,11 +81,6 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
 
                 end += quantum;
             }
-        }
-        finally
-        {
-            kernel.ParallelRound = false;
-            kernel.EndQuanta();
         }
 
         AlignClocks();
@@ -133,15 +129,17 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
         return true;
     }
 
-    private void RunQuantum(SimKernel kernel, HostCrew crew, CpuLane[] lanes, List<CpuLane> parked, long end)
+    private void RunQuantum(SimKernel kernel, QuantumSession session, HostCrew crew, CpuLane[] lanes, List<CpuLane> parked, long end)
     {
         bool first = true;
         while (true)
         {
-            kernel.ParallelRound = true;
-            crew.RunRound(end, weaveBeside: first);
+            using (session.BeginParallelRound())
+            {
+                crew.RunRound(end, first ? session : null);
+            }
+
             first = false;
-            kernel.ParallelRound = false;
             parked.Clear();
             foreach (CpuLane lane in lanes)
             {
@@ -258,7 +256,7 @@ internal sealed class HostCrew : IDisposable
 {
     /// <summary>One block's cursors per 128 bytes: owner and thieves CAS them, and neighbouring
     /// blocks' cursors on one cache line would make every take a miss for the other thread.</summary>
-    private const int CursorStride = 16;
+    private const int CursorStride = NativeArena.CacheLine / sizeof(long);
 
     private readonly CpuLane[] _lanes;
     private readonly long[] _cursors;
@@ -286,10 +284,10 @@ internal sealed class HostCrew : IDisposable
         }
     }
 
-    /// <summary>One parallel round: every thread runs its lanes up to <paramref name="end"/>. With
-    /// <paramref name="weaveBeside"/> the caller first weaves the quantum closed before
-    /// (<see cref="SimKernel.WeaveClosed"/>) while the workers start on the lanes.</summary>
-    public void RunRound(long end, bool weaveBeside)
+    /// <summary>One parallel round: every thread runs its lanes up to <paramref name="end"/>. With a
+    /// <paramref name="weaveBeside"/> session the caller first weaves the quantum closed before
+    /// (<see cref="QuantumSession.WeaveClosed"/>) while the workers start on the lanes.</summary>
+    public void RunRound(long end, QuantumSession? weaveBeside)
     {
         _end = end;
         for (int i = 0; i < _threads; i++)
@@ -299,11 +297,11 @@ internal sealed class HostCrew : IDisposable
 
         Volatile.Write(ref _pending, _workers.Length);
         Interlocked.Increment(ref _generation);
-        if (weaveBeside)
+        if (weaveBeside is not null)
         {
             try
             {
-                _context.Kernel.WeaveClosed();
+                weaveBeside.WeaveClosed();
             }
             catch (Exception e)
             {

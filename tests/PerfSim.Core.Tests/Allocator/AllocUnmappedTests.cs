@@ -3,7 +3,7 @@ using PerfSim.Core.Frames;
 
 namespace PerfSim.Core.Tests.Allocator;
 
-/// <summary>ALLOC_UNMAPPED: pageblock flips, unmapped free lists, re-map on fallback (kernel-model.md §5.2).</summary>
+/// <summary>ALLOC_UNMAPPED: pageblock flips, unmapped free lists, re-map on fallback (mm/page_alloc.c, ALLOC_UNMAPPED series).</summary>
 public sealed class AllocUnmappedTests
 {
     private const int PagesPerBlock = (int)PageAllocator.PageblockPages;

@@ -2,6 +2,7 @@ using PerfSim.Core.Allocator;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Host;
 using PerfSim.Core.Memory;
+using PerfSim.Testing;
 
 namespace PerfSim.Core.Tests.Allocator;
 
@@ -324,45 +325,36 @@ public sealed class PageAllocatorTests
     {
         const int Cpus = 4;
         using var host = AllocatorHost.Small(cpus: Cpus, pcpBatch: 7, pcpHigh: 42);
-        using var start = new Barrier(Cpus);
         var owned = new List<(long Pfn, int Order)>[Cpus];
-        var threads = new Thread[Cpus];
         for (int cpu = 0; cpu < Cpus; cpu++)
         {
-            int me = cpu;
-            owned[me] = [];
-            threads[me] = new Thread(() =>
-            {
-                var random = new Random(1000 + me);
-                List<(long Pfn, int Order)> mine = owned[me];
-                start.SignalAndWait();
-                for (int i = 0; i < 20_000; i++)
-                {
-                    if (mine.Count > 0 && random.Next(2) == 0)
-                    {
-                        int index = random.Next(mine.Count);
-                        host.Allocator.FreePages(me, mine[index].Pfn, mine[index].Order);
-                        mine[index] = mine[^1];
-                        mine.RemoveAt(mine.Count - 1);
-                    }
-                    else
-                    {
-                        int order = random.Next(8) == 0 ? random.Next(1, 10) : 0;
-                        AllocFlags flags = random.Next(3) switch { 0 => AllocFlags.Movable, 1 => AllocFlags.Unmapped, _ => AllocFlags.None };
-                        if (host.Allocator.TryAllocatePages(me, order, flags, out long pfn))
-                        {
-                            mine.Add((pfn, order));
-                        }
-                    }
-                }
-            });
-            threads[me].Start();
+            owned[cpu] = [];
         }
 
-        foreach (Thread thread in threads)
+        HostThreads.Run(Cpus, me =>
         {
-            thread.Join();
-        }
+            var random = new Random(1000 + me);
+            List<(long Pfn, int Order)> mine = owned[me];
+            for (int i = 0; i < 20_000; i++)
+            {
+                if (mine.Count > 0 && random.Next(2) == 0)
+                {
+                    int index = random.Next(mine.Count);
+                    host.Allocator.FreePages(me, mine[index].Pfn, mine[index].Order);
+                    mine[index] = mine[^1];
+                    mine.RemoveAt(mine.Count - 1);
+                }
+                else
+                {
+                    int order = random.Next(8) == 0 ? random.Next(1, 10) : 0;
+                    AllocFlags flags = random.Next(3) switch { 0 => AllocFlags.Movable, 1 => AllocFlags.Unmapped, _ => AllocFlags.None };
+                    if (host.Allocator.TryAllocatePages(me, order, flags, out long pfn))
+                    {
+                        mine.Add((pfn, order));
+                    }
+                }
+            }
+        });
 
         var pages = new HashSet<long>();
         foreach ((long pfn, int order) in owned.SelectMany(list => list))

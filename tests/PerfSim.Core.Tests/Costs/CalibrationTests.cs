@@ -5,7 +5,7 @@ using PerfSim.Core.Tlb;
 
 namespace PerfSim.Core.Tests.Costs;
 
-/// <summary>Runs the model (not a timing test) against calibration.md §2 tables F1, F2, F4.</summary>
+/// <summary>Runs the model (not a timing test) against the calibration tables F1, F2, F4 of docs/tlb-flush-costs.md.</summary>
 public class CalibrationTests
 {
     /// <summary>Hansen's part, IvyBridge i5-3320M: nominal (TSC) frequency 2.6 GHz.</summary>

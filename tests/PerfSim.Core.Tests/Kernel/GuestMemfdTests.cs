@@ -7,7 +7,7 @@ using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Tests.Kernel;
 
-/// <summary>guest_memfd NO_DIRECT_MAP designs (kernel-model.md §4): when each zaps, flushes and
+/// <summary>guest_memfd NO_DIRECT_MAP designs (virt/kvm/guest_memfd.c; Kernel/Designs/): when each zaps, flushes and
 /// restores, and that none of them ever frees a zapped frame.</summary>
 public sealed class GuestMemfdTests
 {

@@ -10,7 +10,7 @@ namespace PerfSim.Core.Tests.Kernel;
 internal static class KernelFixture
 {
     public static SimKernel Create(Strategy strategy, int cpus = 4, long ramBytes = 8 * PageGeometry.GiB, ArchKind arch = ArchKind.X86_64,
-        KernelBugs bugs = KernelBugs.None, bool threadSafe = false, int folioOrder = 0, DirectMapProfile? directMap = null)
+        KernelBugs bugs = KernelBugs.None, int folioOrder = 0, DirectMapProfile? directMap = null)
     {
         DirectMapProfile dm = directMap ?? Architectures.Of(arch).DirectMap(gbPages: true, rodataFull: true);
         return new SimKernel(new KernelOptions
@@ -22,7 +22,6 @@ internal static class KernelFixture
             Layout = MemoryLayout.FromSize(ramBytes),
             Strategy = strategy,
             Bugs = bugs,
-            ThreadSafe = threadSafe,
             GuestFolioOrder = folioOrder,
         });
     }

@@ -1,5 +1,6 @@
 using PerfSim.Core.Allocator;
 using PerfSim.Core.Kernel;
+using PerfSim.Core.Timeline;
 
 namespace PerfSim.Core.Tests.Kernel;
 
@@ -12,12 +13,14 @@ public sealed class QuantumModeTests
         using SimKernel k = KernelFixture.Create(Strategy.PerFolio);
         KernelFile file = KernelFixture.Gmem(k, 1024);
         var latencies = new Recorder();
-        k.BeginQuanta(latencies);
+        using QuantumSession session = k.BeginQuanta(latencies);
 
         // The first fault zaps a page of a 1G/2M mapping: a split, so the engine must run it alone.
         Assert.False(k.FaultIsCpuLocal(0, file, 0));
-        k.ParallelRound = true;
-        Assert.Throws<InvalidOperationException>(() => k.GmemGetPfn(0, file, 0));
+        using (session.BeginParallelRound())
+        {
+            Assert.Throws<InvalidOperationException>(() => k.GmemGetPfn(0, file, 0));
+        }
     }
 
     [Fact]
@@ -26,16 +29,19 @@ public sealed class QuantumModeTests
         using SimKernel k = KernelFixture.Create(Strategy.PerFolio);
         KernelFile file = KernelFixture.Gmem(k, 1024);
         var latencies = new Recorder();
-        k.BeginQuanta(latencies);
+        using QuantumSession session = k.BeginQuanta(latencies);
         PathResult first = k.GmemGetPfn(0, file, 0);
         k.RecordLatency(0, 0, first.LatencyNs, latencies);
         Assert.Equal(PageLevel.Level4K, k.DirectMap.Lookup(first.Pfn).Level);
 
         // CPU 0's next fault: its per-CPU list was refilled and the region is split, so it is local.
         Assert.True(k.FaultIsCpuLocal(0, file, 1));
-        k.ParallelRound = true;
-        PathResult second = k.GmemGetPfn(0, file, 1);
-        k.ParallelRound = false;
+        PathResult second;
+        using (session.BeginParallelRound())
+        {
+            second = k.GmemGetPfn(0, file, 1);
+        }
+
         k.RecordLatency(0, 0, second.LatencyNs, latencies);
 
         // CPU 1 faults alone, starting when CPU 0's first fault did: its lock holds overlap CPU 0's.
@@ -43,7 +49,7 @@ public sealed class QuantumModeTests
         k.RecordLatency(1, 0, other.LatencyNs, latencies);
         Assert.Empty(latencies.Seen);
 
-        k.EndQuanta();
+        session.Dispose();
 
         // Latencies arrive only once woven, with the waits found there added.
         Assert.Equal(3, latencies.Seen.Count);
@@ -60,30 +66,33 @@ public sealed class QuantumModeTests
         using SimKernel k = KernelFixture.Create(Strategy.PerFolio);
         KernelFile file = KernelFixture.Gmem(k, 1024);
         var latencies = new Recorder();
-        k.BeginQuanta(latencies);
+        using QuantumSession session = k.BeginQuanta(latencies);
         k.GmemGetPfn(0, file, 0);
 
         // CPU 1 holds the direct-map translation of the page CPU 0's next fault zaps.
         Assert.True(k.Allocator.TryPeekPcp(0, AllocFlags.None, out long next));
         k.Tlb.Fill(1, next, PageLevel.Level4K);
-        k.ParallelRound = true;
-        PathResult fault = k.GmemGetPfn(0, file, 1);
-        k.ParallelRound = false;
+        PathResult fault;
+        using (session.BeginParallelRound())
+        {
+            fault = k.GmemGetPfn(0, file, 1);
+        }
+
         k.RecordLatency(0, 0, fault.LatencyNs, latencies);
         Assert.Equal(next, fault.Pfn);
 
         // CPU 0's own TLB is flushed at once, CPU 1's when the quantum closes; the weave comes later.
         Assert.False(k.Tlb.Holds(0, next));
         Assert.True(k.Tlb.Holds(1, next));
-        k.CloseQuantum(100_000);
+        session.CloseQuantum(100_000);
         Assert.False(k.Tlb.Holds(1, next));
         Assert.Empty(latencies.Seen);
 
         // A quantum cannot close before the one before it is woven.
-        Assert.Throws<InvalidOperationException>(() => k.CloseQuantum(200_000));
-        k.WeaveClosed();
+        Assert.Throws<InvalidOperationException>(() => session.CloseQuantum(200_000));
+        session.WeaveClosed();
         Assert.Equal((0, 0, fault.LatencyNs), Assert.Single(latencies.Seen));
-        k.EndQuanta();
+        session.Dispose();
         Assert.False(k.InQuanta);
     }
 
@@ -92,7 +101,7 @@ public sealed class QuantumModeTests
     {
         using SimKernel k = KernelFixture.Create(Strategy.PerFolio);
         KernelFile file = KernelFixture.Gmem(k, 1024);
-        k.BeginQuanta(new Recorder());
+        using QuantumSession session = k.BeginQuanta(new Recorder());
 
         // CPU 0 empties its per-CPU list, refilled from the zone: alone, since that is shared state.
         long index = 0;
@@ -107,21 +116,46 @@ public sealed class QuantumModeTests
 
         // Its next batch is drawn beside the next quantum's first round, and pending meanwhile
         // (whichever host thread got there first, the answer is the same).
-        k.CloseQuantum(100_000);
+        session.CloseQuantum(100_000);
         Assert.False(k.FaultIsCpuLocal(0, file, index));
-        k.WeaveClosed();
+        session.WeaveClosed();
         Assert.False(k.FaultIsCpuLocal(0, file, index));
 
         // From the next quantum on the refill takes the staged batch: CPU-local, no zone access.
-        k.CloseQuantum(200_000);
-        k.WeaveClosed();
+        session.CloseQuantum(200_000);
+        session.WeaveClosed();
         Assert.True(k.FaultIsCpuLocal(0, file, index));
-        k.ParallelRound = true;
-        k.GmemGetPfn(0, file, index);
-        k.ParallelRound = false;
+        using (session.BeginParallelRound())
+        {
+            k.GmemGetPfn(0, file, index);
+        }
+
         Assert.Equal(2, k.Allocator.PcpRefillsOf(0));
         Assert.Equal(1, k.Allocator.ZoneRefillsOf(0));
-        k.EndQuanta();
+        session.Dispose();
+    }
+
+    [Fact]
+    public void One_session_at_a_time_marks_its_parallel_rounds_and_turns_quantum_mode_off_when_disposed()
+    {
+        using SimKernel k = KernelFixture.Create(Strategy.PerFolio);
+        QuantumSession session = k.BeginQuanta(new Recorder());
+        Assert.True(k.InQuanta);
+        Assert.True(k.Flush.DeferRemote);
+        Assert.Throws<InvalidOperationException>(() => k.BeginQuanta(new Recorder()));
+        using (session.BeginParallelRound())
+        {
+            Assert.True(session.InParallelRound);
+        }
+
+        Assert.False(session.InParallelRound);
+        session.Dispose();
+        Assert.False(k.InQuanta);
+        Assert.False(k.Flush.DeferRemote);
+        Assert.False(k.Tlb.DeferRegionMasks);
+        Assert.Throws<ObjectDisposedException>(() => session.BeginParallelRound());
+        using QuantumSession next = k.BeginQuanta(new Recorder());
+        Assert.True(k.InQuanta);
     }
 
     [Fact]

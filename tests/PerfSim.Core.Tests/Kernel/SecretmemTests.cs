@@ -7,7 +7,7 @@ using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Tests.Kernel;
 
-/// <summary>memfd_secret (kernel-model.md §3): every step in its order, with its counters.</summary>
+/// <summary>memfd_secret (mm/secretmem.c): every step in its order, with its counters.</summary>
 public sealed class SecretmemTests
 {
     [Theory]

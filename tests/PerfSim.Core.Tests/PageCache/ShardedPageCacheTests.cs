@@ -3,6 +3,7 @@ using PerfSim.Core.Concurrency;
 using PerfSim.Core.Frames;
 using PerfSim.Core.PageCache;
 using PerfSim.Core.Tests.Allocator;
+using PerfSim.Testing;
 
 namespace PerfSim.Core.Tests.PageCache;
 
@@ -120,48 +121,40 @@ public sealed class ShardedPageCacheTests
         Assert.True(cache.TryCreateMapping(AddressSpaceFlags.None, Size, out ushort mapping));
         var wins = new List<(long Index, long Pfn)>[Threads];
         var seenAfterLoss = new List<(long Index, long Pfn)>[Threads];
-        using var start = new Barrier(Threads);
-        var threads = new Thread[Threads];
+        long[][] orders = new long[Threads][];
         for (int t = 0; t < Threads; t++)
         {
-            int cpu = t;
-            wins[cpu] = [];
-            seenAfterLoss[cpu] = [];
-            threads[cpu] = new Thread(() =>
-            {
-                var random = new Random(500 + cpu);
-                long[] order = [.. Enumerable.Range(0, (int)Size).Select(i => (long)i).OrderBy(_ => random.Next())];
-                start.SignalAndWait();
-                foreach (long index in order)
-                {
-                    if (!host.Allocator.TryAllocatePages(cpu, 0, AllocFlags.None, out long pfn))
-                    {
-                        throw new InvalidOperationException("out of memory in the test");
-                    }
-
-                    if (cache.FilemapAddFolio(mapping, index, pfn, 0) == AddResult.Added)
-                    {
-                        wins[cpu].Add((index, pfn));
-                        continue;
-                    }
-
-                    // -EEXIST: drop our folio and retry the lookup, as the fault paths do.
-                    host.Allocator.FreePages(cpu, pfn, 0);
-                    if (!cache.TryLookup(mapping, index, out Folio winner))
-                    {
-                        throw new InvalidOperationException($"index {index}: lost the insert but found nothing");
-                    }
-
-                    seenAfterLoss[cpu].Add((index, winner.Pfn));
-                }
-            });
-            threads[cpu].Start();
+            wins[t] = [];
+            seenAfterLoss[t] = [];
+            var random = new Random(500 + t);
+            orders[t] = [.. Enumerable.Range(0, (int)Size).Select(i => (long)i).OrderBy(_ => random.Next())];
         }
 
-        foreach (Thread thread in threads)
+        HostThreads.Run(Threads, cpu =>
         {
-            thread.Join();
-        }
+            foreach (long index in orders[cpu])
+            {
+                if (!host.Allocator.TryAllocatePages(cpu, 0, AllocFlags.None, out long pfn))
+                {
+                    throw new InvalidOperationException("out of memory in the test");
+                }
+
+                if (cache.FilemapAddFolio(mapping, index, pfn, 0) == AddResult.Added)
+                {
+                    wins[cpu].Add((index, pfn));
+                    continue;
+                }
+
+                // -EEXIST: drop our folio and retry the lookup, as the fault paths do.
+                host.Allocator.FreePages(cpu, pfn, 0);
+                if (!cache.TryLookup(mapping, index, out Folio winner))
+                {
+                    throw new InvalidOperationException($"index {index}: lost the insert but found nothing");
+                }
+
+                seenAfterLoss[cpu].Add((index, winner.Pfn));
+            }
+        });
 
         Dictionary<long, long> winners = wins.SelectMany(w => w).ToDictionary(w => w.Index, w => w.Pfn);
         Assert.Equal(Size, winners.Count); // ToDictionary throws on two winners for one index

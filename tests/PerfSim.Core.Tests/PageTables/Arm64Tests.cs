@@ -3,7 +3,7 @@ using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Tests.PageTables;
 
-/// <summary>arm64 profiles (kernel-model.md §2): PTE-only never splits, BBML2 splits only at the
+/// <summary>arm64 profiles (arch/arm64/mm/pageattr.c, arch/arm64/mm/mmu.c): PTE-only never splits, BBML2 splits only at the
 /// range's ends, and without can_set_direct_map() nothing changes.</summary>
 public sealed class Arm64Tests
 {

@@ -6,7 +6,7 @@ namespace PerfSim.Core.Tests.PageTables;
 /// <summary>
 /// Seeded random zap/restore sequences on x86, checked after every step against a plain
 /// per-4K-page reference: one protection byte per page, one "split" bool per 1G and 2M region,
-/// and the rules of kernel-model.md §1.2–1.3 written as directly as possible.
+/// and the rules of arch/x86/mm/pat/set_memory.c (__change_page_attr, __split_large_page) written as directly as possible.
 /// </summary>
 public sealed class ReferenceModelTests
 {

@@ -3,7 +3,7 @@ using PerfSim.Core.PageTables;
 
 namespace PerfSim.Core.Tests.PageTables;
 
-/// <summary>Exact-state tests for the x86 CPA rules: calibration.md F3 and kernel-model.md §1.2–1.5.</summary>
+/// <summary>Exact-state tests for the x86 CPA rules: docs/direct-map.md (F3) and arch/x86/mm/pat/set_memory.c.</summary>
 public sealed class X86CpaTests
 {
     private const long G = PageGeometry.PagesPer1G;

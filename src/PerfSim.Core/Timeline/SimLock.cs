@@ -1,11 +1,11 @@
-namespace PerfSim.Core.Kernel;
+namespace PerfSim.Core.Timeline;
 
 /// <summary>
 /// A lock in simulated time: a FIFO server that is free from <see cref="FreeAtNs"/> on. A CPU
 /// asking at time t is granted at max(t, FreeAtNs) and pays a hand-off when it had to wait.
 /// </summary>
 /// <remarks>Exact when acquisitions are made in simulated-time order (the engine's canonical
-/// order); not synchronised (callers hold the model lock).</remarks>
+/// order); not synchronised: acquisitions are applied on one thread (serial steps, or the weave).</remarks>
 public struct SimLock
 {
     public long FreeAtNs;

@@ -1,0 +1,426 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using PerfSim.Core.Events;
+
+namespace PerfSim.Core.Timeline;
+
+/// <summary>Receives a path's latency once the weave knows every wait inside it.</summary>
+public interface ILatencySink
+{
+    void Record(int cpu, int histogram, long latencyNs);
+}
+
+/// <summary>
+/// The weave of quantum mode (docs/engine.md): each CPU's quantum log (lock acquisitions, path
+/// entries, latencies, events, in the CPU's own order) becomes, at <see cref="Close"/>, the input of
+/// <see cref="WeaveClosed"/>, which applies lock acquisitions and events of all CPUs in
+/// simulated-time order (time + the delays found so far, then CPU) and every other entry in its
+/// CPU's order. Lock waits move the CPU's later entries; latencies are recorded with the waits inside
+/// them; events reach the sink in time order with corrected stamps. Entries beyond the quantum are
+/// carried to the next weave, so lock order is exact across quanta. The delays found reach the
+/// CPU's clock through <see cref="Settle"/>.
+/// </summary>
+/// <remarks>It knows nothing of the kernel: tests feed it canned logs. It reads and writes only the
+/// closed logs, its own side of each lane, the lock table and the sinks, none of which a round
+/// touches, so it may run on one host thread while the others run the next quantum's first round.</remarks>
+public sealed class QuantumWeaver
+{
+    private readonly QuantumLog[] _logs;
+    private readonly QuantumLane[] _lanes;
+    private readonly long[] _heap;
+    private long? _closedUntil;
+
+    public QuantumWeaver(int cpus, SimLockTable locks)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(cpus, MaxCpus);
+        ArgumentNullException.ThrowIfNull(locks);
+        Locks = locks;
+        _logs = new QuantumLog[cpus];
+        _lanes = new QuantumLane[cpus];
+        // Logs first, then lanes: a CPU's log (written by its round) must not sit next to a lane
+        // (written by the weave on another thread); auto layout may put a log's counts after its padding.
+        for (int c = 0; c < cpus; c++)
+        {
+            _logs[c] = new QuantumLog();
+        }
+
+        for (int c = 0; c < cpus; c++)
+        {
+            _lanes[c] = new QuantumLane();
+        }
+
+        _heap = new long[cpus];
+    }
+
+    /// <summary>Heap keys hold the CPU in 10 bits.</summary>
+    public const int MaxCpus = 1024;
+
+    public SimLockTable Locks { get; }
+
+    /// <summary>Receives woven latencies (null: dropped).</summary>
+    public ILatencySink? Latencies { get; set; }
+
+    /// <summary>Receives woven events in time order (null: dropped).</summary>
+    public ISimEventSink? Events { get; set; }
+
+    /// <summary>True between <see cref="Close"/> and the <see cref="WeaveClosed"/> that weaves it.</summary>
+    public bool HasClosed => _closedUntil is not null;
+
+    /// <summary>Each CPU's log of the current quantum (its bound phase appends to its own).</summary>
+    internal QuantumLog[] Logs => _logs;
+
+    /// <summary>Ends a quantum that ends at <paramref name="endNs"/>: every CPU's log becomes the
+    /// next weave's input (after what earlier weaves carried), and starts afresh. Single-threaded.</summary>
+    public void Close(long endNs)
+    {
+        if (_closedUntil is not null)
+        {
+            throw new InvalidOperationException("the previous quantum is not woven yet");
+        }
+
+        for (int c = 0; c < _lanes.Length; c++)
+        {
+            _lanes[c].TakeLog(_logs[c]);
+        }
+
+        _closedUntil = endNs;
+    }
+
+    /// <summary>Weaves the quantum <see cref="Close"/> closed, if any.</summary>
+    public void WeaveClosed()
+    {
+        if (_closedUntil is { } until)
+        {
+            _closedUntil = null;
+            Weave(until);
+        }
+    }
+
+    /// <summary>The delays woven for <paramref name="cpu"/> since its last call, for its clock, and
+    /// the <c>cpa_lock</c> waits among them, for its counters. Call it for every CPU before each
+    /// <see cref="Close"/> (the delays become the base of the log being closed).</summary>
+    public long Settle(int cpu, out long cpaLockWaitNs) => _lanes[cpu].SettleDelays(out cpaLockWaitNs);
+
+    /// <summary>
+    /// Applies every closed entry whose time (plus the delays found before it) is below
+    /// <paramref name="untilNs"/>: lock acquisitions and events in simulated-time order across CPUs,
+    /// the rest in its CPU's order; carries the rest.
+    /// </summary>
+    /// <remarks>Only a lock acquisition (its wait depends on who came first) and an event (the trace
+    /// is in time order) must be ordered across CPUs. A path entry and a latency touch nothing
+    /// another CPU's entry reads, so each is applied as soon as its CPU's earlier entries are: the
+    /// heap holds one ordered entry per CPU, not every entry.</remarks>
+    private void Weave(long untilNs)
+    {
+        QuantumLane[] lanes = _lanes;
+        // A binary heap of the CPUs' next ordered entries keyed by (time, cpu): times < 2^53 ns, cpus < 1024.
+        int n = 0;
+        for (int c = 0; c < lanes.Length; c++)
+        {
+            QuantumLane lane = lanes[c];
+            if (lane.HasNext && ApplyUnordered(c, lane, untilNs))
+            {
+                HeapPush(ref n, KeyOf(lane, c));
+            }
+        }
+
+        while (n > 0)
+        {
+            long top = _heap[0];
+            long time = top >> 10;
+            if (time >= untilNs)
+            {
+                break;
+            }
+
+            int cpu = (int)(top & 1023);
+            QuantumLane lane = lanes[cpu];
+            Apply(cpu, lane, in lane.Next, time);
+            lane.Head++;
+            if (ApplyUnordered(cpu, lane, untilNs))
+            {
+                HeapReplaceTop(n, KeyOf(lane, cpu));
+            }
+            else if (--n > 0)
+            {
+                HeapReplaceTop(n, _heap[n]);
+            }
+        }
+
+        foreach (QuantumLane lane in lanes)
+        {
+            lane.Carry();
+        }
+    }
+
+    /// <summary>Applies the CPU's unordered entries up to its next ordered one; true when that
+    /// ordered entry exists and is due before <paramref name="untilNs"/> (it joins the heap).</summary>
+    private bool ApplyUnordered(int cpu, QuantumLane lane, long untilNs)
+    {
+        while (lane.HasNext)
+        {
+            ref QuantumEntry e = ref lane.Next;
+            long time = lane.NextTime;
+            if (time >= untilNs)
+            {
+                return false;
+            }
+
+            if (e.Kind is QuantumKind.Lock or QuantumKind.Event)
+            {
+                return true;
+            }
+
+            Apply(cpu, lane, in e, time);
+            lane.Head++;
+        }
+
+        return false;
+    }
+
+    private void Apply(int cpu, QuantumLane lane, in QuantumEntry e, long time)
+    {
+        switch (e.Kind)
+        {
+            case QuantumKind.Enter:
+                lane.StepDelay = 0;
+                break;
+
+            case QuantumKind.Lock:
+            {
+                long at = time;
+                long wait = Locks[e.Id].Hold(ref at, e.A, e.B);
+                lane.Delay += wait;
+                lane.StepDelay += wait;
+                if (e.Id == SimLockTable.CpaLock)
+                {
+                    // Kept on the weave's side: the CPU's counters share lines with what its round writes.
+                    lane.CpaLockWaitNs += wait;
+                }
+
+                break;
+            }
+
+            case QuantumKind.Latency:
+                Latencies?.Record(cpu, e.Id, e.A + lane.StepDelay);
+                break;
+            default:
+                Events?.Emit(new SimEvent(time, e.A, e.B, cpu, (SimEventKind)e.Id));
+                break;
+        }
+    }
+
+    private static long KeyOf(QuantumLane lane, int cpu) => (lane.NextTime << 10) | (long)cpu;
+
+    private void HeapPush(ref int n, long key)
+    {
+        int i = n++;
+        while (i > 0)
+        {
+            int parent = (i - 1) >> 1;
+            if (_heap[parent] <= key)
+            {
+                break;
+            }
+
+            _heap[i] = _heap[parent];
+            i = parent;
+        }
+
+        _heap[i] = key;
+    }
+
+    private void HeapReplaceTop(int n, long key)
+    {
+        int i = 0;
+        while (true)
+        {
+            int child = (2 * i) + 1;
+            if (child >= n)
+            {
+                break;
+            }
+
+            if (child + 1 < n && _heap[child + 1] < _heap[child])
+            {
+                child++;
+            }
+
+            if (_heap[child] >= key)
+            {
+                break;
+            }
+
+            _heap[i] = _heap[child];
+            i = child;
+        }
+
+        _heap[i] = key;
+    }
+}
+
+internal enum QuantumKind : byte
+{
+    Enter,
+    Lock,
+    Latency,
+    Event,
+}
+
+/// <summary>One logged entry: <see cref="TimeNs"/> is the CPU's clock when it was logged (before
+/// the delays not yet on it); A/B/Id by kind (lock: hold, handoff, lock id (i_pages: 2 + mapping);
+/// latency: ns, histogram; event: pfn, extra, kind). 32 bytes (auto layout puts the kind last): the
+/// logs cross from the core that wrote them to the one that weaves them, five entries per fault.</summary>
+[StructLayout(LayoutKind.Auto)]
+internal readonly record struct QuantumEntry(QuantumKind Kind, long TimeNs, long A, long B, int Id);
+
+/// <summary>A ranged flush's invalidation of the other CPUs' TLBs: <see cref="Zap"/> 0 (not
+/// closing a zap), 1 (zap), 2 (zap of a page the initiator held).</summary>
+internal readonly record struct RemoteInvalidation(long Pfn, long Pages, int Zap);
+
+/// <summary>What one CPU's steps log in the current quantum (on its own cache lines: neighbouring
+/// CPUs' logs are written by different host threads).</summary>
+internal sealed class QuantumLog
+{
+    public QuantumEntry[] Entries = new QuantumEntry[16];
+    public int Count;
+
+    /// <summary>IPI handler time per target of the quantum's broadcasts.</summary>
+    public long BroadcastNs;
+
+    /// <summary>The quantum's remote invalidations, applied when it closes.</summary>
+    public RemoteInvalidation[] Invalidations = new RemoteInvalidation[4];
+    public int InvalidationCount;
+
+#pragma warning disable CS0169, IDE0051 // padding
+    private readonly long _pad0, _pad1, _pad2, _pad3, _pad4, _pad5, _pad6, _pad7;
+#pragma warning restore CS0169, IDE0051
+
+    public void Add(in QuantumEntry e)
+    {
+        Debug.Assert(Count == 0 || e.TimeNs >= Entries[Count - 1].TimeNs, "a CPU's log must stay in time order");
+        EnsureRoom();
+        Entries[Count++] = e;
+    }
+
+    /// <summary>Inserts at <paramref name="index"/> (entries logged after it move up one).</summary>
+    public void Insert(int index, in QuantumEntry e)
+    {
+        EnsureRoom();
+        Array.Copy(Entries, index, Entries, index + 1, Count - index);
+        Entries[index] = e;
+        Count++;
+    }
+
+    public void AddInvalidation(in RemoteInvalidation r)
+    {
+        if (InvalidationCount == Invalidations.Length)
+        {
+            Array.Resize(ref Invalidations, InvalidationCount * 2);
+        }
+
+        Invalidations[InvalidationCount++] = r;
+    }
+
+    private void EnsureRoom()
+    {
+        if (Count == Entries.Length)
+        {
+            Array.Resize(ref Entries, Count * 2);
+        }
+    }
+}
+
+/// <summary>One CPU's side of the weave: the closed log it reads and the delays it found. Only the
+/// weave touches it (<see cref="QuantumWeaver"/>).</summary>
+internal sealed class QuantumLane
+{
+    /// <summary>The weave's input: entries carried from earlier weaves (times already moved by
+    /// every delay), then the closed quantum's log (times before <see cref="Base"/>).</summary>
+    private QuantumEntry[] _carried = new QuantumEntry[4];
+    private int _carriedCount;
+    private QuantumEntry[] _closed = new QuantumEntry[16];
+    private int _closedCount;
+
+    /// <summary>The next input entry the weave applies.</summary>
+    public int Head;
+
+    /// <summary>Delays of the weave before, not on the clock when the closed log was written.</summary>
+    public long Base;
+
+    /// <summary>Delay added to this CPU by the current weave (lock waits).</summary>
+    public long Delay;
+
+    /// <summary>Lock waits since the CPU's last path entry: part of that path's latency.</summary>
+    public long StepDelay;
+
+    /// <summary>Waits for <c>cpa_lock</c> woven but not yet in the CPU's counters.</summary>
+    public long CpaLockWaitNs;
+
+    /// <summary>Delays woven but not yet on the CPU's clock.</summary>
+    private long _pending;
+
+    public bool HasNext => Head < _carriedCount + _closedCount;
+
+    public ref QuantumEntry Next => ref Head < _carriedCount ? ref _carried[Head] : ref _closed[Head - _carriedCount];
+
+    /// <summary>The next entry's time with every delay found so far.</summary>
+    public long NextTime => Head < _carriedCount
+        ? _carried[Head].TimeNs + Delay
+        : _closed[Head - _carriedCount].TimeNs + Base + Delay;
+
+    /// <summary>The delays woven since the last call, for the clock (they become the base of the
+    /// next closed log, written before the clock had them), and the <c>cpa_lock</c> waits among
+    /// them, for the CPU's counters.</summary>
+    public long SettleDelays(out long cpaLockWaitNs)
+    {
+        long pending = _pending;
+        Base = pending;
+        _pending = 0;
+        cpaLockWaitNs = CpaLockWaitNs;
+        CpaLockWaitNs = 0;
+        return pending;
+    }
+
+    /// <summary>The quantum's log becomes the weave's input (after what earlier weaves carried);
+    /// the log starts afresh in the buffer the weave is done with.</summary>
+    public void TakeLog(QuantumLog log)
+    {
+        Debug.Assert(_closedCount == 0 && Head == 0, "the previous weave did not carry its input");
+        (log.Entries, _closed) = (_closed, log.Entries);
+        _closedCount = log.Count;
+        log.Count = 0;
+    }
+
+    /// <summary>Keeps the entries not yet woven, their times moved by every delay found, and sets
+    /// this weave's delays aside for the clock.</summary>
+    public void Carry()
+    {
+        int carried = 0;
+        for (int i = Head; i < _carriedCount; i++)
+        {
+            QuantumEntry e = _carried[i];
+            _carried[carried++] = e with { TimeNs = e.TimeNs + Delay };
+        }
+
+        int from = Math.Max(0, Head - _carriedCount);
+        int total = carried + _closedCount - from;
+        if (total > _carried.Length)
+        {
+            Array.Resize(ref _carried, Math.Max(total, _carried.Length * 2));
+        }
+
+        for (int i = from; i < _closedCount; i++)
+        {
+            QuantumEntry e = _closed[i];
+            _carried[carried++] = e with { TimeNs = e.TimeNs + Base + Delay };
+        }
+
+        _carriedCount = carried;
+        _closedCount = 0;
+        Head = 0;
+        _pending += Delay;
+        Delay = 0;
+    }
+}

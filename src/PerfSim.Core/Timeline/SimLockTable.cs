@@ -1,0 +1,38 @@
+namespace PerfSim.Core.Timeline;
+
+/// <summary>
+/// The simulated locks by id: <c>cpa_lock</c>, <c>pgtable_split_lock</c>, then each mapping's
+/// <c>i_pages</c> lock. A logged acquisition names its lock by id (no reference, so no GC write
+/// barrier per entry), and the weave, which applies acquisitions beside the next round, touches
+/// no line a round reads. Not synchronised: acquisitions are applied on one thread at a time.
+/// </summary>
+public sealed class SimLockTable
+{
+    /// <summary><c>cpa_lock</c> (arch/x86/mm/pat/set_memory.c): every <c>__change_page_attr()</c> round.</summary>
+    public const int CpaLock = 0;
+
+    /// <summary><c>pgtable_split_lock</c> (arch/arm64/mm/mmu.c): arm64 direct-map splits.</summary>
+    public const int SplitLock = 1;
+
+    private const int FirstPagesLock = 2;
+
+    private SimLock[] _locks = new SimLock[FirstPagesLock + 16];
+
+    /// <summary>The lock with id <paramref name="id"/>.</summary>
+    public ref SimLock this[int id] => ref _locks[id];
+
+    /// <summary>The id of mapping <paramref name="mapping"/>'s <c>i_pages</c> lock.</summary>
+    public static int PagesLock(ushort mapping) => FirstPagesLock + mapping;
+
+    /// <summary>A new file's <c>i_pages</c> lock, free (its mapping id may have served a closed file).</summary>
+    public void ResetPagesLock(ushort mapping)
+    {
+        int id = PagesLock(mapping);
+        if (id >= _locks.Length)
+        {
+            Array.Resize(ref _locks, Math.Max(id + 1, _locks.Length * 2));
+        }
+
+        _locks[id] = default;
+    }
+}
