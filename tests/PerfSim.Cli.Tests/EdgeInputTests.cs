@@ -155,7 +155,7 @@ public sealed class EdgeInputTests : IDisposable
         // Before: the 1 TiB host was built (8.5 s, 3.7 GB) before the fit was checked.
         var config = new Engine.Simulation.ScenarioConfig { RamBytes = Core.PageGeometry.TiB, GuestMemoryBytes = 4 * Core.PageGeometry.TiB };
         InputException e = Assert.Throws<InputException>(() => Preflight.Check(config, null, allowLargeMemory: true, "options"));
-        Assert.StartsWith("options: guest-memory: 4 TiB of guest memory does not fit in 90% of the host's 1 TiB", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("options: guest_memory: 4 TiB of guest memory does not fit in 90% of the host's 1 TiB", e.Message, StringComparison.Ordinal);
         AssertBadInput(CliRunner.Run("run", "--ram", "1T", "--guest-memory", "4T", "--no-report"), "does not fit in 90% of the host's 1 TiB");
     }
 }

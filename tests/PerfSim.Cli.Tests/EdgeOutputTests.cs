@@ -122,7 +122,7 @@ public sealed class EdgeOutputTests : IDisposable
     public void Every_run_of_a_sweep_is_checked_before_the_first_is_simulated()
     {
         var result = CliRunner.Run("sweep", "--vary", "ram=4G,256M", "--cpus", "8", "--vcpus", "2", "--out", _dir["s"]);
-        AssertBadInput(result, "run ram=256M: guest-memory: 1 GiB of guest memory does not fit");
+        AssertBadInput(result, "run ram=256M: guest_memory: 1 GiB of guest memory does not fit");
         Assert.False(Directory.Exists(_dir["s"]));
     }
 
