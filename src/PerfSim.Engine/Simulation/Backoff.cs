@@ -5,8 +5,8 @@ namespace PerfSim.Engine.Simulation;
 /// <summary>
 /// How a host thread waits for the next round or for the others to finish one: rounds are tens of
 /// µs apart, so it spins on the CPU (no syscall, so it starts the moment the round does) for up
-/// to <see cref="SpinMicroseconds"/>, then blocks until another host thread starts a wait of its
-/// own, which it does right after releasing a round or finishing its share of one.
+/// to <see cref="SpinMicroseconds"/>, then blocks until the thread that makes its condition true
+/// calls <see cref="WakeAll"/> (a round released, the last share of a round finished, a stop).
 /// </summary>
 /// <remarks>
 /// <para>Yielding from the start (SpinWait's yield after ~10 spins) made the worker start each
@@ -14,11 +14,12 @@ namespace PerfSim.Engine.Simulation;
 /// ~40% longer than the caller's share of it.</para>
 /// <para>Spinning and yielding without end (the waiter before this one) is what made
 /// <c>--threads</c> above the core count cost 50 times more: a waiter that only yields keeps its
-/// core from the thread it waits for. Blocking needs a wake-up: every new wait is one (the caller
-/// starts its wait after releasing the workers and running its share; a worker after finishing its
-/// share), so a new wait wakes the parked ones, which recheck their condition. A wait that started
-/// before a wake-up but parks after it does not sleep through it (<see cref="s_epoch"/>), and a
-/// parked thread rechecks after <see cref="ParkMilliseconds"/> anyway: a stop request is no wait.</para>
+/// core from the thread it waits for. Blocking needs a wake-up from whoever changes the condition:
+/// a wait that only timed out (the first version of this waiter woke parked threads when a new wait
+/// began, so a parked caller slept ~1 ms per round waiting for the last worker) kept
+/// <c>--threads 4</c> on two cores at 35 s for a 1.3 s run. A wait that started before a wake-up but
+/// parks after it does not sleep through it (<see cref="s_epoch"/>), and a parked thread rechecks
+/// after <see cref="ParkMilliseconds"/> anyway.</para>
 /// </remarks>
 internal struct Backoff
 {
@@ -33,12 +34,22 @@ internal struct Backoff
     private long _epoch;
     private int _spins;
 
-    /// <summary>Starts a wait: wakes every thread parked in one.</summary>
-    public Backoff(long startTimestamp)
+    /// <summary>Starts a wait, before the first check of its condition. <paramref name="spin"/> false
+    /// parks at once: with more host threads than cores, a spinning waiter holds the core that the
+    /// thread it waits for needs (a scheduler time slice per round: vm-churn at <c>--threads 3</c> on
+    /// two cores took 31 s spinning 200 µs, against 1.3 s on one thread).</summary>
+    public Backoff(long startTimestamp, bool spin = true)
     {
         _start = startTimestamp;
-        _epoch = Interlocked.Increment(ref s_epoch);
+        _epoch = Volatile.Read(ref s_epoch);
+        _spins = spin ? 0 : -1;
+    }
+
+    /// <summary>Wakes every parked waiter; call it right after making a waited-for condition true.</summary>
+    public static void WakeAll()
+    {
         // Interlocked is a full fence: either a parker sees the new epoch, or this sees it parked.
+        Interlocked.Increment(ref s_epoch);
         if (Volatile.Read(ref s_parked) > 0)
         {
             lock (s_parking)

@@ -267,11 +267,15 @@ internal sealed class HostCrew : IDisposable
     private int _generation;
     private int _pending;
     private volatile bool _stop;
+
+    /// <summary>Whether waits spin before parking: only while every host thread has a core.</summary>
+    private readonly bool _spin;
     private Exception? _failure;
 
     public HostCrew(int threads, CpuLane[] lanes, SimContext context)
     {
         _threads = threads;
+        _spin = threads <= Environment.ProcessorCount;
         _lanes = lanes;
         _context = context;
         _cursors = new long[threads * CursorStride];
@@ -297,6 +301,7 @@ internal sealed class HostCrew : IDisposable
 
         Volatile.Write(ref _pending, _workers.Length);
         Interlocked.Increment(ref _generation);
+        Backoff.WakeAll();
         if (weaveBeside is not null)
         {
             try
@@ -310,7 +315,7 @@ internal sealed class HostCrew : IDisposable
         }
 
         RunShare(0);
-        var wait = new Backoff(Stopwatch.GetTimestamp());
+        var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
         while (Volatile.Read(ref _pending) != 0)
         {
             wait.Once();
@@ -325,6 +330,7 @@ internal sealed class HostCrew : IDisposable
     public void Dispose()
     {
         _stop = true;
+        Backoff.WakeAll();
         foreach (Thread t in _workers)
         {
             t.Join();
@@ -393,7 +399,7 @@ internal sealed class HostCrew : IDisposable
         int seen = 0;
         while (true)
         {
-            var wait = new Backoff(Stopwatch.GetTimestamp());
+            var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
             while (Volatile.Read(ref _generation) == seen && !_stop)
             {
                 wait.Once();
@@ -406,7 +412,10 @@ internal sealed class HostCrew : IDisposable
 
             seen = Volatile.Read(ref _generation);
             RunShare(index);
-            Interlocked.Decrement(ref _pending);
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                Backoff.WakeAll();
+            }
         }
     }
 }
