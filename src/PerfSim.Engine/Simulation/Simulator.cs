@@ -265,7 +265,12 @@ internal sealed class HostCrew : IDisposable
     private readonly int _threads;
     private long _end;
     private int _generation;
-    private int _pending;
+
+    /// <summary>Lanes of the current round not yet run. The round is over when it reaches zero,
+    /// whichever threads ran them: a worker the host has not scheduled holds nobody up (its lanes
+    /// are taken from the back by the others), which is what keeps <c>--threads</c> above the core
+    /// count cheap.</summary>
+    private int _lanesLeft;
     private volatile bool _stop;
 
     /// <summary>Whether waits spin before parking: only while every host thread has a core.</summary>
@@ -294,12 +299,13 @@ internal sealed class HostCrew : IDisposable
     public void RunRound(long end, QuantumSession? weaveBeside)
     {
         _end = end;
+        Volatile.Write(ref _lanesLeft, _lanes.Length);
         for (int i = 0; i < _threads; i++)
         {
-            _cursors[i * CursorStride] = Cursor(BlockStart(i), BlockStart(i + 1));
+            // Released after _end: a late worker that takes one of these lanes runs it to this end.
+            Volatile.Write(ref _cursors[i * CursorStride], Cursor(BlockStart(i), BlockStart(i + 1)));
         }
 
-        Volatile.Write(ref _pending, _workers.Length);
         Interlocked.Increment(ref _generation);
         Backoff.WakeAll();
         if (weaveBeside is not null)
@@ -316,7 +322,7 @@ internal sealed class HostCrew : IDisposable
 
         RunShare(0);
         var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
-        while (Volatile.Read(ref _pending) != 0)
+        while (Volatile.Read(ref _lanesLeft) != 0)
         {
             wait.Once();
         }
@@ -346,24 +352,45 @@ internal sealed class HostCrew : IDisposable
     /// would make them fight over those lines.</summary>
     private int BlockStart(int index) => (int)((long)_lanes.Length * index / _threads);
 
+    /// <summary>Runs lanes of the current round, its own block's from the front and then the others'
+    /// from the back, and counts them off <see cref="_lanesLeft"/>. After a failure the remaining
+    /// lanes are taken and counted but not run, so the round still ends.</summary>
     private void RunShare(int index)
     {
+        int ran = 0;
+        int lane;
+        while ((lane = Take(index, fromFront: true)) >= 0)
+        {
+            RunLane(lane);
+            ran++;
+        }
+
+        for (int k = 1; k < _threads; k++)
+        {
+            int victim = (index + k) % _threads;
+            while ((lane = Take(victim, fromFront: false)) >= 0)
+            {
+                RunLane(lane);
+                ran++;
+            }
+        }
+
+        if (ran > 0 && Interlocked.Add(ref _lanesLeft, -ran) == 0)
+        {
+            Backoff.WakeAll();
+        }
+    }
+
+    private void RunLane(int lane)
+    {
+        if (Volatile.Read(ref _failure) is not null)
+        {
+            return;
+        }
+
         try
         {
-            int lane;
-            while ((lane = Take(index, fromFront: true)) >= 0)
-            {
-                _lanes[lane].RunLocal(_context, _end);
-            }
-
-            for (int k = 1; k < _threads; k++)
-            {
-                int victim = (index + k) % _threads;
-                while ((lane = Take(victim, fromFront: false)) >= 0)
-                {
-                    _lanes[lane].RunLocal(_context, _end);
-                }
-            }
+            _lanes[lane].RunLocal(_context, _end);
         }
         catch (Exception e)
         {
@@ -412,10 +439,6 @@ internal sealed class HostCrew : IDisposable
 
             seen = Volatile.Read(ref _generation);
             RunShare(index);
-            if (Interlocked.Decrement(ref _pending) == 0)
-            {
-                Backoff.WakeAll();
-            }
         }
     }
 }
