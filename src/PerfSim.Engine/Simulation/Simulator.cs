@@ -245,8 +245,8 @@ internal sealed class CpuLane(int cpu, List<Actor> actors)
 /// <summary>
 /// The host threads of a phase: the caller plus <c>threads − 1</c> workers, each owning a
 /// contiguous block of lanes and, once through it, taking lanes from the far end of the others'
-/// blocks. Rounds are short, so threads spin between them (<see cref="Backoff"/>); they exist only
-/// while a phase runs.
+/// blocks. Rounds are short, so threads spin between them, then park (<see cref="Backoff"/>); a round
+/// ends when its lanes have run, whichever threads ran them. The threads exist only while a phase runs.
 /// </summary>
 /// <remarks>Which thread runs a lane changes no result (a lane's round touches its CPU's state only).
 /// Taking lanes from others balances rounds that a fixed split did not: with two threads the
