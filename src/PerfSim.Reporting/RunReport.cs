@@ -87,6 +87,12 @@ public static class LatencyNames
     public const string Fault = "fault";
     public const string PopulatePage = "populate_page";
 
+    /// <summary>A fault's own work: <see cref="Fault"/> minus the lock waits, interrupts, VM exits
+    /// and flush waits it sat through.</summary>
+    public const string FaultService = "fault_service";
+
+    public const string PopulatePageService = "populate_page_service";
+
     public static IReadOnlyList<string> Required { get; } = [Fault, PopulatePage];
 }
 

@@ -58,7 +58,7 @@ public sealed class FieldTableTests : IDisposable
         JsonObject boot = ReportMapper.Config(new ScenarioConfig(), "16 GiB");
 
         Assert.Equal(
-            ["scenario", "arch", "cpus", "vcpus", "ram", "pages", "passes", "threads", "quantum_ns", "gbpages", "rodata", "host", "cost_profile"],
+            ["scenario", "arch", "cpus", "vcpus", "ram", "pages", "passes", "threads", "quantum_ns", "idle", "x2apic", "busy_cpus", "gbpages", "rodata", "host", "cost_profile"],
             secretmem.Select(p => p.Key));
         Assert.DoesNotContain("pages", boot.Select(p => p.Key));
         Assert.Contains("guest_memory", boot.Select(p => p.Key));

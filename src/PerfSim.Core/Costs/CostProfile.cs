@@ -49,6 +49,22 @@ public sealed record CostProfile
     /// targets, Amit 2019 baseline).</summary>
     public long AckWaitPerExtraTargetNs { get; init; } = 68;
 
+    /// <summary>Each x2APIC ICR write after the first of one IPI round (a WRMSR to the ICR; the
+    /// first is in <see cref="IpiSendNs"/>): one per target in physical mode, one per 16-CPU cluster
+    /// in cluster mode. 40 ns: ESTIMATE (no published per-write cost found).</summary>
+    public long IcrWriteNs { get; init; } = 40;
+
+    /// <summary>A host IPI reaching a CPU in guest mode: the external-interrupt VM exit up to the
+    /// host handler (half the hardware world switch plus KVM's exit path). 425 ns: VMRUN→#VMEXIT→VMRUN
+    /// ≈ 1,350 cycles and KVM's exit path ≈ 580 cycles (AMD, LKML 2020-12, lkml.iu.edu/hypermail/linux/kernel/2012.2/00527.html;
+    /// calibration C36), (1,350 / 2 + 580) cycles at an assumed 3 GHz (ESTIMATE for the clock).</summary>
+    public long VmExitNs { get; init; } = 425;
+
+    /// <summary>The VM entry back into the guest after the handler: the other half of the world
+    /// switch plus KVM's entry path (≈ 576 cycles in the same message). 417 ns: (675 + 576) cycles
+    /// at 3 GHz (ESTIMATE for the clock).</summary>
+    public long VmEntryNs { get; init; } = 417;
+
     /// <summary>One INVLPGB instruction (up to invlpgb_count_max pages). 40 ns: ESTIMATE; no
     /// absolute INVLPGB latency was found (docs/tlb-flush-costs.md).</summary>
     public long InvlpgbNs { get; init; } = 40;
@@ -148,6 +164,9 @@ public sealed record CostProfile
         new("ipi_delivery_ns", MaxFlushNs, p => p.IpiDeliveryNs, (p, v) => p with { IpiDeliveryNs = v }),
         new("ipi_handler_ns", MaxFlushNs, p => p.IpiHandlerNs, (p, v) => p with { IpiHandlerNs = v }),
         new("ack_wait_per_extra_target_ns", MaxFlushNs, p => p.AckWaitPerExtraTargetNs, (p, v) => p with { AckWaitPerExtraTargetNs = v }),
+        new("icr_write_ns", MaxFlushNs, p => p.IcrWriteNs, (p, v) => p with { IcrWriteNs = v }),
+        new("vm_exit_ns", MaxFlushNs, p => p.VmExitNs, (p, v) => p with { VmExitNs = v }),
+        new("vm_entry_ns", MaxFlushNs, p => p.VmEntryNs, (p, v) => p with { VmEntryNs = v }),
         new("invlpgb_ns", MaxFlushNs, p => p.InvlpgbNs, (p, v) => p with { InvlpgbNs = v }),
         new("tlbsync_ns", MaxFlushNs, p => p.TlbsyncNs, (p, v) => p with { TlbsyncNs = v }),
         new("tlbi_sync_ns", MaxFlushNs, p => p.TlbiSyncNs, (p, v) => p with { TlbiSyncNs = v }),

@@ -15,22 +15,24 @@ namespace PerfSim.Core.Flush;
 /// <para><b>Rules</b>: the architecture's <see cref="IFlushModel"/> (<see cref="ArchProfile.Flush"/>)
 /// decides when a range becomes a full flush and prices each flush: <see cref="X86IpiFlush"/>,
 /// <see cref="X86InvlpgbFlush"/>, <see cref="Arm64TlbiFlush"/>. The engine does the invalidations,
-/// the counters, the interrupt debt and the exposure, the same for every architecture.</para>
+/// the counters and the exposure, the same for every architecture. What an IPI costs its target is
+/// the call queue's (<see cref="Timeline.HostCpus"/>), which the kernel calls in simulated-time order.</para>
 /// <para><b>Cost of simulating.</b> A full flush is O(1) (TLB epochs); a ranged flush is
-/// O(pages + regions × cpus/64 + holders × pages); target interrupt time is charged in aggregate
-/// (<see cref="TakeInterruptDebt"/>), never by visiting targets. Nothing is allocated per flush.</para>
+/// O(pages + regions × cpus/64 + holders × pages). Nothing is allocated per flush.</para>
 /// <para><b>Concurrency contract.</b> The flush methods whose name does not say Local
 /// (<see cref="FlushKernelRange"/>, <see cref="FlushKernelRanges"/>, <see cref="FlushAll"/>) and
 /// <see cref="FlushLocalRange"/> are <i>initiator</i> operations: they write other CPUs' TLB state
-/// and the global debt sum, so they must not run concurrently with anything on the same
+/// so they must not run concurrently with anything on the same
 /// <see cref="TlbModel"/> (call them single-threaded or at a quantum barrier in canonical order).
-/// <see cref="FlushLocalAll"/> and <see cref="TakeInterruptDebt"/> of CPU c touch only CPU c's state
+/// <see cref="FlushLocalAll"/> of CPU c touches only CPU c's state
 /// and may run on c's host thread. Counters are kept per initiating CPU (own cache lines) and merged
 /// by <see cref="TotalCounters"/> / <see cref="TotalExposure"/> at the end of a run.</para>
 /// <para><b>Time.</b> The TLB entries are removed when the flush is simulated; the exposure window
-/// of a zapped page ends when the initiator's wait ends (<c>nowNs + InitiatorLatencyNs</c>), which is
-/// when the kernel knows every CPU has flushed (an upper bound by at most one acknowledgement
-/// return on x86).</para>
+/// of a zapped page ends when the initiator's wait ends, which is when the kernel knows every CPU
+/// has flushed: <c>nowNs + InitiatorLatencyNs</c>, and on x86 with IPIs plus the nominal wait
+/// (<see cref="FlushCost.NominalWaitNs"/>: targets in the host, queues empty). The extra wait a
+/// target's state or queue adds (docs/tlb-flush-costs.md) is in the initiator's latency, not in
+/// the window.</para>
 /// </remarks>
 public sealed class FlushEngine : IDisposable
 {
@@ -45,7 +47,6 @@ public sealed class FlushEngine : IDisposable
     private readonly NativeArray<FlushCpuState> _cpus;
     private readonly NativeArray<long> _histogram;
     private readonly TlbModel _tlb;
-    private long _broadcastHandlerNs;
     private bool _disposed;
 
     /// <summary>Creates the engine for <paramref name="tlb"/> (not owned) with the rules of
@@ -72,8 +73,8 @@ public sealed class FlushEngine : IDisposable
 
     /// <summary>
     /// Quantum mode (docs/engine.md): a ranged flush invalidates the initiator's own TLB only; the
-    /// caller applies the other CPUs' invalidations later with <see cref="InvalidateDeferred"/> and
-    /// the broadcast with <see cref="AddBroadcast"/> (the engine: when the quantum closes). A ranged flush then
+    /// caller applies the other CPUs' invalidations later with <see cref="InvalidateDeferred"/>
+    /// (the engine: when the quantum closes). A ranged flush then
     /// touches only the initiator's own state and may run on the initiator's host thread. Set by
     /// the kernel's <see cref="Kernel.QuantumSession"/> only.
     /// </summary>
@@ -118,8 +119,8 @@ public sealed class FlushEngine : IDisposable
         bool full = Arch.Flush.IsFullFlush(total);
         StaleTally tally = Invalidate(ranges, full, onlyCpu: DeferRemote && !full ? initiatorCpu : -1);
         AddTally(ref s, tally);
-        FlushOutcome outcome = Charge(ref s, ranges, total, full, tally);
-        RecordExposure(initiatorCpu, ref s, ranges, nowNs + outcome.InitiatorLatencyNs);
+        FlushOutcome outcome = Charge(ref s, ranges, total, full, tally, out long nominalWaitNs);
+        RecordExposure(initiatorCpu, ref s, ranges, nowNs + outcome.InitiatorLatencyNs + nominalWaitNs);
         return outcome;
     }
 
@@ -130,7 +131,7 @@ public sealed class FlushEngine : IDisposable
         ref FlushCpuState s = ref _cpus[initiatorCpu];
         s.FlushAlls++;
         _tlb.FlushAllCpus();
-        return Charge(ref s, [], 0, full: true, default);
+        return Charge(ref s, [], 0, full: true, default, out _);
     }
 
     /// <summary>Local full flush of <paramref name="cpu"/> only (x86 <c>__flush_tlb_all()</c>, the
@@ -199,32 +200,11 @@ public sealed class FlushEngine : IDisposable
         }
     }
 
-    /// <summary>The IPI broadcast of a flush issued under <see cref="DeferRemote"/>: every other CPU
-    /// owes <paramref name="handlerNs"/> of handler time from now on. Initiator operation.</summary>
-    public void AddBroadcast(int initiatorCpu, long handlerNs)
-    {
-        _broadcastHandlerNs += handlerNs;
-        _cpus[initiatorCpu].DebtSelf += handlerNs;
-    }
-
-    /// <summary>IPI handler time other CPUs' flushes took from <paramref name="cpu"/> since its
-    /// last call, in simulated ns; the caller adds it to the CPU's clock (a vCPU hit by IPIs gets
-    /// slower). Broadcasts the CPU initiated itself are excluded. O(1). Owner operation.</summary>
-    public long TakeInterruptDebt(int cpu)
-    {
-        ref FlushCpuState s = ref _cpus[cpu];
-        long sum = Volatile.Read(ref _broadcastHandlerNs);
-        long debt = sum - s.DebtPaid - s.DebtSelf;
-        s.DebtPaid = sum;
-        s.DebtSelf = 0;
-        return debt;
-    }
-
     /// <summary>Counters of initiating CPU <paramref name="cpu"/>.</summary>
     public FlushCounters CountersOf(int cpu)
     {
         ref FlushCpuState s = ref _cpus[cpu];
-        return new FlushCounters(s.KernelRangeFlushes, s.FlushAlls, s.LocalFlushes, s.FullFlushes, s.IpisSent,
+        return new FlushCounters(s.KernelRangeFlushes, s.FlushAlls, s.LocalFlushes, s.FullFlushes, s.IpiCallbacks,
             s.Invlpg, s.TlbiOps, s.InvlpgbOps, s.Tlbsyncs);
     }
 
@@ -306,7 +286,7 @@ public sealed class FlushEngine : IDisposable
         return tally;
     }
 
-    private FlushOutcome Charge(ref FlushCpuState s, ReadOnlySpan<PfnRange> ranges, long pages, bool full, StaleTally tally)
+    private FlushOutcome Charge(ref FlushCpuState s, ReadOnlySpan<PfnRange> ranges, long pages, bool full, StaleTally tally, out long nominalWaitNs)
     {
         int targets = OnlineCpus - 1;
         if (full)
@@ -316,13 +296,8 @@ public sealed class FlushEngine : IDisposable
 
         FlushCost cost = Arch.Flush.Broadcast(ranges, pages, full, targets, Costs);
         AddCost(ref s, cost);
-        if (cost.IpisSent > 0 && !DeferRemote)
-        {
-            Volatile.Write(ref _broadcastHandlerNs, _broadcastHandlerNs + cost.HandlerNsPerTarget);
-            s.DebtSelf += cost.HandlerNsPerTarget;
-        }
-
-        return new FlushOutcome(cost.LatencyNs, full, cost.IpisSent, cost.Ops, targets, cost.HandlerNsPerTarget, tally);
+        nominalWaitNs = cost.NominalWaitNs;
+        return new FlushOutcome(cost.LatencyNs, full, cost.IpiCallbacks, cost.Ops, targets, cost.CallbackNs, tally, cost.CallAtNs);
     }
 
     private void RecordExposure(int cpu, ref FlushCpuState s, ReadOnlySpan<PfnRange> ranges, long completedNs)
@@ -345,7 +320,7 @@ public sealed class FlushEngine : IDisposable
 
     private static void AddCost(ref FlushCpuState s, in FlushCost cost)
     {
-        s.IpisSent += cost.IpisSent;
+        s.IpiCallbacks += cost.IpiCallbacks;
         s.Invlpg += cost.Invlpg;
         s.TlbiOps += cost.TlbiOps;
         s.InvlpgbOps += cost.InvlpgbOps;

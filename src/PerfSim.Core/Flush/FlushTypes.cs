@@ -14,28 +14,32 @@ public readonly record struct PfnRange(long StartPfn, long Pages, long ZappedAtN
 }
 
 /// <summary>What one simulated flush cost and did.</summary>
-/// <param name="InitiatorLatencyNs">Simulated ns the initiating CPU spends in the flush call,
-/// including waiting for every acknowledgement (IPI) or for TLBSYNC / DSB completion.</param>
+/// <param name="InitiatorLatencyNs">Simulated ns the initiating CPU spends in the flush call: its
+/// local part on x86 with IPIs (the wait for the targets is the call queue's,
+/// <see cref="Timeline.HostCpus"/>), or everything, TLBSYNC / DSB completion included.</param>
 /// <param name="FullFlush">The flush became (or was) a full flush on every CPU it reached.</param>
-/// <param name="IpisSent">IPIs sent (x86 without INVLPGB: every other online CPU; else 0).</param>
+/// <param name="IpiCallbacks">Cross-CPU callbacks queued (x86 without INVLPGB: one on every other
+/// online CPU; else 0). Whether each needs an IPI is the call queue's to say.</param>
 /// <param name="InvalidationOps">Invalidation instructions executed: INVLPGs over all CPUs (x86
 /// IPI), INVLPGB instructions (x86 INVLPGB), or broadcast TLBIs issued (arm64).</param>
 /// <param name="Targets">CPUs other than the initiator whose TLBs the flush reached.</param>
-/// <param name="HandlerNsPerTarget">Interrupt-handler time taken from each target (x86 IPI only).</param>
+/// <param name="CallbackNs">Each target's callback (its invalidations), x86 IPI only; the call
+/// queue adds the interrupt's fixed handler cost.</param>
 /// <param name="Stale">Stale-holder tally of the zapped ranges (empty when nothing was zapped).</param>
+/// <param name="CallAtNs">When the callbacks are queued, after the call starts (x86 IPI only).</param>
 public readonly record struct FlushOutcome(
-    long InitiatorLatencyNs, bool FullFlush, int IpisSent, long InvalidationOps, int Targets,
-    long HandlerNsPerTarget, StaleTally Stale);
+    long InitiatorLatencyNs, bool FullFlush, int IpiCallbacks, long InvalidationOps, int Targets,
+    long CallbackNs, StaleTally Stale, long CallAtNs = 0);
 
 /// <summary>Flush counters of one initiating CPU (a snapshot). Mirrors the kernel's
 /// NR_TLB_REMOTE_FLUSH / NR_TLB_LOCAL_FLUSH_* vm events, split by primitive.</summary>
 public readonly record struct FlushCounters(
-    long KernelRangeFlushes, long FlushAlls, long LocalFlushes, long FullFlushes, long IpisSent,
+    long KernelRangeFlushes, long FlushAlls, long LocalFlushes, long FullFlushes, long IpiCallbacks,
     long Invlpg, long TlbiOps, long InvlpgbOps, long Tlbsyncs)
 {
     public static FlushCounters operator +(FlushCounters a, FlushCounters b) => new(
         a.KernelRangeFlushes + b.KernelRangeFlushes, a.FlushAlls + b.FlushAlls, a.LocalFlushes + b.LocalFlushes,
-        a.FullFlushes + b.FullFlushes, a.IpisSent + b.IpisSent, a.Invlpg + b.Invlpg, a.TlbiOps + b.TlbiOps,
+        a.FullFlushes + b.FullFlushes, a.IpiCallbacks + b.IpiCallbacks, a.Invlpg + b.Invlpg, a.TlbiOps + b.TlbiOps,
         a.InvlpgbOps + b.InvlpgbOps, a.Tlbsyncs + b.Tlbsyncs);
 
     public static FlushCounters Add(FlushCounters left, FlushCounters right) => left + right;
@@ -57,7 +61,7 @@ public readonly record struct StaleExposure(
     public static StaleExposure Add(StaleExposure left, StaleExposure right) => left + right;
 }
 
-/// <summary>Per-initiator flush state: counters, exposure and the interrupt-debt cursor. Two
+/// <summary>Per-initiator flush state: counters and exposure. Two
 /// 128-byte lines per CPU (no sharing between host threads).</summary>
 [StructLayout(LayoutKind.Sequential, Size = 2 * NativeArena.CacheLine)]
 internal struct FlushCpuState
@@ -66,18 +70,11 @@ internal struct FlushCpuState
     public long FlushAlls;
     public long LocalFlushes;
     public long FullFlushes;
-    public long IpisSent;
+    public long IpiCallbacks;
     public long Invlpg;
     public long TlbiOps;
     public long InvlpgbOps;
     public long Tlbsyncs;
-
-    /// <summary>Broadcast handler ns already charged to this CPU (cursor into the global sum).</summary>
-    public long DebtPaid;
-
-    /// <summary>Handler ns of broadcasts this CPU initiated since its last debt collection: it ran
-    /// the flush itself instead of taking an interrupt, so it does not owe them.</summary>
-    public long DebtSelf;
 
     public long ZappedPages;
     public long PagesWithHolders;

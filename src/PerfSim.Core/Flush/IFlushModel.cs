@@ -29,12 +29,17 @@ public interface IFlushModel
 /// <summary>What a flush model charged for one flush.</summary>
 /// <param name="LatencyNs">Simulated ns the initiator spends in the call, waits included.</param>
 /// <param name="Ops">Invalidation instructions (see <see cref="FlushOutcome.InvalidationOps"/>).</param>
-/// <param name="IpisSent">IPIs sent.</param>
-/// <param name="HandlerNsPerTarget">Interrupt-handler time taken from each target.</param>
+/// <param name="IpiCallbacks">Cross-CPU callbacks queued (one per target).</param>
+/// <param name="CallbackNs">Each target's callback time (its invalidations).</param>
 /// <param name="Invlpg">INVLPGs executed over all CPUs.</param>
 /// <param name="TlbiOps">arm64 TLBI instructions issued.</param>
 /// <param name="InvlpgbOps">INVLPGB instructions issued.</param>
 /// <param name="Tlbsyncs">TLBSYNCs issued.</param>
+/// <param name="NominalWaitNs">x86 IPI: the initiator's wait beyond <paramref name="LatencyNs"/> when
+/// every target is in the host with an empty queue (send, delivery, handler, acknowledgements). The
+/// exposure window closes after it; the real wait is the call queue's.</param>
+/// <param name="CallAtNs">x86 IPI: when, after the flush call starts, the csds are queued and the
+/// IPIs sent (after the flush's setup).</param>
 public readonly record struct FlushCost(
-    long LatencyNs, long Ops, int IpisSent = 0, long HandlerNsPerTarget = 0,
-    long Invlpg = 0, long TlbiOps = 0, long InvlpgbOps = 0, long Tlbsyncs = 0);
+    long LatencyNs, long Ops, int IpiCallbacks = 0, long CallbackNs = 0,
+    long Invlpg = 0, long TlbiOps = 0, long InvlpgbOps = 0, long Tlbsyncs = 0, long NominalWaitNs = 0, long CallAtNs = 0);

@@ -5,9 +5,9 @@ namespace PerfSim.Core.Flush;
 /// <summary>
 /// x86-64 without broadcast invalidation (arch/x86/mm/tlb.c: <c>flush_tlb_kernel_range</c>): more
 /// pages than <c>tlb_single_page_flush_ceiling</c> (strictly greater) → full flush, else INVLPG per
-/// page. Either way <c>on_each_cpu</c>: an IPI to every other online CPU (lazy and idle CPUs are not
-/// skipped for kernel flushes), the local flush runs while the IPIs are in flight, and the initiator
-/// waits for every acknowledgement. <c>flush_tlb_all</c>: <c>on_each_cpu(do_flush_tlb_all)</c>.
+/// page. Either way <c>on_each_cpu</c>: a callback on every other online CPU (lazy and idle CPUs are
+/// not skipped for kernel flushes), the local flush runs while the IPIs are in flight, and the
+/// initiator waits for every target. <c>flush_tlb_all</c>: <c>on_each_cpu(do_flush_tlb_all)</c>.
 /// </summary>
 public sealed record X86IpiFlush : IFlushModel
 {
@@ -23,15 +23,14 @@ public sealed record X86IpiFlush : IFlushModel
     {
         ArgumentNullException.ThrowIfNull(costs);
         long perCpuOps = full ? costs.FullFlushNs : pages * costs.InvlpgNs;
-        long handler = costs.IpiHandlerNs + perCpuOps;
-        // on_each_cpu: IPIs go out, the local flush runs while they are in flight, then the
-        // initiator waits for the slowest acknowledgement (the handler includes the same
-        // invalidations, so the remote path is always the longer one).
-        long latency = targets == 0
-            ? costs.FlushBaseNs + perCpuOps
-            : costs.FlushBaseNs + costs.IpiSendNs + costs.IpiDeliveryNs + handler + ((targets - 1) * costs.AckWaitPerExtraTargetNs);
+        // on_each_cpu: the csds are queued and the IPIs go out, the local flush runs while they are
+        // in flight, then the initiator waits in csd_lock_wait for the slowest target. The model
+        // prices the local part; the call queue (Timeline.HostCpus) prices the IPIs and the wait,
+        // which depend on what each target is doing.
+        long local = costs.FlushBaseNs + perCpuOps;
         long invlpg = full ? 0 : pages * (targets + 1);
-        return new FlushCost(latency, invlpg, IpisSent: targets, HandlerNsPerTarget: targets > 0 ? handler : 0, Invlpg: invlpg);
+        long nominal = targets == 0 ? 0 : costs.IpiSendNs + costs.IpiDeliveryNs + costs.IpiHandlerNs + ((targets - 1) * costs.AckWaitPerExtraTargetNs);
+        return new FlushCost(local, invlpg, IpiCallbacks: targets, CallbackNs: targets > 0 ? perCpuOps : 0, Invlpg: invlpg, NominalWaitNs: nominal, CallAtNs: costs.FlushBaseNs);
     }
 
     public FlushCost Local(long pages, bool full, CostProfile costs) => LocalInvlpg(pages, full, costs);

@@ -109,7 +109,7 @@ public sealed partial class SimKernel
         FlushOutcome o = arm64 ? FlushAllCpus(cpu, clock) : Flush.FlushLocalAll(cpu, clock);
         clock += o.InitiatorLatencyNs;
         CountersOf(cpu).MermapLocalFlushes++;
-        Trace(cpu, arm64 ? SimEventKind.FlushAll : SimEventKind.FlushLocal, 0, o.IpisSent);
+        Trace(cpu, arm64 ? SimEventKind.FlushAll : SimEventKind.FlushLocal, 0, o.IpiCallbacks);
     }
 
     /// <summary>
@@ -182,6 +182,6 @@ public sealed partial class SimKernel
         FlushOutcome o = FlushAllCpus(cpu, clock);
         clock += o.InitiatorLatencyNs;
         CountersOf(cpu).MermapFreeFlushes++;
-        Trace(cpu, SimEventKind.FlushAll, 0, o.IpisSent);
+        Trace(cpu, SimEventKind.FlushAll, 0, o.IpiCallbacks);
     }
 }

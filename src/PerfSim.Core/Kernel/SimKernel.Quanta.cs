@@ -63,7 +63,7 @@ public sealed partial class SimKernel
         }
 
         // The weave's logs and lanes are kept for the kernel's life: phases reuse them (and their grown arrays).
-        _weaver ??= new QuantumWeaver(CpuCount, _locks);
+        _weaver ??= new QuantumWeaver(CpuCount, _locks, Host);
         if (_refillsAtClose.Length != CpuCount)
         {
             _refillsAtClose = new long[CpuCount];
@@ -132,22 +132,8 @@ public sealed partial class SimKernel
         Allocator.FinishStaging();
         for (int c = 0; c < logs.Length; c++)
         {
-            Flush.AddBroadcast(c, logs[c].BroadcastNs);
-            logs[c].BroadcastNs = 0;
-        }
-
-        for (int c = 0; c < logs.Length; c++)
-        {
             QuantumLog log = logs[c];
             Settle(c, weaver);
-            if (log.Count > 0)
-            {
-                // IPI handler time, in aggregate: what the quantum's broadcasts (and any not yet
-                // charged) took from this CPU, charged when the quantum closes to a CPU that ran
-                // paths in it (docs/engine.md).
-                _cpus[c].ClockNs += Flush.TakeInterruptDebt(c);
-            }
-
             for (int i = 0; i < log.InvalidationCount; i++)
             {
                 ref RemoteInvalidation r = ref log.Invalidations[i];
@@ -236,7 +222,9 @@ public sealed partial class SimKernel
         }
         else
         {
-            direct.Record(cpu, histogram, latencyNs);
+            // The path ran alone: what delayed it is already on its clock, so service = elapsed.
+            Host.SetInPath(cpu, false);
+            direct.Record(cpu, histogram, latencyNs, latencyNs);
         }
     }
 
@@ -250,16 +238,6 @@ public sealed partial class SimKernel
 
         logs[cpu].Add(new QuantumEntry(kind, _cpus[cpu].ClockNs, a, b, id));
         return true;
-    }
-
-    /// <summary>Adds an IPI broadcast of <paramref name="handlerNs"/> per target to the CPU's
-    /// quantum (charged to the others when it closes); nothing outside quantum mode.</summary>
-    private void DeferBroadcast(int cpu, long handlerNs)
-    {
-        if (_logs is { } logs)
-        {
-            logs[cpu].BroadcastNs += handlerNs;
-        }
     }
 
     /// <summary>Where the CPU's log ends now (0 outside quantum mode).</summary>

@@ -41,6 +41,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     private readonly CpuState[] _cpus;
     private readonly List<KernelProcess> _processes = [];
 
+    private readonly InterruptClocks _interruptClocks;
     private ISimEventSink? _eventSink;
 
     public SimKernel(KernelOptions options)
@@ -60,6 +61,8 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         Flush = new FlushEngine(Tlb, options.Arch, options.Costs);
         PageCache = new ShardedPageCache(_arena, Frames);
         Checker = new InvariantChecker(DirectMap);
+        Host = new HostCpus(options.Cpus, options.Costs);
+        _interruptClocks = new InterruptClocks(this);
     }
 
     public KernelOptions Options { get; }
@@ -79,6 +82,10 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     public ShardedPageCache PageCache { get; }
 
     public InvariantChecker Checker { get; }
+
+    /// <summary>What each host CPU is doing, and the cross-CPU call queues: the price of an IPI on
+    /// its target (the engine assigns the roles per phase; a CPU it never assigns is a host CPU).</summary>
+    public HostCpus Host { get; }
 
     public int CpuCount => _cpus.Length;
 
@@ -178,15 +185,14 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         return ok;
     }
 
-    /// <summary>Brings the CPU's clock up to date with the IPI handler time other CPUs' flushes
-    /// took from it (a vCPU hit by IPIs gets slower). Every path calls it on entry. In quantum
-    /// mode it only marks the path's start (its latency counts lock waits from here); the weave
-    /// charges the handler time once per quantum.</summary>
+    /// <summary>A host path starts on the CPU (every path calls it on entry): a vCPU is out of
+    /// guest mode from here, and the path's elapsed latency counts delays from here. In quantum mode
+    /// the weave applies it in simulated-time order.</summary>
     public void Enter(int cpu)
     {
         if (!Defer(cpu, QuantumKind.Enter, 0, 0))
         {
-            _cpus[cpu].ClockNs += Flush.TakeInterruptDebt(cpu);
+            Host.SetInPath(cpu, true);
         }
     }
 
@@ -287,7 +293,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
             logs[cpu].AddInvalidation(new RemoteInvalidation(pfn, pages, zap));
         }
 
-        DeferBroadcast(cpu, o.HandlerNsPerTarget);
+        o = CrossCall(cpu, o);
         clock += o.InitiatorLatencyNs;
         if (pages > 0)
         {
@@ -426,16 +432,40 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         ref long clock = ref _cpus[cpu].ClockNs;
         FlushOutcome o = FlushAllCpus(cpu, clock);
         clock += o.InitiatorLatencyNs;
-        Trace(cpu, SimEventKind.FlushAll, 0, o.IpisSent);
+        Trace(cpu, SimEventKind.FlushAll, 0, o.IpiCallbacks);
     }
 
     /// <summary><c>flush_tlb_all()</c>: every TLB at once; its broadcast is woven in quantum mode.</summary>
     internal FlushOutcome FlushAllCpus(int cpu, long nowNs)
     {
         RequireSerial("flush_tlb_all");
-        FlushOutcome o = Flush.FlushAll(cpu, nowNs);
-        DeferBroadcast(cpu, o.HandlerNsPerTarget);
-        return o;
+        return CrossCall(cpu, Flush.FlushAll(cpu, nowNs));
+    }
+
+    /// <summary>
+    /// The cross-CPU part of a flush <paramref name="cpu"/> issues now: <c>on_each_cpu</c>'s
+    /// callbacks through the call queues (<see cref="HostCpus"/>). Outside quantum mode the
+    /// initiator's latency becomes what it waits for its slowest target and the targets' clocks
+    /// take their interrupts at once; in quantum mode the call is logged and the weave applies it
+    /// in simulated-time order (the initiator's latency here is its local part).
+    /// </summary>
+    private FlushOutcome CrossCall(int cpu, FlushOutcome o)
+    {
+        if (o.IpiCallbacks == 0)
+        {
+            return o;
+        }
+
+        long now = _cpus[cpu].ClockNs;
+        long send = now + o.CallAtNs;
+        if (_logs is { } logs)
+        {
+            logs[cpu].Add(new QuantumEntry(QuantumKind.CrossCall, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, 0));
+            return o;
+        }
+
+        CallRound round = Host.CallFunctionMany(cpu, send, o.CallbackNs, _interruptClocks);
+        return o with { InitiatorLatencyNs = Math.Max(o.InitiatorLatencyNs, round.DoneNs - now) };
     }
 
     void IDirectMapFlush.FlushKernelRange(int cpu, long startPfn, long pages) =>
@@ -478,6 +508,12 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         Flush.Dispose();
         Tlb.Dispose();
         _arena.Dispose();
+    }
+
+    /// <summary>Outside quantum mode an interrupt's time goes straight onto its target's clock.</summary>
+    private sealed class InterruptClocks(SimKernel kernel) : IInterruptSink
+    {
+        public void Interrupted(int cpu, long ns) => kernel._cpus[cpu].ClockNs += ns;
     }
 
     private struct CpuState

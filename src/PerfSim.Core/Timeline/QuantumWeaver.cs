@@ -4,38 +4,47 @@ using PerfSim.Core.Events;
 
 namespace PerfSim.Core.Timeline;
 
-/// <summary>Receives a path's latency once the weave knows every wait inside it.</summary>
+/// <summary>Receives a path's latency once the weave knows every wait and interruption inside it.</summary>
 public interface ILatencySink
 {
-    void Record(int cpu, int histogram, long latencyNs);
+    /// <summary><paramref name="serviceNs"/>: the path's own work (its CPU's clock advance, lock
+    /// holds included); <paramref name="elapsedNs"/>: as the caller sees it, with lock waits,
+    /// interrupt handlers and VM exits on its CPU, and its flushes' waits for their slowest target.</summary>
+    void Record(int cpu, int histogram, long serviceNs, long elapsedNs);
 }
 
 /// <summary>
 /// The weave of quantum mode (docs/engine.md): each CPU's quantum log (lock acquisitions, path
-/// entries, latencies, events, in the CPU's own order) becomes, at <see cref="Close"/>, the input of
-/// <see cref="WeaveClosed"/>, which applies lock acquisitions and events of all CPUs in
-/// simulated-time order (time + the delays found so far, then CPU) and every other entry in its
-/// CPU's order. Lock waits move the CPU's later entries; latencies are recorded with the waits inside
-/// them; events reach the sink in time order with corrected stamps. Entries beyond the quantum are
-/// carried to the next weave, so lock order is exact across quanta. The delays found reach the
-/// CPU's clock through <see cref="Settle"/>.
+/// entries and latencies, cross-CPU calls, events, in the CPU's own order) becomes, at
+/// <see cref="Close"/>, the input of <see cref="WeaveClosed"/>, which applies the entries of all CPUs
+/// in simulated-time order (time + the delays found so far, then CPU). Lock waits, the interrupts a
+/// cross-CPU call lands on its targets (<see cref="HostCpus"/>) and the initiator's wait for them
+/// move the CPU's later entries; latencies are recorded with every delay inside them; events reach
+/// the sink in time order with corrected stamps. Entries beyond the quantum are carried to the next
+/// weave, so order is exact across quanta. The delays found reach the CPU's clock through
+/// <see cref="Settle"/>.
 /// </summary>
 /// <remarks>It knows nothing of the kernel: tests feed it canned logs. It reads and writes only the
 /// closed logs, its own side of each lane, the lock table and the sinks, none of which a round
 /// touches, so it may run on one host thread while the others run the next quantum's first round.</remarks>
-public sealed class QuantumWeaver
+public sealed class QuantumWeaver : IInterruptSink
 {
     private readonly QuantumLog[] _logs;
     private readonly QuantumLane[] _lanes;
     private readonly long[] _heap;
     private long? _closedUntil;
 
-    public QuantumWeaver(int cpus, SimLockTable locks)
+    /// <summary>The time of the entry being applied (a delay found then extends a lock held past it).</summary>
+    private long _now;
+
+    public QuantumWeaver(int cpus, SimLockTable locks, HostCpus host)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(cpus, MaxCpus);
         ArgumentNullException.ThrowIfNull(locks);
+        ArgumentNullException.ThrowIfNull(host);
         Locks = locks;
+        Host = host;
         _logs = new QuantumLog[cpus];
         _lanes = new QuantumLane[cpus];
         // Logs first, then lanes: a CPU's log (written by its round) must not sit next to a lane
@@ -57,6 +66,9 @@ public sealed class QuantumWeaver
     public const int MaxCpus = 1024;
 
     public SimLockTable Locks { get; }
+
+    /// <summary>Host CPU states and call queues: what a logged cross-CPU call costs whom.</summary>
+    public HostCpus Host { get; }
 
     /// <summary>Receives woven latencies (null: dropped).</summary>
     public ILatencySink? Latencies { get; set; }
@@ -104,22 +116,21 @@ public sealed class QuantumWeaver
 
     /// <summary>
     /// Applies every closed entry whose time (plus the delays found before it) is below
-    /// <paramref name="untilNs"/>: lock acquisitions and events in simulated-time order across CPUs,
-    /// the rest in its CPU's order; carries the rest.
+    /// <paramref name="untilNs"/>, all CPUs' in simulated-time order; carries the rest.
     /// </summary>
-    /// <remarks>Only a lock acquisition (its wait depends on who came first) and an event (the trace
-    /// is in time order) must be ordered across CPUs. A path entry and a latency touch nothing
-    /// another CPU's entry reads, so each is applied as soon as its CPU's earlier entries are: the
-    /// heap holds one ordered entry per CPU, not every entry.</remarks>
+    /// <remarks>Every entry is ordered: a cross-CPU call delays other CPUs, so whether a fault's
+    /// latency includes an interrupt, or a lock acquisition comes after it, depends on times across
+    /// CPUs. A delay found for a CPU makes its heap key stale (too early); the key is checked when it
+    /// comes to the top and pushed back down if it moved (delays only grow).</remarks>
     private void Weave(long untilNs)
     {
         QuantumLane[] lanes = _lanes;
-        // A binary heap of the CPUs' next ordered entries keyed by (time, cpu): times < 2^53 ns, cpus < 1024.
+        // A binary heap of the CPUs' next entries keyed by (time, cpu): times < 2^53 ns, cpus < 1024.
         int n = 0;
         for (int c = 0; c < lanes.Length; c++)
         {
             QuantumLane lane = lanes[c];
-            if (lane.HasNext && ApplyUnordered(c, lane, untilNs))
+            if (lane.HasNext && lane.NextTime < untilNs)
             {
                 HeapPush(ref n, KeyOf(lane, c));
             }
@@ -128,19 +139,42 @@ public sealed class QuantumWeaver
         while (n > 0)
         {
             long top = _heap[0];
+            int cpu = (int)(top & 1023);
+            QuantumLane lane = lanes[cpu];
+            long key = KeyOf(lane, cpu);
+            if (key != top)
+            {
+                HeapReplaceTop(n, key);
+                continue;
+            }
+
             long time = top >> 10;
             if (time >= untilNs)
             {
                 break;
             }
 
-            int cpu = (int)(top & 1023);
-            QuantumLane lane = lanes[cpu];
-            Apply(cpu, lane, in lane.Next, time);
-            lane.Head++;
-            if (ApplyUnordered(cpu, lane, untilNs))
+            // Run the lane while its next entry still comes first: no other CPU's entry is due
+            // before it (the children's keys are at most their true keys, so the test is safe).
+            long next;
+            do
             {
-                HeapReplaceTop(n, KeyOf(lane, cpu));
+                _now = time;
+                Apply(cpu, lane, in lane.Next, time);
+                lane.Head++;
+                if (!lane.HasNext || (time = lane.NextTime) >= untilNs)
+                {
+                    next = -1;
+                    break;
+                }
+
+                next = (time << 10) | (long)cpu;
+            }
+            while (next <= SecondKey(n));
+
+            if (next >= 0)
+            {
+                HeapReplaceTop(n, next);
             }
             else if (--n > 0)
             {
@@ -154,37 +188,13 @@ public sealed class QuantumWeaver
         }
     }
 
-    /// <summary>Applies the CPU's unordered entries up to its next ordered one; true when that
-    /// ordered entry exists and is due before <paramref name="untilNs"/> (it joins the heap).</summary>
-    private bool ApplyUnordered(int cpu, QuantumLane lane, long untilNs)
-    {
-        while (lane.HasNext)
-        {
-            ref QuantumEntry e = ref lane.Next;
-            long time = lane.NextTime;
-            if (time >= untilNs)
-            {
-                return false;
-            }
-
-            if (e.Kind is QuantumKind.Lock or QuantumKind.Event)
-            {
-                return true;
-            }
-
-            Apply(cpu, lane, in e, time);
-            lane.Head++;
-        }
-
-        return false;
-    }
-
     private void Apply(int cpu, QuantumLane lane, in QuantumEntry e, long time)
     {
         switch (e.Kind)
         {
             case QuantumKind.Enter:
                 lane.StepDelay = 0;
+                Host.SetInPath(cpu, true);
                 break;
 
             case QuantumKind.Lock:
@@ -193,6 +203,9 @@ public sealed class QuantumWeaver
                 long wait = Locks[e.Id].Hold(ref at, e.A, e.B);
                 lane.Delay += wait;
                 lane.StepDelay += wait;
+                lane.HeldLock = e.Id;
+                lane.HeldFromNs = at - e.A;
+                lane.HeldUntilNs = at;
                 if (e.Id == SimLockTable.CpaLock)
                 {
                     // Kept on the weave's side: the CPU's counters share lines with what its round writes.
@@ -202,8 +215,17 @@ public sealed class QuantumWeaver
                 break;
             }
 
+            case QuantumKind.CrossCall:
+            {
+                // The lane charged e.B (the local part) from e.TimeNs; the call ends when every target ran it.
+                CallRound round = Host.CallFunctionMany(cpu, time, e.A, this);
+                Delay(lane, Math.Max(0, round.DoneNs - (time + e.B)), extendsAnyLock: true);
+                break;
+            }
+
             case QuantumKind.Latency:
-                Latencies?.Record(cpu, e.Id, e.A + lane.StepDelay);
+                Host.SetInPath(cpu, false);
+                Latencies?.Record(cpu, e.Id, e.A, e.A + lane.StepDelay);
                 break;
             default:
                 Events?.Emit(new SimEvent(time, e.A, e.B, cpu, (SimEventKind)e.Id));
@@ -211,7 +233,38 @@ public sealed class QuantumWeaver
         }
     }
 
+    void IInterruptSink.Interrupted(int cpu, long ns) => Delay(_lanes[cpu], ns, extendsAnyLock: false);
+
+    /// <summary>Moves a CPU's later entries by <paramref name="ns"/>, inside its current path's
+    /// latency, and past the end of a lock it holds now (granted, not still spinning): its own wait always; an interrupt only for a
+    /// lock taken with interrupts on (<c>cpa_lock</c>, <c>pgtable_split_lock</c>: <c>spin_lock</c>;
+    /// an <c>i_pages</c> lock is <c>xas_lock_irq</c>, so the interrupt waits for its release).</summary>
+    private void Delay(QuantumLane lane, long ns, bool extendsAnyLock)
+    {
+        if (ns == 0)
+        {
+            return;
+        }
+
+        lane.Delay += ns;
+        lane.StepDelay += ns;
+        if (lane.HeldLock >= 0 && _now >= lane.HeldFromNs && _now < lane.HeldUntilNs
+            && (extendsAnyLock || SimLockTable.TakenWithIrqsOn(lane.HeldLock)))
+        {
+            Locks[lane.HeldLock].FreeAtNs += ns;
+            lane.HeldUntilNs += ns;
+        }
+    }
+
     private static long KeyOf(QuantumLane lane, int cpu) => (lane.NextTime << 10) | (long)cpu;
+
+    /// <summary>The smallest key below the heap's top (long.MaxValue when it is alone).</summary>
+    private long SecondKey(int n) => n switch
+    {
+        1 => long.MaxValue,
+        2 => _heap[1],
+        _ => Math.Min(_heap[1], _heap[2]),
+    };
 
     private void HeapPush(ref int n, long key)
     {
@@ -266,11 +319,15 @@ internal enum QuantumKind : byte
     Lock,
     Latency,
     Event,
+
+    /// <summary><c>smp_call_function_many_cond</c> to every other CPU: A = each callback's ns on its
+    /// target, B = what the initiator charged itself from the entry's time (its local part).</summary>
+    CrossCall,
 }
 
 /// <summary>One logged entry: <see cref="TimeNs"/> is the CPU's clock when it was logged (before
 /// the delays not yet on it); A/B/Id by kind (lock: hold, handoff, lock id (i_pages: 2 + mapping);
-/// latency: ns, histogram; event: pfn, extra, kind). 32 bytes (auto layout puts the kind last): the
+/// latency: ns, histogram; event: pfn, extra, kind; cross call: callback ns, local ns). 32 bytes (auto layout puts the kind last): the
 /// logs cross from the core that wrote them to the one that weaves them, five entries per fault.</summary>
 [StructLayout(LayoutKind.Auto)]
 internal readonly record struct QuantumEntry(QuantumKind Kind, long TimeNs, long A, long B, int Id);
@@ -285,9 +342,6 @@ internal sealed class QuantumLog
 {
     public QuantumEntry[] Entries = new QuantumEntry[16];
     public int Count;
-
-    /// <summary>IPI handler time per target of the quantum's broadcasts.</summary>
-    public long BroadcastNs;
 
     /// <summary>The quantum's remote invalidations, applied when it closes.</summary>
     public RemoteInvalidation[] Invalidations = new RemoteInvalidation[4];
@@ -349,14 +403,20 @@ internal sealed class QuantumLane
     /// <summary>Delays of the weave before, not on the clock when the closed log was written.</summary>
     public long Base;
 
-    /// <summary>Delay added to this CPU by the current weave (lock waits).</summary>
+    /// <summary>Delay added to this CPU by the current weave (lock waits, interrupts, flush waits).</summary>
     public long Delay;
 
-    /// <summary>Lock waits since the CPU's last path entry: part of that path's latency.</summary>
+    /// <summary>Delays since the CPU's last path entry: part of that path's elapsed latency.</summary>
     public long StepDelay;
 
     /// <summary>Waits for <c>cpa_lock</c> woven but not yet in the CPU's counters.</summary>
     public long CpaLockWaitNs;
+
+    /// <summary>The lock this CPU took last (−1: none yet), when it got it and when it releases it,
+    /// in delayed time (an interrupt while it spins for the lock does not lengthen the hold).</summary>
+    public int HeldLock = -1;
+    public long HeldFromNs;
+    public long HeldUntilNs;
 
     /// <summary>Delays woven but not yet on the CPU's clock.</summary>
     private long _pending;

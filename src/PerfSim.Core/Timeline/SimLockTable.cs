@@ -21,6 +21,11 @@ public sealed class SimLockTable
     /// <summary>The lock with id <paramref name="id"/>.</summary>
     public ref SimLock this[int id] => ref _locks[id];
 
+    /// <summary>Whether lock <paramref name="id"/> is taken with interrupts on (<c>spin_lock</c>:
+    /// <c>cpa_lock</c>, <c>pgtable_split_lock</c>), so an interrupt lengthens the hold; an
+    /// <c>i_pages</c> lock is taken by <c>xas_lock_irq</c> (mm/filemap.c), so the interrupt waits.</summary>
+    public static bool TakenWithIrqsOn(int id) => id < FirstPagesLock;
+
     /// <summary>The id of mapping <paramref name="mapping"/>'s <c>i_pages</c> lock.</summary>
     public static int PagesLock(ushort mapping) => FirstPagesLock + mapping;
 

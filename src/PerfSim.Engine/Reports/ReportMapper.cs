@@ -32,6 +32,8 @@ public static class ReportMapper
         {
             [LatencyNames.Fault] = Summary(r.FaultLatency),
             [LatencyNames.PopulatePage] = Summary(r.PopulateLatency),
+            [LatencyNames.FaultService] = Summary(r.FaultService),
+            [LatencyNames.PopulatePageService] = Summary(r.PopulateService),
         };
 
         return new RunReport

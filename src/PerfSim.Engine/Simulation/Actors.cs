@@ -11,6 +11,10 @@ internal abstract class Actor(int cpu)
 {
     public int Cpu { get; } = cpu;
 
+    /// <summary>What its CPU is doing between steps, for the price of an IPI landing there
+    /// (<see cref="HostCpus"/>): a host thread unless it is a vCPU.</summary>
+    public virtual CpuRole Role => CpuRole.Host;
+
     /// <summary>Performs the next operation; false when the actor has nothing left to do.</summary>
     public abstract bool Step(SimContext context);
 
@@ -32,9 +36,15 @@ internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEv
 
     public EventFeed Feed { get; } = new(kernel, recorder);
 
+    /// <summary>Fault latency as the guest sees it: waits and interruptions included.</summary>
     public LatencyHistogram Faults { get; } = new();
 
+    /// <summary>A fault's own work (its CPU's clock, lock holds included, nothing it waited for).</summary>
+    public LatencyHistogram FaultService { get; } = new();
+
     public LatencyHistogram PopulatePages { get; } = new();
+
+    public LatencyHistogram PopulateService { get; } = new();
 
     public long PopulatedBytes { get; set; }
 
@@ -44,8 +54,11 @@ internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEv
     /// <summary>A fault's latency; recorded when the engine has woven the waits inside it.</summary>
     public void RecordFault(int cpu, long latencyNs) => Kernel.RecordLatency(cpu, FaultHistogram, latencyNs, this);
 
-    void ILatencySink.Record(int cpu, int histogram, long latencyNs) =>
-        (histogram == FaultHistogram ? Faults : PopulatePages).Record(latencyNs);
+    void ILatencySink.Record(int cpu, int histogram, long serviceNs, long elapsedNs)
+    {
+        (histogram == FaultHistogram ? Faults : PopulatePages).Record(elapsedNs);
+        (histogram == FaultHistogram ? FaultService : PopulateService).Record(serviceNs);
+    }
 
     /// <summary>One page populated by <paramref name="path"/>, recorded and traced (a refused
     /// attempt too, with pfn -1: it is part of the workload); true when it was refused.</summary>
@@ -60,6 +73,19 @@ internal sealed class SimContext(SimKernel kernel, ScenarioConfig config, ISimEv
 
         Emit(cpu, SimEventKind.PopulatePage, r.Ok ? r.Pfn : -1, index);
         return !r.Ok;
+    }
+
+    /// <summary>The guest runs in guest mode before it touches page <paramref name="index"/>: an
+    /// exponential time of mean <c>think_ns</c>, a function of the seed, the CPU and the page only,
+    /// so a replay of the recorded faults runs the same guest time.</summary>
+    public void GuestRuns(int cpu, long index)
+    {
+        long mean = Config.ThinkNs;
+        if (mean > 0)
+        {
+            double u = (((ulong)Seeds.Derive(Config.Seed, cpu, index) >> 11) + 0.5) * (1.0 / (1UL << 53));
+            Kernel.Clock(cpu) += (long)(-Math.Log(u) * mean);
+        }
     }
 
     /// <summary>The configured background kernel load: random direct-map reads on this CPU.</summary>
@@ -113,6 +139,8 @@ internal sealed class GuestVcpu : Actor
         _page = pages > 0 ? ChooseNext() : -1;
     }
 
+    public override CpuRole Role => CpuRole.Vcpu;
+
     public override bool NextStepIsLocal(SimContext context) =>
         _left > 0 && context.Config.BackgroundAccesses == 0 && context.Kernel.FaultIsCpuLocal(Cpu, _file, _start + _page);
 
@@ -124,8 +152,9 @@ internal sealed class GuestVcpu : Actor
         }
 
         _left--;
-        context.Background(Cpu, _rng);
         long index = _start + _page;
+        context.GuestRuns(Cpu, index);
+        context.Background(Cpu, _rng);
         PathResult r = context.Kernel.GmemGetPfn(Cpu, _file, index);
         context.RecordFault(Cpu, r.LatencyNs);
         context.Emit(Cpu, SimEventKind.Fault, r.Pfn, index);

@@ -1,6 +1,7 @@
 using PerfSim.Core.Allocator;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.Kernel;
+using PerfSim.Core.Timeline;
 using PerfSim.Core.Tlb;
 using FlushCounters = PerfSim.Core.Flush.FlushCounters;
 
@@ -16,6 +17,7 @@ internal static class Counters
         FlushCounters f = k.Flush.TotalCounters();
         TlbCpuCounters t = k.Tlb.TotalCounters();
         AllocatorCounters a = k.Allocator.GetCounters();
+        CpuCallCounters calls = k.Host.TotalCounters();
         return
         [
             new("faults", c.Faults + c.UserFaults),
@@ -26,7 +28,7 @@ internal static class Counters
             new("pt_pages", k.DirectMap.PageTablePages),
             new("flush_kernel_range", f.KernelRangeFlushes),
             new("flush_all", f.FlushAlls),
-            new("ipis", f.IpisSent),
+            new("ipis", calls.IpisSent),
             new("invlpg", f.Invlpg),
             new("tlb_misses", t.Misses),
             new("stale_tlb_accesses", t.StaleHits),
@@ -58,6 +60,12 @@ internal static class Counters
             new("pcp_refills", a.PcpRefills),
             new("pageblock_flips", a.PageblockFlips),
             new("pageblock_remaps", a.PageblockRemaps),
+            new("ipi_callbacks", f.IpiCallbacks),
+            new("ipi_vm_exits", calls.VmExits),
+            new("ipi_wakeups_poll", calls.WakeupsPoll),
+            new("ipi_wakeups_c1", calls.WakeupsC1),
+            new("ipi_wakeups_c1e", calls.WakeupsC1E),
+            new("ipi_wakeups_c6", calls.WakeupsC6),
             new("latent_crashes", k.Checker.Count(ViolationKind.LatentCrash)),
             new("stale_translations", k.Checker.Count(ViolationKind.StaleTranslation)),
             new("mermap_stale_frees", k.Checker.Count(ViolationKind.MermapStaleFree)),

@@ -43,7 +43,7 @@ internal sealed class EventFeed(SimKernel kernel, ISimEventSink? recorder)
 
         KernelCounters c = kernel.TotalCounters();
         long faults = c.Faults + c.UserFaults;
-        long ipis = kernel.Flush.TotalCounters().IpisSent;
+        long ipis = kernel.Host.TotalCounters().IpisSent;
         long splits = kernel.DirectMap.Level2Splits + kernel.DirectMap.Level3Splits;
         Metrics.AddFaults(faults - _faults);
         Metrics.AddIpis(ipis - _ipis);

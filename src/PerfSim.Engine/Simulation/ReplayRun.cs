@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
+using PerfSim.Core.Timeline;
 using PerfSim.Engine.Hosts;
 using PerfSim.Reporting.Input;
 using PerfSim.Tracing.Files;
@@ -179,6 +180,9 @@ internal sealed class ReplayWorkload
         e.Kind == SimEventKind.Fault && _context.Config.BackgroundAccesses == 0
         && (ulong)e.Extra < (ulong)_file.SizePages && _context.Kernel.FaultIsCpuLocal(cpu, _file, e.Extra);
 
+    /// <summary>Whether <paramref name="e"/> is a vCPU's fault (guest_memfd, not secretmem).</summary>
+    public bool IsGuestFault(in SimEvent e) => e.Kind == SimEventKind.Fault && _file.Kind == FileKind.GuestMemfd;
+
     /// <summary>Performs one workload event on <paramref name="cpu"/>.</summary>
     public void Perform(int cpu, in SimEvent e)
     {
@@ -194,6 +198,11 @@ internal sealed class ReplayWorkload
         switch (e.Kind)
         {
             case SimEventKind.Fault:
+                if (_file.Kind == FileKind.GuestMemfd)
+                {
+                    _context.GuestRuns(cpu, index);
+                }
+
                 PathResult r = _file.Kind == FileKind.Secretmem ? k.SecretmemFault(cpu, _file, index) : k.GmemGetPfn(cpu, _file, index);
                 _context.RecordFault(cpu, r.LatencyNs);
                 _context.Emit(cpu, SimEventKind.Fault, r.Pfn, index);
@@ -214,6 +223,9 @@ internal sealed class ReplayWorkload
     private sealed class ReplayActor(int cpu, SimEvent[] events, ReplayWorkload workload) : Actor(cpu)
     {
         private int _next;
+
+        /// <summary>A CPU that replays guest_memfd faults runs a vCPU, as when it was recorded.</summary>
+        public override CpuRole Role => workload.IsGuestFault(in events[0]) ? CpuRole.Vcpu : CpuRole.Host;
 
         public override bool NextStepIsLocal(SimContext context) =>
             _next < events.Length && workload.IsLocalFault(Cpu, in events[_next]);

@@ -22,6 +22,11 @@ public sealed record RunResult
 
     public required LatencyHistogram PopulateLatency { get; init; }
 
+    /// <summary>Faults' own work, without what they waited for (<see cref="FaultLatency"/> has it).</summary>
+    public required LatencyHistogram FaultService { get; init; }
+
+    public required LatencyHistogram PopulateService { get; init; }
+
     public required long ElapsedSimNs { get; init; }
 
     public required long PopulatedBytes { get; init; }

@@ -95,6 +95,8 @@ internal sealed class RunScope : IDisposable
             DirectMapAfter = kernel.DirectMap.Counts,
             FaultLatency = Context.Faults,
             PopulateLatency = Context.PopulatePages,
+            FaultService = Context.FaultService,
+            PopulateService = Context.PopulateService,
             ElapsedSimNs = elapsed,
             PopulatedBytes = Context.PopulatedBytes,
             Faults = counters[0].Value,

@@ -1,6 +1,7 @@
 using PerfSim.Core;
 using PerfSim.Core.Arch;
 using PerfSim.Core.Costs;
+using PerfSim.Core.Timeline;
 using PerfSim.Core.Kernel;
 
 namespace PerfSim.Engine.Simulation;
@@ -117,6 +118,28 @@ public sealed record ScenarioConfig
 
     /// <summary>Probability that a vCPU jumps to a random page of its slice instead of the next one.</summary>
     public double JumpProbability { get; init; } = 0.05;
+
+    /// <summary>Mean guest time between a vCPU's faults, exponential (0: a fault storm). The default
+    /// is the guest writing the 4 KiB page it just faulted in (<see cref="CostProfile.Zero4KNs"/>'s
+    /// 200 ns: a guest kernel zeroing pages it allocates, <c>init_on_alloc</c>): ESTIMATE, no
+    /// published per-page boot profile was found (docs/tlb-flush-costs.md).</summary>
+    public long ThinkNs { get; init; } = DefaultThinkNs;
+
+    public const long DefaultThinkNs = 200;
+
+    /// <summary>The host's idle loop on CPUs nothing runs on.</summary>
+    public IdlePolicy Idle { get; init; } = IdlePolicy.IntelIdle;
+
+    /// <summary>How x2APIC sends IPIs to many CPUs.</summary>
+    public X2ApicMode X2Apic { get; init; } = X2ApicMode.Cluster;
+
+    /// <summary>CPUs busy with host work (VMM threads, background load) besides the actors'; the
+    /// highest-numbered free CPUs. The rest idle.</summary>
+    public int BusyCpus { get; init; }
+
+    /// <summary>Spread vCPUs over the host's CPUs (vCPU i on CPU i × cpus / vcpus) instead of
+    /// pinning them to the first CPUs.</summary>
+    public bool SpreadVcpus { get; init; }
 
     public bool GbPages { get; init; } = true;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using PerfSim.Core;
 using PerfSim.Core.Arch;
 using PerfSim.Core.Kernel;
+using PerfSim.Core.Timeline;
 using PerfSim.Engine.Inputs;
 using PerfSim.Reporting.Input;
 
@@ -76,6 +77,20 @@ public static class ScenarioFields
             c => c.QuantumNs, (c, v) => c with { QuantumNs = v }),
         ScenarioField.Fraction("jump_probability", "probability that a vCPU jumps to a random page of its slice instead of the next one",
             c => c.JumpProbability, (c, v) => c with { JumpProbability = v })
+            with { UsedBy = [GuestBoot, VmChurn, Snapshot] },
+        ScenarioField.Integer("think_ns", "NS", 0, 100_000_000, "mean guest time between a vCPU's faults, exponential (0: a fault storm)",
+            c => c.ThinkNs, (c, v) => c with { ThinkNs = v })
+            with { UsedBy = [GuestBoot, VmChurn, Snapshot] },
+        ScenarioField.Choice("idle", ["intel_idle", "poll", "haltpoll"], "the host's idle loop on CPUs nothing runs on: intel_idle (menu governor, Skylake-SP C-states), idle=poll, haltpoll",
+            c => c.Idle switch { IdlePolicy.Poll => "poll", IdlePolicy.Haltpoll => "haltpoll", _ => "intel_idle" },
+            (c, v) => c with { Idle = v switch { "poll" => IdlePolicy.Poll, "haltpoll" => IdlePolicy.Haltpoll, _ => IdlePolicy.IntelIdle } }),
+        ScenarioField.Choice("x2apic", ["cluster", "physical"], "x86: how one IPI round reaches many CPUs: an ICR write per 16-CPU cluster (the kernel's default) or per CPU",
+            c => c.X2Apic == X2ApicMode.Physical ? "physical" : "cluster",
+            (c, v) => c with { X2Apic = v == "physical" ? X2ApicMode.Physical : X2ApicMode.Cluster }),
+        ScenarioField.Integer("busy_cpus", "N", 0, 1024, "CPUs busy with host work (VMM threads, other load) besides the simulated actors; the rest idle",
+            c => c.BusyCpus, (c, v) => c with { BusyCpus = (int)v }),
+        ScenarioField.OnOff("spread_vcpus", "spread vCPUs over the host's CPUs instead of pinning them to the first ones",
+            c => c.SpreadVcpus, (c, v) => c with { SpreadVcpus = v })
             with { UsedBy = [GuestBoot, VmChurn, Snapshot] },
         ScenarioField.OnOff("gbpages", "x86: map the direct map with 1 GiB pages where it can",
             c => c.GbPages, (c, v) => c with { GbPages = v }),

@@ -86,7 +86,7 @@ public static class SimulationRun
         var vcpus = new List<Actor>(c.Vcpus);
         for (int i = 0; i < c.Vcpus; i++)
         {
-            int cpu = (firstCpu + i) % c.Cpus;
+            int cpu = (firstCpu + (c.SpreadVcpus ? (int)((long)i * c.Cpus / c.Vcpus) : i)) % c.Cpus;
             vcpus.Add(new GuestVcpu(cpu, file, i * slice, slice, Seeds.Derive(seed, i, firstCpu), c.JumpProbability));
         }
 

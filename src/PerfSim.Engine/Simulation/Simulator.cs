@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PerfSim.Core.Events;
 using PerfSim.Core.Kernel;
 using PerfSim.Core.Memory;
+using PerfSim.Core.Timeline;
 
 namespace PerfSim.Engine.Simulation;
 
@@ -50,6 +51,7 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
         AlignClocks();
         context.Emit(0, SimEventKind.Phase, 0, ++_phases);
         CpuLane[] lanes = [.. actors.GroupBy(a => a.Cpu).OrderBy(g => g.Key).Select(g => new CpuLane(g.Key, [.. g]))];
+        AssignHostCpus(kernel, actors);
         int threads = Math.Clamp(context.Config.Threads, 1, Math.Max(1, lanes.Length));
         long quantum = context.Config.QuantumNs;
         long reportEvery = Math.Max(1, expectedSteps / 100);
@@ -85,6 +87,33 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
 
         AlignClocks();
         context.Feed.Refresh();
+    }
+
+    /// <summary>Who runs where in this phase, for the price of an IPI (<see cref="HostCpus"/>): a CPU
+    /// with a vCPU is in guest mode between its faults, one with another actor or among the
+    /// configured busy CPUs runs host work, the rest idle under the configured policy.</summary>
+    private void AssignHostCpus(SimKernel kernel, IReadOnlyList<Actor> actors)
+    {
+        var roles = new CpuRole[kernel.CpuCount];
+        var hasActor = new bool[kernel.CpuCount];
+        foreach (Actor a in actors)
+        {
+            hasActor[a.Cpu] = true;
+            roles[a.Cpu] = roles[a.Cpu] == CpuRole.Vcpu ? CpuRole.Vcpu : a.Role;
+        }
+
+        int busy = context.Config.BusyCpus;
+        for (int cpu = kernel.CpuCount - 1; cpu >= 0; cpu--)
+        {
+            if (!hasActor[cpu])
+            {
+                roles[cpu] = busy-- > 0 ? CpuRole.Host : CpuRole.Idle;
+            }
+        }
+
+        kernel.Host.Idle = context.Config.Idle;
+        kernel.Host.ApicMode = context.Config.X2Apic;
+        kernel.Host.Assign(roles, hasActor);
     }
 
     /// <summary>Every CPU's clock to the latest one: the end of a phase is a synchronisation point.</summary>

@@ -51,11 +51,14 @@ public sealed class QuantumModeTests
 
         session.Dispose();
 
-        // Latencies arrive only once woven, with the waits found there added.
+        // Latencies arrive only once woven: the service time is what the path charged itself, the
+        // elapsed time adds the waits found there (lock waits, the flushes' waits for their targets).
         Assert.Equal(3, latencies.Seen.Count);
-        Assert.Equal([first.LatencyNs, second.LatencyNs], latencies.Seen.Where(s => s.Cpu == 0).Select(s => s.Ns));
+        var byCpu = latencies.Seen.Zip(latencies.Service, (seen, service) => (seen.Cpu, Service: service)).ToList();
+        Assert.Equal([first.LatencyNs, second.LatencyNs], byCpu.Where(s => s.Cpu == 0).Select(s => s.Service));
+        Assert.Equal([other.LatencyNs], byCpu.Where(s => s.Cpu == 1).Select(s => s.Service));
+        Assert.All(latencies.Seen.Zip(latencies.Service), p => Assert.True(p.First.Ns > p.Second, $"CPU {p.First.Cpu}: elapsed {p.First.Ns} <= service {p.Second}"));
         long woven = latencies.Seen.Single(s => s.Cpu == 1).Ns;
-        Assert.True(woven > other.LatencyNs, $"CPU 1 waited {woven - other.LatencyNs} ns");
         Assert.True(k.CpaLock.Contended > 0);
         Assert.InRange(k.CpaLock.WaitNs, 1, woven - other.LatencyNs);
     }
@@ -91,7 +94,8 @@ public sealed class QuantumModeTests
         // A quantum cannot close before the one before it is woven.
         Assert.Throws<InvalidOperationException>(() => session.CloseQuantum(200_000));
         session.WeaveClosed();
-        Assert.Equal((0, 0, fault.LatencyNs), Assert.Single(latencies.Seen));
+        Assert.Equal(fault.LatencyNs, Assert.Single(latencies.Service));
+        Assert.True(Assert.Single(latencies.Seen).Ns > fault.LatencyNs, "the woven latency adds the flush's wait for CPU 1");
         session.Dispose();
         Assert.False(k.InQuanta);
     }
@@ -193,6 +197,12 @@ public sealed class QuantumModeTests
     {
         public List<(int Cpu, int Histogram, long Ns)> Seen { get; } = [];
 
-        public void Record(int cpu, int histogram, long latencyNs) => Seen.Add((cpu, histogram, latencyNs));
+        public List<long> Service { get; } = [];
+
+        public void Record(int cpu, int histogram, long serviceNs, long elapsedNs)
+        {
+            Seen.Add((cpu, histogram, elapsedNs));
+            Service.Add(serviceNs);
+        }
     }
 }

@@ -27,7 +27,7 @@ public sealed class SecretmemTests
         KernelCounters c = k.TotalCounters();
         Assert.Equal(pages, f.KernelRangeFlushes);
         Assert.Equal(k.DirectMap.GlobalFlushes, f.FlushAlls);
-        Assert.Equal((pages + k.DirectMap.GlobalFlushes) * (cpus - 1), f.IpisSent);
+        Assert.Equal((pages + k.DirectMap.GlobalFlushes) * (cpus - 1), f.IpiCallbacks);
         Assert.Equal(pages, f.Invlpg / cpus);
         Assert.Equal((long)pages, c.DirectMapZaps);
         Assert.Equal(pages, c.ZeroedPages);
@@ -101,7 +101,7 @@ public sealed class SecretmemTests
         }
 
         FlushCounters f = k.Flush.TotalCounters();
-        Assert.Equal((16L, 0L), (f.KernelRangeFlushes, f.IpisSent));
+        Assert.Equal((16L, 0L), (f.KernelRangeFlushes, f.IpiCallbacks));
         Assert.Equal(16, f.TlbiOps);
         Assert.Equal(0, k.DirectMap.Level2Splits + k.DirectMap.Level3Splits);
     }

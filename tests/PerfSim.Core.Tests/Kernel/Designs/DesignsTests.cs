@@ -102,7 +102,7 @@ public sealed class DesignsTests
 
     private sealed class NoLatencies : ILatencySink
     {
-        public void Record(int cpu, int histogram, long latencyNs)
+        public void Record(int cpu, int histogram, long serviceNs, long elapsedNs)
         {
         }
     }
