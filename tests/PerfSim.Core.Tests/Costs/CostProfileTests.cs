@@ -40,7 +40,7 @@ public class CostProfileTests
     [Fact]
     public void Every_field_is_listed_once_under_a_snake_case_key()
     {
-        Assert.Equal(28, CostProfile.Fields.Count);
+        Assert.Equal(33, CostProfile.Fields.Count);
         Assert.Equal(CostProfile.Fields.Count, CostProfile.Fields.Select(f => f.Key).Distinct().Count());
         Assert.All(CostProfile.Fields, f => Assert.Matches("^[a-z][a-z0-9]*(_[a-z0-9]+)*_ns$", f.Key));
         Assert.Contains(CostProfile.Fields, f => f.Key == "clear_page_ns");
