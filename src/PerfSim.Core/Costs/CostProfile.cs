@@ -102,8 +102,11 @@ public sealed record CostProfile
     /// (<c>handle_ept_violation</c>), <c>kvm_mmu_page_fault</c> → <c>kvm_tdp_page_fault</c> →
     /// <c>kvm_mmu_faultin_pfn</c>, then <c>kvm_tdp_mmu_map</c> (a 4-level walk under <c>mmu_lock</c>
     /// held for read, an atomic SPTE install) and the re-entry checks of <c>vcpu_enter_guest</c>
-    /// (arch/x86/kvm/mmu/mmu.c, tdp_mmu.c). 600 ns: ESTIMATE (no per-step figure was found).
-    /// Was 2,400 from calibration C22, which is a host-userspace fault, not a guest fault.</summary>
+    /// (arch/x86/kvm/mmu/mmu.c, tdp_mmu.c). 600 ns: ESTIMATE, ≈220 ns of KVM's own work around
+    /// the VMRUN (the measurement of C36 has 576 cycles on each side of it, KVM_RUN entry to VMRUN
+    /// and back to the ioctl's exit; an in-kernel exit repeats a part of each) plus ≈380 ns for the
+    /// fault handling itself (no per-step figure was found). Was 2,400 from
+    /// calibration C22, which is a host-userspace fault, not a guest fault.</summary>
     public long GuestFaultBaseNs { get; init; } = 600;
 
     /// <summary>A host user page fault's fixed part (exception entry/exit, <c>lock_vma_under_rcu</c>,
@@ -112,9 +115,10 @@ public sealed record CostProfile
     /// F2 fit (246 ns; C13, Amit 2019), an upper bound since that term also covers the madvise call.</summary>
     public long UserFaultBaseNs { get; init; } = 250;
 
-    /// <summary>A system call's entry and exit plus fd lookup (write()). 100 ns: ESTIMATE (a bare
-    /// getpid round trip; more with KPTI and the speculation mitigations).</summary>
-    public long SyscallNs { get; init; } = 100;
+    /// <summary>A system call's entry and exit plus fd lookup (write()). 127 ns: a 1-byte read() of
+    /// /dev/zero without page-table isolation (Martin Cracauer, "Microbenchmarking the page table
+    /// isolation patches", 2018, Xeon W3580; 537 ns with PTI on that PCID-less part). SECONDARY.</summary>
+    public long SyscallNs { get; init; } = 127;
 
     /// <summary>An order-0 allocation from the per-CPU list. 60 ns: ESTIMATE.</summary>
     public long FolioAllocNs { get; init; } = 60;
