@@ -54,16 +54,19 @@ public sealed record CostProfile
     /// in cluster mode. 40 ns: ESTIMATE (no published per-write cost found).</summary>
     public long IcrWriteNs { get; init; } = 40;
 
-    /// <summary>A host IPI reaching a CPU in guest mode: the external-interrupt VM exit up to the
-    /// host handler (half the hardware world switch plus KVM's exit path). 425 ns: VMRUN→#VMEXIT→VMRUN
-    /// ≈ 1,350 cycles and KVM's exit path ≈ 580 cycles (AMD, LKML 2020-12, lkml.iu.edu/hypermail/linux/kernel/2012.2/00527.html;
-    /// calibration C36), (1,350 / 2 + 580) cycles at an assumed 3 GHz (ESTIMATE for the clock).</summary>
-    public long VmExitNs { get; init; } = 425;
+    /// <summary>KVM's software work for a host interrupt that lands in guest mode, besides the world
+    /// switch (<see cref="VmExitRoundTripNs"/>): the external-interrupt exit (<c>handle_exit_irqoff</c>
+    /// runs the host handler) and <c>vcpu_enter_guest</c>'s checks before re-entry (arch/x86/kvm/x86.c).
+    /// 220 ns: ESTIMATE, KVM's own work around one VMRUN in the C36 measurement (576 cycles on each
+    /// side, of which an in-kernel exit repeats a part), the same share <see cref="GuestFaultBaseNs"/> counts.</summary>
+    public long KvmInterruptExitNs { get; init; } = 220;
 
-    /// <summary>The VM entry back into the guest after the handler: the other half of the world
-    /// switch plus KVM's entry path (≈ 576 cycles in the same message). 417 ns: (675 + 576) cycles
-    /// at 3 GHz (ESTIMATE for the clock).</summary>
-    public long VmEntryNs { get; init; } = 417;
+    /// <summary>A host IPI reaching a CPU in guest mode, until its handler runs: half the world
+    /// switch and half KVM's work.</summary>
+    public long GuestExitNs => (VmExitRoundTripNs + KvmInterruptExitNs) / 2;
+
+    /// <summary>What the guest loses to one host IPI besides the handler: the whole world switch and KVM's work.</summary>
+    public long GuestExitAndEntryNs => VmExitRoundTripNs + KvmInterruptExitNs;
 
     /// <summary>One INVLPGB instruction (up to invlpgb_count_max pages). 40 ns: ESTIMATE; no
     /// absolute INVLPGB latency was found (docs/tlb-flush-costs.md).</summary>
@@ -99,26 +102,42 @@ public sealed record CostProfile
     /// 250 ns: ESTIMATE (per-call split cost is "an unknown to fit", docs/tlb-flush-costs.md).</summary>
     public long PageTableAllocNs { get; init; } = 250;
 
-    /// <summary>Zeroing 4 KiB (clear_page). 200 ns: ESTIMATE (~20 GB/s rep stos).</summary>
-    public long Zero4KNs { get; init; } = 200;
+    /// <summary>Zeroing 4 KiB (<c>clear_page_erms</c>, one page per call as <c>clear_highpage</c> does).
+    /// 299 ns: 13.7 GB/s for 4 KiB chunks on AMD Milan, measured by Ankur Arora for
+    /// "x86/clear_page: introduce clear_pages()" (commit cb431accb36e; 15.1 GB/s at 2 MiB, 38.1 at 1 GiB
+    /// chunks, which a page-at-a-time clear does not reach). docs/prices.md.</summary>
+    public long Zero4KNs { get; init; } = 299;
 
-    /// <summary>Copying 4 KiB (copy_page / memcpy). 300 ns: ESTIMATE (~13 GB/s).</summary>
+    /// <summary>Copying 4 KiB (<c>copy_from_user</c> / <c>copy_page</c> / a userspace memcpy, all
+    /// <c>rep movsb</c> on x86). 300 ns: ESTIMATE (~13.7 GB/s, the clear rate above: no published
+    /// 4 KiB copy rate was found; the source is cache-hot in every path modelled). docs/prices.md.</summary>
     public long Copy4KNs { get; init; } = 300;
 
     /// <summary>Handing a contended lock from one CPU to another (cache-line transfer). 100 ns: ESTIMATE.</summary>
     public long LockHandoffNs { get; init; } = 100;
 
-    /// <summary>A guest page fault's fixed part (EPT/stage-2 violation exit, KVM MMU walk, SPTE
-    /// install, re-entry), without the guest_memfd work the model adds. 2400 ns: C22 (Firecracker,
-    /// 2.93 µs per anonymous guest fault) minus an order-0 allocation and a 4 KiB zeroing.</summary>
-    public long GuestFaultBaseNs { get; init; } = 2400;
+    /// <summary>KVM's software part of a guest (EPT / stage-2 violation) fault, without the world
+    /// switch (<see cref="VmExitRoundTripNs"/>) and the guest_memfd work the model adds: exit dispatch
+    /// (<c>handle_ept_violation</c>), <c>kvm_mmu_page_fault</c> → <c>kvm_tdp_page_fault</c> →
+    /// <c>kvm_mmu_faultin_pfn</c>, then <c>kvm_tdp_mmu_map</c> (a 4-level walk under <c>mmu_lock</c>
+    /// held for read, an atomic SPTE install) and the re-entry checks of <c>vcpu_enter_guest</c>
+    /// (arch/x86/kvm/mmu/mmu.c, tdp_mmu.c). 600 ns: ESTIMATE, ≈220 ns of KVM's own work around
+    /// the VMRUN (the measurement of C36 has 576 cycles on each side of it, KVM_RUN entry to VMRUN
+    /// and back to the ioctl's exit; an in-kernel exit repeats a part of each) plus ≈380 ns for the
+    /// fault handling itself (no per-step figure was found). Was 2,400 from
+    /// calibration C22, which is a host-userspace fault, not a guest fault.</summary>
+    public long GuestFaultBaseNs { get; init; } = 600;
 
-    /// <summary>A user page fault's fixed part (exception entry/exit, VMA lookup, PTE install).
-    /// 250 ns: the fault term of the F2 fit (C13, Amit 2019, 661 ns single-thread loop).</summary>
+    /// <summary>A host user page fault's fixed part (exception entry/exit, <c>lock_vma_under_rcu</c>,
+    /// <c>handle_mm_fault</c> → <c>__do_fault</c>, <c>finish_fault</c>'s PTE install), without the
+    /// <c>vm_ops->fault</c> work the model adds. 250 ns: ESTIMATE, at the fault-plus-syscall term of the
+    /// F2 fit (246 ns; C13, Amit 2019), an upper bound since that term also covers the madvise call.</summary>
     public long UserFaultBaseNs { get; init; } = 250;
 
-    /// <summary>A system call's entry and exit plus fd lookup (write()). 100 ns: ESTIMATE.</summary>
-    public long SyscallNs { get; init; } = 100;
+    /// <summary>A system call's entry and exit plus fd lookup (write()). 127 ns: a 1-byte read() of
+    /// /dev/zero without page-table isolation (Martin Cracauer, "Microbenchmarking the page table
+    /// isolation patches", 2018, Xeon W3580; 537 ns with PTI on that PCID-less part). SECONDARY.</summary>
+    public long SyscallNs { get; init; } = 127;
 
     /// <summary>An order-0 allocation from the per-CPU list. 60 ns: ESTIMATE.</summary>
     public long FolioAllocNs { get; init; } = 60;
@@ -126,9 +145,6 @@ public sealed record CostProfile
     /// <summary>One per-CPU list refill (rmqueue_bulk of a batch under zone->lock). 1500 ns:
     /// ESTIMATE (63 pages × ~24 ns).</summary>
     public long PcpRefillNs { get; init; } = 1500;
-
-    /// <summary>filemap_add_folio(): memcg charge, xarray store, LRU add. 150 ns: ESTIMATE.</summary>
-    public long PageCacheInsertNs { get; init; } = 150;
 
     /// <summary>One __change_page_attr() round (lookup_address, cpa_lock, static protections),
     /// besides the PTE write. 60 ns: ESTIMATE (no per-call CPA cost is published, docs/tlb-flush-costs.md).</summary>
@@ -139,6 +155,42 @@ public sealed record CostProfile
 
     /// <summary>Writing one mermap PTE (apply_to_existing_page_range), at get and again at put. 20 ns: ESTIMATE.</summary>
     public long MermapPteNs { get; init; } = 20;
+
+    // Prices of issue 16 item 3 (docs/prices.md): the parts of filemap_add_folio, the world switch
+    // of a guest fault, write()'s per-page loop and kvm_gmem_populate's source pin.
+
+    /// <summary>The hardware world switch of a guest fault: VM exit and VM entry (VMRUN → #VMEXIT →
+    /// VMRUN). 520 ns: calibration C36, ≈1,350 cycles measured on AMD (LKML, 2020-12), at 2.6 GHz
+    /// like the other cycle counts here. SECONDARY (Intel's figure not found).</summary>
+    public long VmExitRoundTripNs { get; init; } = 520;
+
+    /// <summary><c>mem_cgroup_charge()</c> of one folio before <c>__filemap_add_folio</c>, outside the
+    /// <c>i_pages</c> lock: usually from the per-CPU stock (a page-counter refill once per
+    /// MEMCG_CHARGE_BATCH pages, amortised), then <c>commit_charge</c> and the per-CPU statistics
+    /// (mm/memcontrol.c). 40 ns: ESTIMATE.</summary>
+    public long MemcgChargeNs { get; init; } = 40;
+
+    /// <summary>What <c>__filemap_add_folio</c> does under <c>xas_lock_irq</c> (mm/filemap.c): the
+    /// conflict walk, <c>xas_store</c> (a new xa_node once per 64 slots, amortised),
+    /// <c>mapping->nrpages</c> and the NR_FILE_PAGES statistic. The only part of the insert held
+    /// under the mapping's <c>i_pages</c> lock. 40 ns: ESTIMATE (no published per-store figure).</summary>
+    public long XarrayStoreNs { get; init; } = 40;
+
+    /// <summary>Adding one folio to its LRU list in <c>folio_batch_move_lru</c> (mm/swap.c:
+    /// <c>lru_add</c>, <c>lruvec_add_folio</c>), under the lruvec's <c>lru_lock</c>, which a CPU takes
+    /// once per drain of its 31-folio batch. 20 ns: ESTIMATE.</summary>
+    public long LruAddNs { get; init; } = 20;
+
+    /// <summary>One iteration of <c>generic_perform_write</c> (mm/filemap.c) besides the copy and
+    /// the folio lookup or insert: <c>fault_in_iov_iter_readable</c> of the (resident) source,
+    /// <c>write_begin</c> / <c>write_end</c> with the folio lock, <c>balance_dirty_pages_ratelimited</c>.
+    /// 100 ns: ESTIMATE.</summary>
+    public long PerformWriteNs { get; init; } = 100;
+
+    /// <summary>Pinning one source page of <c>kvm_gmem_populate</c> (<c>get_user_pages_fast</c> of a
+    /// resident page: a lockless walk and a reference, virt/kvm/guest_memfd.c callers). 60 ns:
+    /// ESTIMATE.</summary>
+    public long GupFastNs { get; init; } = 60;
 
     /// <summary>The built-in defaults for <paramref name="kind"/>: its descriptor's
     /// (<see cref="ArchDescriptor.Costs"/>). Today every descriptor keeps the constants above (the x86
@@ -165,8 +217,7 @@ public sealed record CostProfile
         new("ipi_handler_ns", MaxFlushNs, p => p.IpiHandlerNs, (p, v) => p with { IpiHandlerNs = v }),
         new("ack_wait_per_extra_target_ns", MaxFlushNs, p => p.AckWaitPerExtraTargetNs, (p, v) => p with { AckWaitPerExtraTargetNs = v }),
         new("icr_write_ns", MaxFlushNs, p => p.IcrWriteNs, (p, v) => p with { IcrWriteNs = v }),
-        new("vm_exit_ns", MaxFlushNs, p => p.VmExitNs, (p, v) => p with { VmExitNs = v }),
-        new("vm_entry_ns", MaxFlushNs, p => p.VmEntryNs, (p, v) => p with { VmEntryNs = v }),
+        new("kvm_interrupt_exit_ns", MaxFlushNs, p => p.KvmInterruptExitNs, (p, v) => p with { KvmInterruptExitNs = v }),
         new("invlpgb_ns", MaxFlushNs, p => p.InvlpgbNs, (p, v) => p with { InvlpgbNs = v }),
         new("tlbsync_ns", MaxFlushNs, p => p.TlbsyncNs, (p, v) => p with { TlbsyncNs = v }),
         new("tlbi_sync_ns", MaxFlushNs, p => p.TlbiSyncNs, (p, v) => p with { TlbiSyncNs = v }),
@@ -184,10 +235,15 @@ public sealed record CostProfile
         new("syscall_ns", MaxNs, p => p.SyscallNs, (p, v) => p with { SyscallNs = v }),
         new("folio_alloc_ns", MaxNs, p => p.FolioAllocNs, (p, v) => p with { FolioAllocNs = v }),
         new("pcp_refill_ns", MaxNs, p => p.PcpRefillNs, (p, v) => p with { PcpRefillNs = v }),
-        new("page_cache_insert_ns", MaxNs, p => p.PageCacheInsertNs, (p, v) => p with { PageCacheInsertNs = v }),
         new("cpa_round_ns", MaxNs, p => p.CpaRoundNs, (p, v) => p with { CpaRoundNs = v }),
         new("gmem_prepare_ns", MaxNs, p => p.GmemPrepareNs, (p, v) => p with { GmemPrepareNs = v }),
         new("mermap_pte_ns", MaxNs, p => p.MermapPteNs, (p, v) => p with { MermapPteNs = v }),
+        new("vm_exit_round_trip_ns", MaxNs, p => p.VmExitRoundTripNs, (p, v) => p with { VmExitRoundTripNs = v }),
+        new("memcg_charge_ns", MaxNs, p => p.MemcgChargeNs, (p, v) => p with { MemcgChargeNs = v }),
+        new("xarray_store_ns", MaxNs, p => p.XarrayStoreNs, (p, v) => p with { XarrayStoreNs = v }),
+        new("lru_add_ns", MaxNs, p => p.LruAddNs, (p, v) => p with { LruAddNs = v }),
+        new("perform_write_ns", MaxNs, p => p.PerformWriteNs, (p, v) => p with { PerformWriteNs = v }),
+        new("gup_fast_ns", MaxNs, p => p.GupFastNs, (p, v) => p with { GupFastNs = v }),
     ];
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first field outside its range.</summary>

@@ -31,20 +31,70 @@ public sealed partial class SimKernel
         return ok;
     }
 
-    /// <summary><c>filemap_add_folio()</c> under the mapping's <c>i_pages</c> lock.</summary>
+    /// <summary>
+    /// <c>filemap_add_folio()</c> (mm/filemap.c): <c>mem_cgroup_charge</c> first, then
+    /// <c>__filemap_add_folio</c>, whose xarray store is the only part under the mapping's
+    /// <c>i_pages</c> lock (<c>xas_lock_irq</c>), then, on success, <c>folio_add_lru</c>.
+    /// </summary>
     internal AddResult InsertFolio(int cpu, KernelFile file, long index, long pfn)
     {
         TestHookBeforeInsert?.Invoke(file, index);
-        if (Defer(cpu, QuantumKind.Lock, Costs.PageCacheInsertNs, Costs.LockHandoffNs, SimLockTable.PagesLock(file.Mapping)))
+        Charge(cpu, Costs.MemcgChargeNs);
+        HoldLock(cpu, SimLockTable.PagesLock(file.Mapping), Costs.XarrayStoreNs);
+        AddResult result = PageCache.FilemapAddFolio(file.Mapping, index, pfn, file.FolioOrder);
+        if (result == AddResult.Added)
         {
-            Charge(cpu, Costs.PageCacheInsertNs);
+            FolioAddLru(cpu, file);
+        }
+
+        return result;
+    }
+
+    /// <summary>Statistics of simulated lock <paramref name="id"/> (<see cref="SimLockTable"/>'s ids).</summary>
+    internal SimLock SimulatedLock(int id) => _locks[id];
+
+    /// <summary>Holds simulated lock <paramref name="lockId"/> for <paramref name="holdNs"/>: at once,
+    /// or logged for the weave in quantum mode (the clock then advances by the hold only).</summary>
+    private void HoldLock(int cpu, int lockId, long holdNs)
+    {
+        if (Defer(cpu, QuantumKind.Lock, holdNs, Costs.LockHandoffNs, lockId))
+        {
+            Charge(cpu, holdNs);
         }
         else
         {
-            _locks[SimLockTable.PagesLock(file.Mapping)].Hold(ref Clock(cpu), Costs.PageCacheInsertNs, Costs.LockHandoffNs);
+            _locks[lockId].Hold(ref Clock(cpu), holdNs, Costs.LockHandoffNs);
+        }
+    }
+
+    /// <summary>
+    /// <c>folio_add_lru()</c> (mm/swap.c): the folio joins this CPU's <c>lru_add</c> folio_batch; the
+    /// batch is moved to the LRU when it is full (PAGEVEC_SIZE, include/linux/pagevec.h) or at once for
+    /// a large folio (<c>folio_test_large</c>). <c>folio_batch_move_lru</c> takes the lruvec's
+    /// <c>lru_lock</c> once for the run of folios of one lruvec and adds each under it. Here a folio
+    /// of another process's lruvec first moves the batch (the kernel would relock mid-batch: the
+    /// same holds, a little later).
+    /// </summary>
+    private void FolioAddLru(int cpu, KernelFile file)
+    {
+        ref LruAddBatch batch = ref _cpus[cpu].LruAdd;
+        if (batch.Count > 0 && batch.Process != file.Process.Id)
+        {
+            FolioBatchMoveLru(cpu, ref batch);
         }
 
-        return PageCache.FilemapAddFolio(file.Mapping, index, pfn, file.FolioOrder);
+        batch.Process = file.Process.Id;
+        batch.Count++;
+        if (batch.Count == LruAddBatch.Size || file.FolioOrder > 0)
+        {
+            FolioBatchMoveLru(cpu, ref batch);
+        }
+    }
+
+    private void FolioBatchMoveLru(int cpu, ref LruAddBatch batch)
+    {
+        HoldLock(cpu, SimLockTable.LruLock(batch.Process), batch.Count * Costs.LruAddNs);
+        batch.Count = 0;
     }
 
     /// <summary>Zeroes a folio the way the strategy allows: <c>clear_highpage()</c> through the direct
@@ -184,4 +234,15 @@ public sealed partial class SimKernel
         CountersOf(cpu).MermapFreeFlushes++;
         Trace(cpu, SimEventKind.FlushAll, 0, o.IpiCallbacks);
     }
+}
+
+/// <summary>A CPU's <c>cpu_fbatches.lru_add</c> folio_batch (mm/swap.c): how many folios wait in
+/// it and whose lruvec they belong to.</summary>
+internal struct LruAddBatch
+{
+    /// <summary>PAGEVEC_SIZE (include/linux/pagevec.h: 31 today, 15 in older kernels).</summary>
+    public const int Size = 31;
+
+    public int Count;
+    public int Process;
 }

@@ -58,7 +58,7 @@ public sealed partial class SimKernel
         ArgumentNullException.ThrowIfNull(file);
         Enter(cpu);
         long start = Clock(cpu);
-        Charge(cpu, Costs.GuestFaultBaseNs);
+        Charge(cpu, Costs.VmExitRoundTripNs + Costs.GuestFaultBaseNs);
         PathResult r = GmemFault(cpu, file, index, userMapping: false);
         long latency = Clock(cpu) - start;
         ref KernelCounters c = ref CountersOf(cpu);

@@ -54,7 +54,7 @@ public sealed partial class SimKernel
     /// write zaps on completion and a second write to the same folio is refused.</summary>
     private PathResult PopulateWriteDirectMap(int cpu, KernelFile file, long index)
     {
-        Charge(cpu, Costs.SyscallNs);
+        ChargeWritePage(cpu);
         if (!file.Design.DirectMapWrite)
         {
             CountersOf(cpu).WriteRefused++;
@@ -87,7 +87,7 @@ public sealed partial class SimKernel
     /// of the slice costs a local flush.</summary>
     private PathResult PopulateWriteMermap(int cpu, KernelFile file, long index)
     {
-        Charge(cpu, Costs.SyscallNs);
+        ChargeWritePage(cpu);
         int error = GetFolio(cpu, file, index, out long pfn);
         if (error != 0)
         {
@@ -101,6 +101,11 @@ public sealed partial class SimKernel
         return new PathResult(0, pfn, 0);
     }
 
+    /// <summary>write() of one page: the system call and one iteration of <c>generic_perform_write</c>
+    /// (mm/filemap.c) around the folio lookup or insert and the <c>copy_from_user</c>, which the
+    /// paths charge themselves.</summary>
+    private void ChargeWritePage(int cpu) => Charge(cpu, Costs.SyscallNs + Costs.PerformWriteNs);
+
     /// <summary><c>kvm_gmem_populate()</c>: GUP the source, copy through the direct map (SNP's
     /// <c>kmap_local_page</c> + memcpy). Refused for NO_DIRECT_MAP (the TDX/SNP exclusion).</summary>
     private PathResult PopulateGmemPopulate(int cpu, KernelFile file, long index)
@@ -111,7 +116,7 @@ public sealed partial class SimKernel
             return new PathResult(Errno.EINVAL, -1, 0);
         }
 
-        Charge(cpu, Costs.UserFaultBaseNs);
+        Charge(cpu, Costs.GupFastNs);
         int error = GetFolio(cpu, file, index, out long pfn);
         if (error != 0)
         {

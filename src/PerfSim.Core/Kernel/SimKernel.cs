@@ -144,6 +144,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     {
         var p = new KernelProcess(_processes.Count, new Mermap.Mermap(Frames, CpuCount, Options.MermapSlicePages));
         _processes.Add(p);
+        _locks.ResetLruLock(p.Id);
         return p;
     }
 
@@ -520,5 +521,6 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     {
         public long ClockNs;
         public KernelCounters Counters;
+        public LruAddBatch LruAdd;
     }
 }

@@ -298,8 +298,8 @@ public sealed class HostCpus
                 else if (s.Role == CpuRole.Vcpu && !s.InPath && arrival >= s.GuestResumeNs)
                 {
                     // External-interrupt VM exit: the handler runs in the host, then VM entry.
-                    start += _costs.VmExitNs;
-                    lost += _costs.VmExitNs + _costs.VmEntryNs;
+                    start += _costs.GuestExitNs;
+                    lost += _costs.GuestExitAndEntryNs;
                     counters.VmExits += members;
                 }
 
@@ -308,7 +308,7 @@ public sealed class HostCpus
                 s.DrainEndNs = start + handlerFixed + callbackNs;
                 if (s.Role == CpuRole.Vcpu && !s.InPath)
                 {
-                    s.GuestResumeNs = s.DrainEndNs + _costs.VmEntryNs;
+                    s.GuestResumeNs = s.DrainEndNs + (_costs.GuestExitAndEntryNs - _costs.GuestExitNs);
                 }
                 else if (s.Role == CpuRole.Idle)
                 {

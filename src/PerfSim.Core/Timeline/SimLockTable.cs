@@ -2,7 +2,7 @@ namespace PerfSim.Core.Timeline;
 
 /// <summary>
 /// The simulated locks by id: <c>cpa_lock</c>, <c>pgtable_split_lock</c>, then each mapping's
-/// <c>i_pages</c> lock. A logged acquisition names its lock by id (no reference, so no GC write
+/// <c>i_pages</c> lock interleaved with each process's lruvec <c>lru_lock</c>. A logged acquisition names its lock by id (no reference, so no GC write
 /// barrier per entry), and the weave, which applies acquisitions beside the next round, touches
 /// no line a round reads. Not synchronised: acquisitions are applied on one thread at a time.
 /// </summary>
@@ -27,12 +27,20 @@ public sealed class SimLockTable
     public static bool TakenWithIrqsOn(int id) => id < FirstPagesLock;
 
     /// <summary>The id of mapping <paramref name="mapping"/>'s <c>i_pages</c> lock.</summary>
-    public static int PagesLock(ushort mapping) => FirstPagesLock + mapping;
+    public static int PagesLock(ushort mapping) => FirstPagesLock + (2 * mapping);
+
+    /// <summary>The id of process <paramref name="process"/>'s lruvec <c>lru_lock</c> (mm/swap.c:
+    /// <c>folio_batch_move_lru</c>): one lruvec per VMM, each in its own memory cgroup, one node.</summary>
+    public static int LruLock(int process) => FirstPagesLock + (2 * process) + 1;
 
     /// <summary>A new file's <c>i_pages</c> lock, free (its mapping id may have served a closed file).</summary>
-    public void ResetPagesLock(ushort mapping)
+    public void ResetPagesLock(ushort mapping) => Reset(PagesLock(mapping));
+
+    /// <summary>A new process's <c>lru_lock</c>, free.</summary>
+    public void ResetLruLock(int process) => Reset(LruLock(process));
+
+    private void Reset(int id)
     {
-        int id = PagesLock(mapping);
         if (id >= _locks.Length)
         {
             Array.Resize(ref _locks, Math.Max(id + 1, _locks.Length * 2));

@@ -120,12 +120,13 @@ public sealed record ScenarioConfig
     public double JumpProbability { get; init; } = 0.05;
 
     /// <summary>Mean guest time between a vCPU's faults, exponential (0: a fault storm). The default
-    /// is the guest writing the 4 KiB page it just faulted in (<see cref="CostProfile.Zero4KNs"/>'s
-    /// 200 ns: a guest kernel zeroing pages it allocates, <c>init_on_alloc</c>): ESTIMATE, no
-    /// published per-page boot profile was found (docs/tlb-flush-costs.md).</summary>
+    /// is the guest writing the 4 KiB page it just faulted in, at the host's <c>clear_page</c> rate
+    /// (<see cref="CostProfile.Zero4KNs"/>: a guest kernel zeroing the pages it allocates,
+    /// <c>init_on_alloc</c>): ESTIMATE, no published per-page boot profile was found
+    /// (docs/tlb-flush-costs.md).</summary>
     public long ThinkNs { get; init; } = DefaultThinkNs;
 
-    public const long DefaultThinkNs = 200;
+    public static readonly long DefaultThinkNs = new CostProfile().Zero4KNs;
 
     /// <summary>The host's idle loop on CPUs nothing runs on.</summary>
     public IdlePolicy Idle { get; init; } = IdlePolicy.IntelIdle;

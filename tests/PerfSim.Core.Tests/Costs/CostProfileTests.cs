@@ -41,7 +41,7 @@ public class CostProfileTests
     public void Every_field_is_listed_once_under_a_snake_case_key()
     {
         // One field per ns property: a property left out of the table could not be set from a file.
-        int nsProperties = typeof(CostProfile).GetProperties().Count(p => p.PropertyType == typeof(long) && p.Name.EndsWith("Ns", StringComparison.Ordinal));
+        int nsProperties = typeof(CostProfile).GetProperties().Count(p => p.PropertyType == typeof(long) && p.CanWrite && p.Name.EndsWith("Ns", StringComparison.Ordinal));
         Assert.Equal(nsProperties, CostProfile.Fields.Count);
         Assert.Equal(CostProfile.Fields.Count, CostProfile.Fields.Select(f => f.Key).Distinct().Count());
         Assert.All(CostProfile.Fields, f => Assert.Matches("^[a-z][a-z0-9]*(_[a-z0-9]+)*_ns$", f.Key));

@@ -98,8 +98,8 @@ public sealed class QuantumWeaverTests
         weaver.WeaveClosed();
 
         long handler = costs.IpiHandlerNs + 98;
-        long guestLoss = costs.VmExitNs + handler + costs.VmEntryNs;
-        long done = Math.Max(1_000 + costs.IpiSendNs + costs.IpiDeliveryNs + handler, 1_000 + costs.IpiSendNs + costs.IpiDeliveryNs + costs.VmExitNs + handler) + costs.AckWaitPerExtraTargetNs;
+        long guestLoss = costs.GuestExitAndEntryNs + handler;
+        long done = Math.Max(1_000 + costs.IpiSendNs + costs.IpiDeliveryNs + handler, 1_000 + costs.IpiSendNs + costs.IpiDeliveryNs + costs.GuestExitNs + handler) + costs.AckWaitPerExtraTargetNs;
         long initiatorWait = done - (1_000 + 415);
         Assert.Equal([(0, 515 + initiatorWait), (1, 2_500 + handler), (2, 1_000L)], latencies.Seen.OrderBy(s => s.Cpu));
         Assert.Equal(initiatorWait, weaver.Settle(0, out _));

@@ -77,7 +77,8 @@ public sealed class EngineTests
     /// may move timing a little, never what the kernel did: faults, zaps, flushes, callbacks and
     /// splits are the same from a 1 µs to a 10 ms quantum, simulated time stays within 1%, and what
     /// depends on timing across CPUs stays within a stated bound: IPIs sent (a callback finds a queue
-    /// not yet drained) within 2%, contended <c>cpa_lock</c> acquisitions within 10%. (Charging IPI
+    /// not yet drained) within 2%, contended <c>cpa_lock</c> acquisitions within 15% (which frames a
+    /// staged batch holds moves with the quantum, and so which faults meet at the lock). (Charging IPI
     /// handler time when a quantum closed, instead of in time order, once doubled the contention.)</summary>
     [Theory]
     [InlineData(ScenarioNames.GuestBoot, Strategy.PerFolio)]
@@ -97,7 +98,7 @@ public sealed class EngineTests
 
         Assert.InRange(coarse.ElapsedSimNs, fine.ElapsedSimNs * 0.99, fine.ElapsedSimNs * 1.01);
         Assert.InRange(coarse.Counter("ipis"), fine.Counter("ipis") * 0.98, fine.Counter("ipis") * 1.02);
-        Assert.InRange(coarse.Counter("cpa_lock_contended"), fine.Counter("cpa_lock_contended") * 0.9, (fine.Counter("cpa_lock_contended") * 1.1) + 2);
+        Assert.InRange(coarse.Counter("cpa_lock_contended"), fine.Counter("cpa_lock_contended") * 0.85, (fine.Counter("cpa_lock_contended") * 1.15) + 2);
     }
 
     [Fact]
