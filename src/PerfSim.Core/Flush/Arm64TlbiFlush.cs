@@ -48,7 +48,8 @@ public sealed record Arm64TlbiFlush : IFlushModel
         ArgumentNullException.ThrowIfNull(costs);
         if (full || !HasTlbiRange)
         {
-            return Local(pages, full, costs);
+            FlushCost sequence = Local(pages, full, costs);
+            return targets == 0 ? sequence : sequence with { ChannelNs = sequence.LatencyNs - costs.TlbiSyncNs };
         }
 
         long latency = costs.TlbiSyncNs;
@@ -60,7 +61,9 @@ public sealed record Arm64TlbiFlush : IFlushModel
             latency += rangeNs;
         }
 
-        return new FlushCost(latency, ops, TlbiOps: ops);
+        // The TLBIs are DVM messages every other CPU must process; the final DSB ISH waits for them
+        // (calibration C20: 95% of ptep_clear_flush), so broadcasts of several CPUs queue.
+        return new FlushCost(latency, ops, TlbiOps: ops, ChannelNs: targets == 0 ? 0 : latency - costs.TlbiSyncNs);
     }
 
     /// <summary>The same sequence as a broadcast (the non-shareable TLBI and DSB are priced alike):

@@ -297,7 +297,7 @@ public sealed class FlushEngine : IDisposable
         FlushCost cost = Arch.Flush.Broadcast(ranges, pages, full, targets, Costs);
         AddCost(ref s, cost);
         nominalWaitNs = cost.NominalWaitNs;
-        return new FlushOutcome(cost.LatencyNs, full, cost.IpiCallbacks, cost.Ops, targets, cost.CallbackNs, tally, cost.CallAtNs);
+        return new FlushOutcome(cost.LatencyNs, full, cost.IpiCallbacks, cost.Ops, targets, cost.CallbackNs, tally, cost.CallAtNs, cost.ChannelNs);
     }
 
     private void RecordExposure(int cpu, ref FlushCpuState s, ReadOnlySpan<PfnRange> ranges, long completedNs)

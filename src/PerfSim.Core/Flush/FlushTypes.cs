@@ -27,9 +27,11 @@ public readonly record struct PfnRange(long StartPfn, long Pages, long ZappedAtN
 /// queue adds the interrupt's fixed handler cost.</param>
 /// <param name="Stale">Stale-holder tally of the zapped ranges (empty when nothing was zapped).</param>
 /// <param name="CallAtNs">When the callbacks are queued, after the call starts (x86 IPI only).</param>
+/// <param name="ChannelNs">How long the broadcast occupies the shared invalidation channel (arm64,
+/// INVLPGB), part of <paramref name="InitiatorLatencyNs"/>.</param>
 public readonly record struct FlushOutcome(
     long InitiatorLatencyNs, bool FullFlush, int IpiCallbacks, long InvalidationOps, int Targets,
-    long CallbackNs, StaleTally Stale, long CallAtNs = 0);
+    long CallbackNs, StaleTally Stale, long CallAtNs = 0, long ChannelNs = 0);
 
 /// <summary>Flush counters of one initiating CPU (a snapshot). Mirrors the kernel's
 /// NR_TLB_REMOTE_FLUSH / NR_TLB_LOCAL_FLUSH_* vm events, split by primitive.</summary>

@@ -40,6 +40,9 @@ public interface IFlushModel
 /// exposure window closes after it; the real wait is the call queue's.</param>
 /// <param name="CallAtNs">x86 IPI: when, after the flush call starts, the csds are queued and the
 /// IPIs sent (after the flush's setup).</param>
+/// <param name="ChannelNs">A broadcast without IPIs (arm64 TLBI…IS, INVLPGB): how long its
+/// invalidations occupy the shared broadcast channel, part of <paramref name="LatencyNs"/>; a
+/// broadcast issued while another's are still in it waits (the kernel's DSB / TLBSYNC).</param>
 public readonly record struct FlushCost(
     long LatencyNs, long Ops, int IpiCallbacks = 0, long CallbackNs = 0,
-    long Invlpg = 0, long TlbiOps = 0, long InvlpgbOps = 0, long Tlbsyncs = 0, long NominalWaitNs = 0, long CallAtNs = 0);
+    long Invlpg = 0, long TlbiOps = 0, long InvlpgbOps = 0, long Tlbsyncs = 0, long NominalWaitNs = 0, long CallAtNs = 0, long ChannelNs = 0);

@@ -33,7 +33,9 @@ public sealed record X86InvlpgbFlush : IFlushModel
         }
 
         long latency = costs.FlushBaseNs + (ops * costs.InvlpgbNs) + costs.TlbsyncNs;
-        return new FlushCost(latency, ops, InvlpgbOps: ops, Tlbsyncs: 1);
+        // Every CPU processes every INVLPGB; TLBSYNC waits until this CPU's have been, behind any
+        // other CPU's broadcasts already in flight.
+        return new FlushCost(latency, ops, InvlpgbOps: ops, Tlbsyncs: 1, ChannelNs: targets == 0 ? 0 : ops * costs.InvlpgbNs);
     }
 
     public FlushCost Local(long pages, bool full, CostProfile costs) => X86IpiFlush.LocalInvlpg(pages, full, costs);

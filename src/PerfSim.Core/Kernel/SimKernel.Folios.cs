@@ -55,15 +55,16 @@ public sealed partial class SimKernel
 
     /// <summary>Holds simulated lock <paramref name="lockId"/> for <paramref name="holdNs"/>: at once,
     /// or logged for the weave in quantum mode (the clock then advances by the hold only).</summary>
-    private void HoldLock(int cpu, int lockId, long holdNs)
+    private void HoldLock(int cpu, int lockId, long holdNs, long? handoffNs = null)
     {
-        if (Defer(cpu, QuantumKind.Lock, holdNs, Costs.LockHandoffNs, lockId))
+        long handoff = handoffNs ?? Costs.LockHandoffNs;
+        if (Defer(cpu, QuantumKind.Lock, holdNs, handoff, lockId))
         {
             Charge(cpu, holdNs);
         }
         else
         {
-            _locks[lockId].Hold(ref Clock(cpu), holdNs, Costs.LockHandoffNs);
+            _locks[lockId].Hold(ref Clock(cpu), holdNs, handoff);
         }
     }
 

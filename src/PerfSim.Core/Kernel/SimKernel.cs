@@ -445,13 +445,21 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
 
     /// <summary>
     /// The cross-CPU part of a flush <paramref name="cpu"/> issues now: <c>on_each_cpu</c>'s
-    /// callbacks through the call queues (<see cref="HostCpus"/>). Outside quantum mode the
+    /// callbacks through the call queues (<see cref="HostCpus"/>), or a broadcast's passage through
+    /// the invalidation channel (the wait behind other CPUs' broadcasts). Outside quantum mode the
     /// initiator's latency becomes what it waits for its slowest target and the targets' clocks
     /// take their interrupts at once; in quantum mode the call is logged and the weave applies it
     /// in simulated-time order (the initiator's latency here is its local part).
     /// </summary>
     private FlushOutcome CrossCall(int cpu, FlushOutcome o)
     {
+        if (o.ChannelNs > 0)
+        {
+            // arm64 / INVLPGB: the invalidations queue in the broadcast channel behind other CPUs'.
+            HoldLock(cpu, SimLockTable.TlbBroadcast, o.ChannelNs, handoffNs: 0);
+            return o with { InitiatorLatencyNs = o.InitiatorLatencyNs - o.ChannelNs };
+        }
+
         if (o.IpiCallbacks == 0)
         {
             return o;

@@ -1,7 +1,8 @@
 namespace PerfSim.Core.Timeline;
 
 /// <summary>
-/// The simulated locks by id: <c>cpa_lock</c>, <c>pgtable_split_lock</c>, then each mapping's
+/// The simulated locks by id: <c>cpa_lock</c>, <c>pgtable_split_lock</c>, the broadcast-invalidation
+/// channel, then each mapping's
 /// <c>i_pages</c> lock interleaved with each process's lruvec <c>lru_lock</c>. A logged acquisition names its lock by id (no reference, so no GC write
 /// barrier per entry), and the weave, which applies acquisitions beside the next round, touches
 /// no line a round reads. Not synchronised: acquisitions are applied on one thread at a time.
@@ -14,7 +15,11 @@ public sealed class SimLockTable
     /// <summary><c>pgtable_split_lock</c> (arch/arm64/mm/mmu.c): arm64 direct-map splits.</summary>
     public const int SplitLock = 1;
 
-    private const int FirstPagesLock = 2;
+    /// <summary>The broadcast-invalidation channel (arm64 DVM messages, x86 INVLPGB): a FIFO that
+    /// every CPU's broadcast TLB invalidations pass through; a DSB / TLBSYNC waits for what is ahead.</summary>
+    public const int TlbBroadcast = 2;
+
+    private const int FirstPagesLock = 3;
 
     private SimLock[] _locks = new SimLock[FirstPagesLock + 16];
 
@@ -24,7 +29,7 @@ public sealed class SimLockTable
     /// <summary>Whether lock <paramref name="id"/> is taken with interrupts on (<c>spin_lock</c>:
     /// <c>cpa_lock</c>, <c>pgtable_split_lock</c>), so an interrupt lengthens the hold; an
     /// <c>i_pages</c> lock is taken by <c>xas_lock_irq</c> (mm/filemap.c), so the interrupt waits.</summary>
-    public static bool TakenWithIrqsOn(int id) => id < FirstPagesLock;
+    public static bool TakenWithIrqsOn(int id) => id is CpaLock or SplitLock;
 
     /// <summary>The id of mapping <paramref name="mapping"/>'s <c>i_pages</c> lock.</summary>
     public static int PagesLock(ushort mapping) => FirstPagesLock + (2 * mapping);
