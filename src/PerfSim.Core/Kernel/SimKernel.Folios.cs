@@ -125,7 +125,7 @@ public sealed partial class SimKernel
             return 0;
         }
 
-        int error = ZapFolio(cpu, pfn, 1L << file.FolioOrder, flush: file.Design.Flush == FlushPolicy.PerZap);
+        int error = ZapFolioByPolicy(cpu, file, pfn);
         if (error == 0)
         {
             head.Flags |= FrameFlags.NoDirectMap;

@@ -40,6 +40,7 @@ public sealed partial class SimKernel
         }
 
         Design design = (flags & GmemFlags.NoDirectMap) != 0 ? Design : Designs.DirectMapKept;
+        EnsureZapBatches(design);
         var probe = new KernelFile(FileKind.GuestMemfd, 0, sizePages, flags, order, process, design);
         if (!PageCache.TryCreateMapping(probe.AddressSpaceFlags, sizePages, out ushort mapping))
         {
@@ -232,6 +233,7 @@ public sealed partial class SimKernel
         Trace(cpu, SimEventKind.PunchHole, start, pages);
         ref long clock = ref Clock(cpu);
         clock = file.InvalidateLock.WriteGrant(clock);
+        FlushZapBatchesBeforeFree(cpu, file);
         // kvm_flush_remote_tlbs() for the guest: one IPI round to the vCPUs (ESTIMATE: the same
         // primitives as a kernel shootdown, without the INVLPGs).
         Charge(cpu, Costs.IpiSendNs + Costs.IpiDeliveryNs + Costs.IpiHandlerNs);
@@ -245,6 +247,7 @@ public sealed partial class SimKernel
     public int GmemRelease(int cpu, KernelFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
+        FlushZapBatchesBeforeFree(cpu, file);
         return EvictInode(cpu, file);
     }
 

@@ -55,6 +55,7 @@ internal sealed class RunScope : IDisposable
             BootPlan = host?.BootPlan,
             Strategy = config.Strategy,
             GuestFolioOrder = config.FolioOrder,
+            FlushPolicy = config.FlushPolicy,
         });
         try
         {

@@ -122,6 +122,9 @@ public sealed record ScenarioConfig
 
     public bool RodataFull { get; init; } = true;
 
+    /// <summary>When the per-folio designs flush their zaps: every (the series today), batch:N or none (v5).</summary>
+    public ZapFlushPolicy FlushPolicy { get; init; } = ZapFlushPolicy.Every;
+
     public CostProfile? Costs { get; init; }
 
     public long GuestPages => GuestMemoryBytes / PageGeometry.PageSize;
