@@ -115,6 +115,12 @@ public sealed record KernelOptions
 
     public long MermapSlicePages { get; init; } = Mermap.Mermap.DefaultSlicePages;
 
+    /// <summary>arm64: the CPUs have FEAT_S2FWB (<c>ARM64_HAS_STAGE2_FWB</c>). Without it
+    /// <c>kvm_pgtable_stage2_map()</c> cleans the new page to PoC through the linear map, so
+    /// guest_memfd refuses NO_DIRECT_MAP (<c>kvm_arch_gmem_supports_no_direct_map</c>, series v5
+    /// 04/12 and v10 08/15 "KVM: arm64: define kvm_arch_gmem_supports_no_direct_map()"). Ignored on x86.</summary>
+    public bool Stage2Fwb { get; init; } = true;
+
     /// <summary>When the per-folio designs flush their zaps (<see cref="Design.ZapFlush"/>).</summary>
     public ZapFlushPolicy FlushPolicy { get; init; } = ZapFlushPolicy.Every;
 

@@ -13,7 +13,8 @@ public sealed partial class SimKernel
     /// <summary>
     /// <c>KVM_CREATE_GUEST_MEMFD</c>. NO_DIRECT_MAP is offered only when the kernel implements a
     /// strategy, <c>can_set_direct_map()</c> holds, and the VM is neither TDX nor SNP
-    /// (<c>kvm_arch_gmem_supports_no_direct_map</c>, v12), a refusal at creation; INIT_SHARED needs
+    /// (<c>kvm_arch_gmem_supports_no_direct_map</c>, v12), and on arm64 the CPUs have FEAT_S2FWB
+    /// (<see cref="KernelOptions.Stage2Fwb"/>): a refusal at creation; INIT_SHARED needs
     /// MMAP and a VM without private memory.
     /// </summary>
     public int GmemCreate(KernelProcess process, long sizePages, GmemFlags flags, VmType vm, out KernelFile? file)
@@ -27,8 +28,11 @@ public sealed partial class SimKernel
             return Errno.EINVAL;
         }
 
+        // arm64 also needs FEAT_S2FWB: without it stage-2 mapping cleans the page through the
+        // linear map (kvm_arch_gmem_supports_no_direct_map, v10 08/15).
+        bool archRefuses = DirectMap.Profile.IsArm64 && !Options.Stage2Fwb;
         if ((flags & GmemFlags.NoDirectMap) != 0
-            && (!Design.RemovesDirectMap || !DirectMap.Profile.CanSetDirectMap || vm != VmType.Default))
+            && (!Design.RemovesDirectMap || !DirectMap.Profile.CanSetDirectMap || vm != VmType.Default || archRefuses))
         {
             return Errno.EINVAL;
         }

@@ -56,6 +56,7 @@ internal sealed class RunScope : IDisposable
             Strategy = config.Strategy,
             GuestFolioOrder = config.FolioOrder,
             FlushPolicy = config.FlushPolicy,
+            Stage2Fwb = config.Stage2Fwb,
         });
         try
         {

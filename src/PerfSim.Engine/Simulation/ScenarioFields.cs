@@ -85,6 +85,9 @@ public static class ScenarioFields
             "per-folio designs, x86: flush each zap (every, the series since v8), one flush per N zaps of a CPU (batch:N), or never (none, v5)",
             ZapFlushPolicy.TryParse, p => p.Name, c => c.FlushPolicy, (c, v) => c with { FlushPolicy = v })
             with { UsedBy = [GuestBoot, Populate, VmChurn, Snapshot], UnusedNote = "secretmem flushes each page, whatever the policy" },
+        ScenarioField.OnOff("stage2_fwb", "arm64: the CPUs have FEAT_S2FWB (ARM64_HAS_STAGE2_FWB); without it guest_memfd refuses NO_DIRECT_MAP",
+            c => c.Stage2Fwb, (c, v) => c with { Stage2Fwb = v })
+            with { UsedBy = [GuestBoot, Populate, VmChurn, Snapshot], UnusedNote = "only guest_memfd needs it" },
     ];
 
     /// <summary>The field keys (snake_case), in table order.</summary>
@@ -221,6 +224,16 @@ public static class ScenarioFields
         if (c.Arch.IsX86() && !c.RodataFull)
         {
             throw new InputException($"{where}: rodata applies to arm64 profiles only");
+        }
+
+        if (!c.Stage2Fwb && c.Arch.IsX86())
+        {
+            throw new InputException($"{where}: stage2_fwb applies to arm64 profiles only");
+        }
+
+        if (!c.Stage2Fwb && Designs.For(c.Strategy).RemovesDirectMap && Find("strategy")!.AppliesTo(c.Scenario))
+        {
+            throw new InputException($"{where}: strategy {c.Strategy.Name()} needs guest_memfd NO_DIRECT_MAP, which arm64 refuses without FEAT_S2FWB (stage2_fwb off); set strategy to none or stage2_fwb to on");
         }
 
         if (c.FlushPolicy.Kind != ZapFlushKind.Every && !Designs.For(c.Strategy).TakesFlushPolicy)

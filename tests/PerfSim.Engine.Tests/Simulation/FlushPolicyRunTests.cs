@@ -68,3 +68,21 @@ public sealed class FlushPolicyRunTests
         Assert.Contains("x86 only", Assert.Throws<InputException>(() => ScenarioFields.Validate(arm64, "options")).Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The stage2_fwb field at the input edge.</summary>
+public sealed class Stage2FwbFieldTests
+{
+    [Fact]
+    public void Arm64_without_stage2_fwb_refuses_a_no_direct_map_design_in_one_line()
+    {
+        var c = new ScenarioConfig { Arch = Core.Arch.ArchKind.Arm64, Strategy = Strategy.PerFolio };
+        ScenarioConfig off = ScenarioFields.Set(c, "stage2-fwb", "off", "--stage2-fwb");
+
+        string message = Assert.Throws<InputException>(() => ScenarioFields.Validate(off, "options")).Message;
+
+        Assert.Equal("options: strategy per-folio needs guest_memfd NO_DIRECT_MAP, which arm64 refuses without FEAT_S2FWB (stage2_fwb off); set strategy to none or stage2_fwb to on", message);
+        ScenarioConfig none = off with { Strategy = Strategy.None };
+        Assert.Same(none, ScenarioFields.Validate(none, "options"));
+        Assert.Contains("arm64 profiles only", Assert.Throws<InputException>(() => ScenarioFields.Validate(off with { Arch = Core.Arch.ArchKind.X86_64 }, "options")).Message, StringComparison.Ordinal);
+    }
+}
