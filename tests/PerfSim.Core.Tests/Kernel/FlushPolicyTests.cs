@@ -1,7 +1,5 @@
 using PerfSim.Core.Arch;
-using PerfSim.Core.Costs;
 using PerfSim.Core.Flush;
-using PerfSim.Core.Host;
 using PerfSim.Core.Invariants;
 using PerfSim.Core.Kernel;
 
@@ -12,16 +10,8 @@ public sealed class FlushPolicyTests
 {
     private const int Cpus = 4;
 
-    private static SimKernel Create(ZapFlushPolicy policy, Strategy strategy = Strategy.PerFolio, ArchKind arch = ArchKind.X86_64) => new(new KernelOptions
-    {
-        Cpus = Cpus,
-        Arch = ArchProfile.For(arch),
-        Costs = CostProfile.Default(arch),
-        DirectMap = Architectures.Of(arch).DirectMap(gbPages: true, rodataFull: true),
-        Layout = MemoryLayout.FromSize(8 * PageGeometry.GiB),
-        Strategy = strategy,
-        FlushPolicy = policy,
-    });
+    private static SimKernel Create(ZapFlushPolicy policy, Strategy strategy = Strategy.PerFolio, ArchKind arch = ArchKind.X86_64) =>
+        KernelFixture.Create(strategy, Cpus, arch: arch, flushPolicy: policy);
 
     /// <summary>Faults pages [0, n) on CPU 0, after a first fault that takes the splits (their
     /// flush_tlb_all flushes everything, batch or not).</summary>

@@ -1,6 +1,4 @@
 using PerfSim.Core.Arch;
-using PerfSim.Core.Costs;
-using PerfSim.Core.Host;
 using PerfSim.Core.Kernel;
 
 namespace PerfSim.Core.Tests.Kernel;
@@ -18,16 +16,7 @@ public sealed class Stage2FwbTests
     [InlineData(ArchKind.X86_64, false, 0)]
     public void No_direct_map_needs_stage2_fwb_on_arm64(ArchKind arch, bool fwb, int expected)
     {
-        using var k = new SimKernel(new KernelOptions
-        {
-            Cpus = 2,
-            Arch = ArchProfile.For(arch),
-            Costs = CostProfile.Default(arch),
-            DirectMap = Architectures.Of(arch).DirectMap(gbPages: true, rodataFull: true),
-            Layout = MemoryLayout.FromSize(PageGeometry.GiB),
-            Strategy = Strategy.PerFolio,
-            Stage2Fwb = fwb,
-        });
+        using SimKernel k = KernelFixture.Create(Strategy.PerFolio, cpus: 2, ramBytes: PageGeometry.GiB, arch: arch, stage2Fwb: fwb);
         KernelProcess p = k.CreateProcess();
 
         Assert.Equal(expected, k.GmemCreate(p, 16, GmemFlags.NoDirectMap, VmType.Default, out _));
