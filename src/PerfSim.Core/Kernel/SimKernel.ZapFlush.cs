@@ -119,7 +119,7 @@ public sealed partial class SimKernel
         }
 
         ReadOnlySpan<PfnRange> ranges = batch.Ranges;
-        Span<bool> held = ranges.Length <= 64 ? stackalloc bool[ranges.Length] : new bool[ranges.Length];
+        Span<bool> held = stackalloc bool[ZapFlushPolicy.MaxBatch]; // a batch holds at most N ≤ MaxBatch ranges
         for (int i = 0; i < ranges.Length; i++)
         {
             held[i] = HoldsAny(initiator, ranges[i]);
