@@ -123,7 +123,7 @@ public sealed class FrontEndTests : IDisposable
         Assert.Contains("complete -o default -F _perfsim_complete perfsim", bash, StringComparison.Ordinal);
         Assert.Contains("[suggest:", bash, StringComparison.Ordinal);
         Assert.Contains("compdef _perfsim_complete perfsim", zsh, StringComparison.Ordinal);
-        Assert.Equal(["--scenario", "--seed", "--spread-vcpus", "--strategy"], options.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["--scenario", "--seed", "--spread-vcpus", "--stage2-fwb", "--strategy"], options.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(["filemap", "none", "per-folio", "per-folio-v12", "unmapped-alloc"], values.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 

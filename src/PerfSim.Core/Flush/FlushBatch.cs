@@ -33,6 +33,10 @@ public sealed class FlushBatch
     /// <summary>Pending pages (after coalescing).</summary>
     public long TotalPages { get; private set; }
 
+    /// <summary>Non-empty ranges added since the batch was last flushed or cleared (before
+    /// coalescing): the zaps a flush policy counts.</summary>
+    public int Added { get; private set; }
+
     /// <summary>The pending ranges.</summary>
     public ReadOnlySpan<PfnRange> Ranges => _ranges.AsSpan(0, _count);
 
@@ -47,6 +51,7 @@ public sealed class FlushBatch
             return;
         }
 
+        Added++;
         long end = startPfn + pages;
         int nearest = -1;
         long nearestGap = long.MaxValue;
@@ -97,6 +102,7 @@ public sealed class FlushBatch
     {
         _count = 0;
         TotalPages = 0;
+        Added = 0;
     }
 
     private void Merge(int i, long start, long end, long zappedAtNs)

@@ -54,9 +54,14 @@ public sealed class KernelFile
     /// for secretmem. The paths read its fields.</summary>
     public Design Design { get; }
 
+    /// <summary>The VM the guest_memfd belongs to (<see cref="VmType.Default"/> for secretmem).</summary>
+    public VmType Vm { get; init; }
+
     public bool Released { get; internal set; }
 
-    /// <summary><c>filemap_invalidate_lock</c>: shared by faults, exclusive for PUNCH_HOLE.</summary>
+    /// <summary><c>filemap_invalidate_lock</c>: shared by <c>secretmem_fault</c>, exclusive for
+    /// PUNCH_HOLE and <c>kvm_gmem_populate</c>; guest_memfd's faults do not take it (6.18,
+    /// virt/kvm/guest_memfd.c).</summary>
     internal SimRwLock InvalidateLock { get; init; } = null!;
 
     internal AddressSpaceFlags AddressSpaceFlags => (NoDirectMap ? AddressSpaceFlags.NoDirectMap : 0)

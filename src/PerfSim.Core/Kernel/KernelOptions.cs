@@ -6,7 +6,7 @@ using PerfSim.Core.PageTables;
 namespace PerfSim.Core.Kernel;
 
 /// <summary>The stable id of a NO_DIRECT_MAP design (the configuration's type). What a design does
-/// is its record in Kernel/Designs/ (<see cref="Designs.For"/>); nothing branches on these values.</summary>
+/// is its record in Kernel/Designs/ (<see cref="Designs.For(Strategy)"/>); nothing branches on these values.</summary>
 public enum Strategy : byte
 {
     /// <summary><see cref="DirectMapKeptDesign"/>.</summary>
@@ -115,6 +115,15 @@ public sealed record KernelOptions
 
     public long MermapSlicePages { get; init; } = Mermap.Mermap.DefaultSlicePages;
 
+    /// <summary>arm64: the CPUs have FEAT_S2FWB (<c>ARM64_HAS_STAGE2_FWB</c>). Without it
+    /// <c>kvm_pgtable_stage2_map()</c> cleans the new page to PoC through the linear map, so
+    /// guest_memfd refuses NO_DIRECT_MAP (<c>kvm_arch_gmem_supports_no_direct_map</c>, series v5
+    /// 04/12 and v10 08/15 "KVM: arm64: define kvm_arch_gmem_supports_no_direct_map()"). Ignored on x86.</summary>
+    public bool Stage2Fwb { get; init; } = true;
+
+    /// <summary>When the per-folio designs flush their zaps (<see cref="Design.ZapFlush"/>).</summary>
+    public ZapFlushPolicy FlushPolicy { get; init; } = ZapFlushPolicy.Every;
+
     public KernelBugs Bugs { get; init; }
 
     public void Validate()
@@ -124,6 +133,21 @@ public sealed record KernelOptions
         if (GuestFolioOrder is not (0 or 9))
         {
             throw new ArgumentOutOfRangeException(nameof(GuestFolioOrder), GuestFolioOrder, "guest_memfd folios are order 0 or 9");
+        }
+
+        if (FlushPolicy.Kind != ZapFlushKind.Every)
+        {
+            if (!Designs.For(Strategy).TakesFlushPolicy)
+            {
+                throw new ArgumentException($"flush policy {FlushPolicy.Name} applies to the per-folio designs only, not {Strategy.Name()}", nameof(FlushPolicy));
+            }
+
+            // arch/arm64/mm/pageattr.c: set_direct_map_valid_noflush → __change_memory_common
+            // flushes inside, so an arm64 zap cannot skip or defer its flush.
+            if (DirectMap.IsArm64)
+            {
+                throw new ArgumentException($"flush policy {FlushPolicy.Name}: arm64 flushes inside set_direct_map_valid_noflush", nameof(FlushPolicy));
+            }
         }
     }
 }

@@ -176,7 +176,7 @@ public sealed partial class SimKernel
             return 0;
         }
 
-        int error = ZapFolio(cpu, pfn, 1L << file.FolioOrder, flush: file.Design.Flush == FlushPolicy.PerZap);
+        int error = ZapFolioByPolicy(cpu, file, pfn);
         if (error == 0)
         {
             head.Flags |= FrameFlags.NoDirectMap;
@@ -210,7 +210,7 @@ public sealed partial class SimKernel
 
     /// <summary>Before freeing frames that a mermap slot mapped and no flush has covered since, flush
     /// the mm's mermap region (mm/mermap.c rule; <c>mapping_check_flush_mermap</c> in the ALLOC_UNMAPPED
-    /// fast path). Modelled as a full flush of every CPU's slice, one broadcast.</summary>
+    /// fast path) on the CPUs that may hold it (<see cref="FlushMermapRegion"/>).</summary>
     internal void FlushMermapBeforeFree(int cpu, KernelFile file, long pfn, int order)
     {
         bool stale = false;
@@ -224,16 +224,7 @@ public sealed partial class SimKernel
             return;
         }
 
-        for (int c = 0; c < CpuCount; c++)
-        {
-            mermap.FlushLocal(c);
-        }
-
-        ref long clock = ref Clock(cpu);
-        FlushOutcome o = FlushAllCpus(cpu, clock);
-        clock += o.InitiatorLatencyNs;
-        CountersOf(cpu).MermapFreeFlushes++;
-        Trace(cpu, SimEventKind.FlushAll, 0, o.IpiCallbacks);
+        FlushMermapRegion(cpu, mermap);
     }
 }
 

@@ -13,19 +13,26 @@ public sealed partial class SimKernel
     /// <summary>
     /// <c>KVM_CREATE_GUEST_MEMFD</c>. NO_DIRECT_MAP is offered only when the kernel implements a
     /// strategy, <c>can_set_direct_map()</c> holds, and the VM is neither TDX nor SNP
-    /// (<c>kvm_arch_gmem_supports_no_direct_map</c>, v12); INIT_SHARED needs MMAP.
+    /// (<c>kvm_arch_gmem_supports_no_direct_map</c>, v12), and on arm64 the CPUs have FEAT_S2FWB
+    /// (<see cref="KernelOptions.Stage2Fwb"/>): a refusal at creation; INIT_SHARED needs
+    /// MMAP and a VM without private memory.
     /// </summary>
     public int GmemCreate(KernelProcess process, long sizePages, GmemFlags flags, VmType vm, out KernelFile? file)
     {
         ArgumentNullException.ThrowIfNull(process);
         file = null;
-        if ((flags & GmemFlags.InitShared) != 0 && (flags & GmemFlags.Mmap) == 0)
+        // INIT_SHARED needs MMAP, and a VM with private memory (TDX, SNP) cannot have it
+        // (kvm_gmem_get_supported_flags; arch/x86/kvm/x86.c: kvm_arch_supports_gmem_init_shared).
+        if ((flags & GmemFlags.InitShared) != 0 && ((flags & GmemFlags.Mmap) == 0 || vm != VmType.Default))
         {
             return Errno.EINVAL;
         }
 
+        // arm64 also needs FEAT_S2FWB: without it stage-2 mapping cleans the page through the
+        // linear map (kvm_arch_gmem_supports_no_direct_map, v10 08/15).
+        bool archRefuses = DirectMap.Profile.IsArm64 && !Options.Stage2Fwb;
         if ((flags & GmemFlags.NoDirectMap) != 0
-            && (!Design.RemovesDirectMap || !DirectMap.Profile.CanSetDirectMap || vm != VmType.Default))
+            && (!Design.RemovesDirectMap || !DirectMap.Profile.CanSetDirectMap || vm != VmType.Default || archRefuses))
         {
             return Errno.EINVAL;
         }
@@ -37,20 +44,21 @@ public sealed partial class SimKernel
         }
 
         Design design = (flags & GmemFlags.NoDirectMap) != 0 ? Design : Designs.DirectMapKept;
+        EnsureZapBatches(design);
         var probe = new KernelFile(FileKind.GuestMemfd, 0, sizePages, flags, order, process, design);
         if (!PageCache.TryCreateMapping(probe.AddressSpaceFlags, sizePages, out ushort mapping))
         {
             return Errno.ENFILE;
         }
 
-        file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process, design) { InvalidateLock = new SimRwLock(CpuCount) };
+        file = new KernelFile(FileKind.GuestMemfd, mapping, sizePages, flags, order, process, design) { InvalidateLock = new SimRwLock(CpuCount), Vm = vm };
         RegisterFile(file);
         return 0;
     }
 
     /// <summary>
-    /// <c>kvm_gmem_get_pfn()</c>: a guest fault on private memory. Under the invalidate lock (shared):
-    /// get or create the folio, zero it if not uptodate, then per strategy: v9–v11 prepare → zap;
+    /// <c>kvm_gmem_get_pfn()</c>: a guest fault on private memory (no invalidate lock, see
+    /// <see cref="GmemFault"/>): get or create the folio, zero it if not uptodate, then per strategy: v9–v11 prepare → zap;
     /// v12 zap → prepare; filemap: already zapped at insertion; ALLOC_UNMAPPED: never mapped.
     /// </summary>
     public PathResult GmemGetPfn(int cpu, KernelFile file, long index)
@@ -84,6 +92,10 @@ public sealed partial class SimKernel
         return r with { LatencyNs = Clock(cpu) - start };
     }
 
+    /// <summary>The fault body shared by <c>kvm_gmem_get_pfn()</c> and
+    /// <c>kvm_gmem_fault_user_mapping()</c>. Neither takes <c>filemap_invalidate_lock</c> in 6.18
+    /// (virt/kvm/guest_memfd.c: the folio lock from <c>kvm_gmem_get_folio</c> is what serialises
+    /// them against truncation), so a fault never waits for PUNCH_HOLE or populate here.</summary>
     private PathResult GmemFault(int cpu, KernelFile file, long index, bool userMapping)
     {
         if ((ulong)index >= (ulong)file.SizePages)
@@ -91,15 +103,6 @@ public sealed partial class SimKernel
             return new PathResult(Errno.EINVAL, -1, 0);
         }
 
-        ref long clock = ref Clock(cpu);
-        clock = file.InvalidateLock.ReadGrant(clock);
-        PathResult r = GmemFaultLocked(cpu, file, index, userMapping);
-        file.InvalidateLock.ReadRelease(cpu, Clock(cpu));
-        return r;
-    }
-
-    private PathResult GmemFaultLocked(int cpu, KernelFile file, long index, bool userMapping)
-    {
         int error = GetFolio(cpu, file, index, out long pfn);
         if (error != 0)
         {
@@ -234,6 +237,7 @@ public sealed partial class SimKernel
         Trace(cpu, SimEventKind.PunchHole, start, pages);
         ref long clock = ref Clock(cpu);
         clock = file.InvalidateLock.WriteGrant(clock);
+        FlushZapBatchesBeforeFree(cpu, file);
         // kvm_flush_remote_tlbs() for the guest: one IPI round to the vCPUs (ESTIMATE: the same
         // primitives as a kernel shootdown, without the INVLPGs).
         Charge(cpu, Costs.IpiSendNs + Costs.IpiDeliveryNs + Costs.IpiHandlerNs);
@@ -247,6 +251,7 @@ public sealed partial class SimKernel
     public int GmemRelease(int cpu, KernelFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
+        FlushZapBatchesBeforeFree(cpu, file);
         return EvictInode(cpu, file);
     }
 

@@ -12,7 +12,7 @@ public sealed partial class SimKernel
     /// <paramref name="path"/>. Refusals are results, not exceptions: <c>-EPERM</c> for a second
     /// write() to a zapped per-folio folio (the "write exactly once" ABI), <c>-EOPNOTSUPP</c> for a
     /// write() through a direct map the design removed, <c>-EINVAL</c> for kvm_gmem_populate on a
-    /// NO_DIRECT_MAP file (refused for TDX/SNP).
+    /// default (non-TDX/SNP) VM's file.
     /// </summary>
     public PathResult Populate(int cpu, KernelFile file, long index, PopulationPath path)
     {
@@ -106,21 +106,44 @@ public sealed partial class SimKernel
     /// paths charge themselves.</summary>
     private void ChargeWritePage(int cpu) => Charge(cpu, Costs.SyscallNs + Costs.PerformWriteNs);
 
-    /// <summary><c>kvm_gmem_populate()</c>: GUP the source, copy through the direct map (SNP's
-    /// <c>kmap_local_page</c> + memcpy). Refused for NO_DIRECT_MAP (the TDX/SNP exclusion).</summary>
+    /// <summary>
+    /// <c>kvm_gmem_populate()</c> (6.18 virt/kvm/guest_memfd.c), reached only from SNP's
+    /// <c>KVM_SEV_SNP_LAUNCH_UPDATE</c> and TDX's <c>KVM_TDX_INIT_MEM_REGION</c>, so a default VM's
+    /// file is refused (-EINVAL). Under <c>filemap_invalidate_lock</c> held exclusively: get the
+    /// folio, -EEXIST if it is already prepared (uptodate), -EINVAL unless the gfn is PRIVATE
+    /// (<c>kvm_range_has_memory_attributes</c>), then <c>post_populate</c> copies the source through
+    /// the direct map (SNP: <c>kmap_local_page</c> + memcpy) and marks the folio prepared. A
+    /// NO_DIRECT_MAP file never gets here: TDX/SNP refuse the flag when the file is created (v12).
+    /// </summary>
     private PathResult PopulateGmemPopulate(int cpu, KernelFile file, long index)
     {
-        if (file.NoDirectMap)
+        if (file.Vm == VmType.Default)
         {
             CountersOf(cpu).PopulateRefused++;
             return new PathResult(Errno.EINVAL, -1, 0);
         }
 
         Charge(cpu, Costs.GupFastNs);
+        ref long clock = ref Clock(cpu);
+        clock = file.InvalidateLock.WriteGrant(clock);
+        PathResult r = PopulateGmemPopulateLocked(cpu, file, index);
+        file.InvalidateLock.WriteRelease(Clock(cpu));
+        return r;
+    }
+
+    private PathResult PopulateGmemPopulateLocked(int cpu, KernelFile file, long index)
+    {
         int error = GetFolio(cpu, file, index, out long pfn);
         if (error != 0)
         {
             return new PathResult(error, -1, 0);
+        }
+
+        // A CoCo VM's file has no INIT_SHARED (kvm_arch_supports_gmem_init_shared is false for
+        // it), and the VMM sets its range PRIVATE before launch: the attribute check passes.
+        if (IsUptodate(pfn))
+        {
+            return new PathResult(Errno.EEXIST, pfn, 0);
         }
 
         CopyThroughDirectMap(cpu, pfn, KernelPath.GmemPopulate);
@@ -136,50 +159,23 @@ public sealed partial class SimKernel
     }
 
     /// <summary>
-    /// Page migration of the folio at <paramref name="index"/> (compaction, NUMA balancing):
-    /// secretmem refuses (<c>secretmem_migrate_folio</c> returns -EBUSY); guest_memfd of a
-    /// non-confidential VM migrates with <c>filemap_migrate_folio</c>, which allocates a new folio
-    /// and copies through the direct map (<c>folio_mc_copy</c>): on a zapped folio that copy is an
-    /// oops. How NO_DIRECT_MAP is meant to interact with gmem migration is unaddressed in the
-    /// series (mm/migrate.c: filemap_migrate_folio; UNVERIFIED), so PerfSim runs the copy and lets the checker say
-    /// what happens. The moved folio keeps its direct-map state bit; the old frames are freed.
+    /// Page migration of the folio at <paramref name="index"/> (compaction, NUMA balancing) reaches
+    /// the mapping's <c>migrate_folio</c>: secretmem refuses with -EBUSY
+    /// (mm/secretmem.c: <c>secretmem_migrate_folio</c>), and so does guest_memfd with -EINVAL after a
+    /// <c>WARN_ON_ONCE</c> (6.18 virt/kvm/guest_memfd.c: <c>kvm_gmem_migrate_folio</c>; its mappings
+    /// are unmovable, so a request is a kernel bug). Nothing is copied, so the direct map is never
+    /// touched.
     /// </summary>
     public PathResult MigrateFolio(int cpu, KernelFile file, long index)
     {
         ArgumentNullException.ThrowIfNull(file);
         Enter(cpu);
-        long start = Clock(cpu);
         if (file.Kind == FileKind.Secretmem)
         {
             return new PathResult(Errno.EBUSY, -1, 0);
         }
 
-        long folioIndex = index & ~((1L << file.FolioOrder) - 1);
-        if (!PageCache.TryLookup(file.Mapping, folioIndex, out Core.PageCache.Folio old))
-        {
-            return new PathResult(Errno.EINVAL, -1, 0);
-        }
-
-        if (!TryAllocateFolio(cpu, file, out long pfn))
-        {
-            return new PathResult(Errno.ENOMEM, -1, 0);
-        }
-
-        // folio_mc_copy(): read the source and write the destination through the direct map.
-        AccessDirectMap(cpu, old.Pfn, old.Pages, KernelPath.MigrationCopy);
-        AccessDirectMap(cpu, pfn, old.Pages, KernelPath.MigrationCopy);
-        Charge(cpu, old.Pages * Costs.Copy4KNs);
-        FrameFlags carried = Frames[old.Pfn].Flags & (FrameFlags.Uptodate | FrameFlags.NoDirectMap | FrameFlags.Zeroed);
-        PageCache.FilemapRemoveFolio(file.Mapping, folioIndex, null, out _);
-        if (InsertFolio(cpu, file, folioIndex, pfn) != Core.PageCache.AddResult.Added)
-        {
-            throw new InvalidOperationException("the migrated index was taken while its folio was locked");
-        }
-
-        Frames[pfn].Flags |= carried;
-        Frames[old.Pfn].Flags &= ~FrameFlags.NoDirectMap;
-        PutFolio(cpu, old.Pfn, old.Order);
-        return new PathResult(0, pfn, Clock(cpu) - start);
+        return new PathResult(Errno.EINVAL, -1, 0);
     }
 
     /// <summary>GUP (slow: <c>check_vma_flags</c>; fast: <c>gup_fast_folio_allowed</c>): -EFAULT for
@@ -211,12 +207,17 @@ public sealed partial class SimKernel
         return true;
     }
 
-    /// <summary>Whether a read fault on a hole may map the shared zero page
-    /// (<c>vm_mixed_zeropage_allowed</c>): never for no-direct-map mappings, whose read faults must
-    /// allocate a real folio [derived: the zero page is a kernel page reached through the direct map].</summary>
+    /// <summary>
+    /// Whether a read fault on a hole may map the shared zero page. <c>vm_mixed_zeropage_allowed</c>
+    /// (mm/memory.c) allows it only in COW mappings or in mappings that can never be written
+    /// (no VM_WRITE, no VM_MAYWRITE). guest_memfd (<c>kvm_gmem_mmap</c>: VM_SHARED and VM_MAYSHARE
+    /// required) and secretmem (<c>secretmem_mmap</c>: VM_SHARED or VM_MAYSHARE required) map only
+    /// shared, from files opened O_RDWR, so VM_MAYWRITE is set: never, with or without
+    /// NO_DIRECT_MAP. (Their fault handlers allocate a folio anyway.)
+    /// </summary>
     public static bool ZeroPageAllowed(KernelFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
-        return !file.NoDirectMap;
+        return false;
     }
 }

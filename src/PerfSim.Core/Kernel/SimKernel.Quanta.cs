@@ -91,6 +91,9 @@ public sealed partial class SimKernel
             return;
         }
 
+        // Zaps still batched are flushed by the CPUs that made them: a phase leaves none unflushed.
+        FlushZapBatches();
+
         // The quantum closed last (if the engine did not weave it) and then everything still logged.
         WeaveClosed();
         CloseQuantum(long.MaxValue);
@@ -208,7 +211,7 @@ public sealed partial class SimKernel
             zaps = design.ZapsPerFolio;
         }
 
-        return !zaps || DirectMap.ChangesOnlyItsEntry(pfn);
+        return !zaps || (DirectMap.ChangesOnlyItsEntry(pfn) && !NextZapFlushesFully(cpu, file));
     }
 
     /// <summary>Records a path's latency: at once outside quantum mode, else when woven (with the

@@ -50,7 +50,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         options.Validate();
         Options = options;
         Costs = options.Costs;
-        Design = Designs.For(options.Strategy);
+        Design = Designs.For(options.Strategy, options.FlushPolicy);
         _cpus = new CpuState[options.Cpus];
         Frames = new FrameTable(_arena, options.Layout);
         Allocator = new PageAllocator(_arena, Frames, new AllocatorOptions { CpuCount = options.Cpus }, mapper: this, freeCheck: this);

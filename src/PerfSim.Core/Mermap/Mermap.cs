@@ -154,6 +154,10 @@ public sealed class Mermap
         }
     }
 
+    /// <summary>Whether <paramref name="cpu"/>'s slice mapped frames since its last flush: only
+    /// such a CPU can still translate them (the PTEs are non-global and in this mm's page tables).</summary>
+    public bool HasUnflushed(int cpu) => _unflushed[cpu].Count > 0;
+
     /// <summary>A local flush of <paramref name="cpu"/>'s slice: what a wrap-around does, and what a
     /// caller must do before freeing pages it mapped there.</summary>
     public void FlushLocal(int cpu)

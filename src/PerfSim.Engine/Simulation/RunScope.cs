@@ -55,6 +55,8 @@ internal sealed class RunScope : IDisposable
             BootPlan = host?.BootPlan,
             Strategy = config.Strategy,
             GuestFolioOrder = config.FolioOrder,
+            FlushPolicy = config.FlushPolicy,
+            Stage2Fwb = config.Stage2Fwb,
         });
         try
         {

@@ -146,6 +146,12 @@ public sealed record ScenarioConfig
 
     public bool RodataFull { get; init; } = true;
 
+    /// <summary>When the per-folio designs flush their zaps: every (the series today), batch:N or none (v5).</summary>
+    public ZapFlushPolicy FlushPolicy { get; init; } = ZapFlushPolicy.Every;
+
+    /// <summary>arm64: the CPUs have FEAT_S2FWB, which guest_memfd NO_DIRECT_MAP needs.</summary>
+    public bool Stage2Fwb { get; init; } = true;
+
     public CostProfile? Costs { get; init; }
 
     public long GuestPages => GuestMemoryBytes / PageGeometry.PageSize;

@@ -132,5 +132,18 @@ public sealed record ScenarioField
             c => get(c).ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>A field whose text a parser reads (a value with a syntax of its own, such as
+    /// <c>batch:16</c>); <paramref name="accepts"/> says what it takes.</summary>
+    internal static ScenarioField Parsed<T>(
+        string key, string valueName, string accepts, string description, TryParse<T> tryParse, Func<T, string> format,
+        Func<ScenarioConfig, T> get, Func<ScenarioConfig, T, ScenarioConfig> set) =>
+        new(key, valueName, accepts, description, [],
+            (c, v, w) => tryParse(v, out T parsed) ? set(c, parsed) : throw Bad(w, v, accepts),
+            c => JsonValue.Create(format(get(c))),
+            c => format(get(c)));
+
+    /// <summary>The shape of a <c>TryParse</c> method.</summary>
+    internal delegate bool TryParse<T>(string? text, out T value);
+
     private static InputException Bad(string where, string value, string accepts) => new($"{where}: '{value}' is not {accepts}");
 }

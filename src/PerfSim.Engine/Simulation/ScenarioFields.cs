@@ -96,6 +96,13 @@ public static class ScenarioFields
             c => c.GbPages, (c, v) => c with { GbPages = v }),
         ScenarioField.Choice("rodata", ["full", "off"], "arm64: rodata=full (PTE-only linear map, can_set_direct_map() true) or off",
             c => c.RodataFull ? "full" : "off", (c, v) => c with { RodataFull = v == "full" }),
+        ScenarioField.Parsed<ZapFlushPolicy>("flush_policy", "every|batch:N|none", ZapFlushPolicy.Accepts,
+            "per-folio designs, x86: flush each zap (every, the series since v8), one flush per N zaps of a CPU (batch:N), or never (none, v5)",
+            ZapFlushPolicy.TryParse, p => p.Name, c => c.FlushPolicy, (c, v) => c with { FlushPolicy = v })
+            with { UsedBy = [GuestBoot, Populate, VmChurn, Snapshot], UnusedNote = "secretmem flushes each page, whatever the policy" },
+        ScenarioField.OnOff("stage2_fwb", "arm64: the CPUs have FEAT_S2FWB (ARM64_HAS_STAGE2_FWB); without it guest_memfd refuses NO_DIRECT_MAP",
+            c => c.Stage2Fwb, (c, v) => c with { Stage2Fwb = v })
+            with { UsedBy = [GuestBoot, Populate, VmChurn, Snapshot], UnusedNote = "only guest_memfd needs it" },
     ];
 
     /// <summary>The field keys (snake_case), in table order.</summary>
@@ -232,6 +239,26 @@ public static class ScenarioFields
         if (c.Arch.IsX86() && !c.RodataFull)
         {
             throw new InputException($"{where}: rodata applies to arm64 profiles only");
+        }
+
+        if (!c.Stage2Fwb && c.Arch.IsX86())
+        {
+            throw new InputException($"{where}: stage2_fwb applies to arm64 profiles only");
+        }
+
+        if (!c.Stage2Fwb && Designs.For(c.Strategy).RemovesDirectMap && Find("strategy")!.AppliesTo(c.Scenario))
+        {
+            throw new InputException($"{where}: strategy {c.Strategy.Name()} needs guest_memfd NO_DIRECT_MAP, which arm64 refuses without FEAT_S2FWB (stage2_fwb off); set strategy to none or stage2_fwb to on");
+        }
+
+        if (c.FlushPolicy.Kind != ZapFlushKind.Every && !Designs.For(c.Strategy).TakesFlushPolicy)
+        {
+            throw new InputException($"{where}: flush_policy {c.FlushPolicy.Name} applies to the per-folio designs (per-folio, per-folio-v12), not {c.Strategy.Name()}");
+        }
+
+        if (c.FlushPolicy.Kind != ZapFlushKind.Every && !c.Arch.IsX86())
+        {
+            throw new InputException($"{where}: flush_policy {c.FlushPolicy.Name} applies to x86 only: arm64 flushes inside set_direct_map_valid_noflush");
         }
 
         if (c.Costs is not null)

@@ -62,6 +62,12 @@ public static class SimulationRun
         return error == 0 ? file! : throw new InputException($"strategy: guest_memfd NO_DIRECT_MAP is refused on this host ({error}): can_set_direct_map() is false; set strategy to none or rodata to full");
     }
 
+    private static KernelFile CreateSnpGuestMemfd(SimKernel kernel, KernelProcess vmm, long pages)
+    {
+        int error = kernel.GmemCreate(vmm, pages, GmemFlags.None, VmType.Snp, out KernelFile? file);
+        return error == 0 ? file! : throw new InvalidOperationException($"an SNP guest_memfd without flags was refused ({error})");
+    }
+
     /// <summary>The VMM's CPU: the first CPU after the vCPUs (or CPU 0 when they use every CPU).</summary>
     private static int VmmCpu(ScenarioConfig c) => c.Vcpus < c.Cpus ? c.Vcpus : 0;
 
@@ -102,7 +108,11 @@ public static class SimulationRun
         {
             Pass(ctx, sim, passes, pass++, path.Name(), () =>
             {
-                KernelFile file = CreateGuestMemfd(k, vmm, ctx.Config.GuestPages);
+                // kvm_gmem_populate serves only TDX/SNP VMs, which refuse NO_DIRECT_MAP when the file
+                // is created (v12): its pass fills an SNP VM's private memory under every design.
+                KernelFile file = path == PopulationPath.GmemPopulate
+                    ? CreateSnpGuestMemfd(k, vmm, ctx.Config.GuestPages)
+                    : CreateGuestMemfd(k, vmm, ctx.Config.GuestPages);
                 sim.RunPhase([new VmmPopulator(0, file, 0, file.SizePages, path)], file.SizePages);
                 k.GmemRelease(0, file);
             });

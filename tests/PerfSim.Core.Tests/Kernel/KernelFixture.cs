@@ -10,7 +10,8 @@ namespace PerfSim.Core.Tests.Kernel;
 internal static class KernelFixture
 {
     public static SimKernel Create(Strategy strategy, int cpus = 4, long ramBytes = 8 * PageGeometry.GiB, ArchKind arch = ArchKind.X86_64,
-        KernelBugs bugs = KernelBugs.None, int folioOrder = 0, DirectMapProfile? directMap = null)
+        KernelBugs bugs = KernelBugs.None, int folioOrder = 0, DirectMapProfile? directMap = null,
+        ZapFlushPolicy? flushPolicy = null, bool stage2Fwb = true)
     {
         DirectMapProfile dm = directMap ?? Architectures.Of(arch).DirectMap(gbPages: true, rodataFull: true);
         return new SimKernel(new KernelOptions
@@ -23,6 +24,8 @@ internal static class KernelFixture
             Strategy = strategy,
             Bugs = bugs,
             GuestFolioOrder = folioOrder,
+            FlushPolicy = flushPolicy ?? ZapFlushPolicy.Every,
+            Stage2Fwb = stage2Fwb,
         });
     }
 

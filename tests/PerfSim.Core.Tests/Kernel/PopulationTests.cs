@@ -58,19 +58,7 @@ public sealed class PopulationTests
     }
 
     [Fact]
-    public void Kvm_gmem_populate_is_refused_for_no_direct_map_and_copies_through_the_direct_map_otherwise()
-    {
-        using SimKernel ndm = KernelFixture.Create(Strategy.PerFolio);
-        using SimKernel plain = KernelFixture.Create(Strategy.None);
-
-        Assert.Equal(Errno.EINVAL, ndm.Populate(0, KernelFixture.Gmem(ndm, 8), 0, PopulationPath.GmemPopulate).Error);
-        Assert.True(plain.Populate(0, KernelFixture.Gmem(plain, 8), 0, PopulationPath.GmemPopulate).Ok);
-        Assert.Equal(1, ndm.TotalCounters().PopulateRefused);
-        Assert.Equal(1, plain.TotalCounters().CopiedPages);
-    }
-
-    [Fact]
-    public void GUP_mlock_and_the_zero_page_refuse_no_direct_map_mappings()
+    public void GUP_and_mlock_refuse_no_direct_map_mappings()
     {
         using SimKernel k = KernelFixture.Create(Strategy.Filemap);
         KernelFile ndm = KernelFixture.Gmem(k, 8);
@@ -81,32 +69,7 @@ public sealed class PopulationTests
         Assert.Equal(0, k.Gup(0, plain, 1, fast: true));
         Assert.False(k.Mlock(0, ndm));
         Assert.True(k.Mlock(0, plain));
-        Assert.False(SimKernel.ZeroPageAllowed(ndm));
-        Assert.True(SimKernel.ZeroPageAllowed(plain));
         Assert.Equal((2L, 1L), (k.TotalCounters().GupRefused, k.TotalCounters().MlockSkipped));
-    }
-
-    [Fact]
-    public void Migrating_a_zapped_folio_copies_through_the_direct_map_and_oopses_while_the_baseline_migrates_cleanly()
-    {
-        using SimKernel ndm = KernelFixture.Create(Strategy.PerFolio);
-        using SimKernel plain = KernelFixture.Create(Strategy.None);
-        KernelFile zapped = KernelFixture.Gmem(ndm, 4);
-        KernelFile kept = KernelFixture.Gmem(plain, 4);
-        ndm.GmemGetPfn(0, zapped, 1);
-        long before = plain.GmemGetPfn(0, kept, 1).Pfn;
-
-        PathResult broken = ndm.MigrateFolio(0, zapped, 1);
-        PathResult moved = plain.MigrateFolio(0, kept, 1);
-
-        Assert.True(broken.Ok);
-        Assert.Equal(1, ndm.Checker.Count(PerfSim.Core.Invariants.ViolationKind.Oops));
-        Assert.Contains("folio_mc_copy", ndm.Checker.Recorded[0].ToString(), StringComparison.Ordinal);
-        Assert.True(moved.Ok);
-        Assert.NotEqual(before, moved.Pfn);
-        Assert.Equal(0, plain.Checker.Total);
-        Assert.True(plain.PageCache.TryLookup(kept.Mapping, 1, out var folio) && folio.Pfn == moved.Pfn);
-        KernelFixture.AssertConserved(plain, 1);
     }
 
     [Fact]

@@ -82,7 +82,8 @@ public sealed class PricesTests
     private static long FirstTouch(CostProfile costs, Path path)
     {
         using SimKernel k = PageCacheLockTests.Create(costs);
-        KernelFile f = KernelFixture.Gmem(k, 64);
+        // kvm_gmem_populate serves only a TDX/SNP VM's file (no INIT_SHARED, no NO_DIRECT_MAP).
+        KernelFile f = path == Path.GmemPopulate ? Snp(k) : KernelFixture.Gmem(k, 64);
         PathResult r = path switch
         {
             Path.GuestFault => k.GmemGetPfn(0, f, 0),
@@ -94,5 +95,11 @@ public sealed class PricesTests
         };
         Assert.True(r.Ok, $"{path}: error {r.Error}");
         return r.LatencyNs;
+    }
+
+    private static KernelFile Snp(SimKernel k)
+    {
+        Assert.Equal(0, k.GmemCreate(k.CreateProcess(), 64, GmemFlags.None, VmType.Snp, out KernelFile? file));
+        return file!;
     }
 }

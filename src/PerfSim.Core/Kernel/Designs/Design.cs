@@ -96,4 +96,12 @@ public abstract record Design(
 
     /// <summary>Whether a first-touch fault must take a zap of its own (at first map or insertion).</summary>
     public bool ZapsPerFolio => Zap is ZapPoint.FirstMap or ZapPoint.PageCacheInsert;
+
+    /// <summary>When the zaps at first map are flushed (<see cref="ZapFlushPolicy.Every"/> unless
+    /// the kernel is built with another; only the per-folio designs take one).</summary>
+    public ZapFlushPolicy ZapFlush { get; init; } = ZapFlushPolicy.Every;
+
+    /// <summary>Whether the design can take a <see cref="ZapFlush"/> other than every: it zaps per
+    /// folio at first map and flushes each zap (the per-folio designs).</summary>
+    public bool TakesFlushPolicy => Zap == ZapPoint.FirstMap && Flush == FlushPolicy.PerZap;
 }

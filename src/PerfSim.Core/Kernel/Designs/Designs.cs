@@ -23,6 +23,11 @@ public static class Designs
 
     public static Design For(Strategy strategy) => s_byId[(int)strategy];
 
+    /// <summary>The design of <paramref name="strategy"/> with the flush policy
+    /// <paramref name="flush"/>: the registered record itself for every.</summary>
+    public static Design For(Strategy strategy, ZapFlushPolicy flush) =>
+        flush == ZapFlushPolicy.Every ? For(strategy) : For(strategy) with { ZapFlush = flush };
+
     public static bool TryParse(string? name, out Design design)
     {
         foreach (Design d in s_byId)
