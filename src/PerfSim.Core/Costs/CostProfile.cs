@@ -91,6 +91,11 @@ public sealed record CostProfile
     /// <summary>arm64 TLBI VMALLE1IS (all entries), on top of the sync. 40 ns: ESTIMATE (two TLBI ops).</summary>
     public long TlbiAllNs { get; init; } = 40;
 
+    /// <summary>What a CPU that was running pays after a full TLB flush emptied its TLB: the refill
+    /// misses of its working set. 8,462 ns: 22,000 cycles to refill a 512-entry dTLB (calibration
+    /// C10, Hansen 2014) at 2.6 GHz; an upper bound (he notes real refills are probably faster).</summary>
+    public long TlbRefillNs { get; init; } = 8_462;
+
     /// <summary>One page walk after a TLB miss. 17 ns: C7 (IvyBridge dTLB walk 17.1 ns; C9 13.4 ns on SandyBridge-EP).</summary>
     public long PageWalkNs { get; init; } = 17;
 
@@ -224,6 +229,7 @@ public sealed record CostProfile
         new("tlbi_page_ns", MaxFlushNs, p => p.TlbiPageNs, (p, v) => p with { TlbiPageNs = v }),
         new("tlbi_range_op_ns", MaxFlushNs, p => p.TlbiRangeOpNs, (p, v) => p with { TlbiRangeOpNs = v }),
         new("tlbi_all_ns", MaxFlushNs, p => p.TlbiAllNs, (p, v) => p with { TlbiAllNs = v }),
+        new("tlb_refill_ns", MaxFlushNs, p => p.TlbRefillNs, (p, v) => p with { TlbRefillNs = v }),
         new("page_walk_ns", MaxFlushNs, p => p.PageWalkNs, (p, v) => p with { PageWalkNs = v }),
         new("pte_write_ns", MaxFlushNs, p => p.PteWriteNs, (p, v) => p with { PteWriteNs = v }),
         new("page_table_alloc_ns", MaxNs, p => p.PageTableAllocNs, (p, v) => p with { PageTableAllocNs = v }),

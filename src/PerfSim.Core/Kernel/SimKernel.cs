@@ -390,18 +390,25 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// <summary>
     /// Charges a CPA call: every <c>__change_page_attr()</c> round and entry write under the global
     /// <c>cpa_lock</c> (x86), together with what the call did inside it (a split's page-table
-    /// allocation and global flush, already added to the clock by the hooks). arm64 changes PTEs
-    /// without a global lock; only its splits take <c>pgtable_split_lock</c>.
+    /// allocation and global flush, already added to the clock by the hooks). On x86
+    /// <c>split_large_page</c> drops <c>cpa_lock</c> around its <c>alloc_pages</c>
+    /// (arch/x86/mm/pat/set_memory.c), so the page-table allocations are not part of the hold: they
+    /// are charged before it (the re-acquisition after them is folded into the one hold). arm64
+    /// changes PTEs without a global lock; only its splits take <c>pgtable_split_lock</c>, which
+    /// <c>split_kernel_leaf_mapping</c> holds across its <c>pagetable_alloc</c> (arch/arm64/mm/mmu.c).
     /// </summary>
-    /// <para>In quantum mode the acquisition is logged at <paramref name="t0"/>, ahead of what the
-    /// call logged inside the lock (<paramref name="mark"/>), so the CPU's log stays in time order.</para>
+    /// <para>In quantum mode the acquisition is logged at its time, ahead of what the call logged
+    /// inside the lock (<paramref name="mark"/>), so the CPU's log stays in time order.</para>
     private void ChargeCpa(int cpu, long t0, int mark, CpaResult r)
     {
         ref CpuState s = ref _cpus[cpu];
-        long inside = s.ClockNs - t0;
+        bool x86 = !DirectMap.Profile.IsArm64;
+        long unlocked = x86 ? r.Splits * Costs.PageTableAllocNs : 0;
+        long inside = s.ClockNs - t0 - unlocked;
         long hold = inside + (r.LockRounds * Costs.CpaRoundNs) + (r.EntryWrites * Costs.PteWriteNs);
+        t0 += unlocked;
         s.ClockNs = t0;
-        if (!DirectMap.Profile.IsArm64)
+        if (x86)
         {
             if (!DeferAt(cpu, mark, t0, hold, SimLockTable.CpaLock))
             {
@@ -453,28 +460,32 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// </summary>
     private FlushOutcome CrossCall(int cpu, FlushOutcome o)
     {
+        // A full flush empties the TLBs: the initiator (and, below, each target that was running
+        // host code) then refills its working set (calibration C10). arm64's targets are not
+        // charged theirs: its broadcast reaches them without an interrupt to account it to.
+        int refill = o.FullFlush ? (int)Costs.TlbRefillNs : 0;
         if (o.ChannelNs > 0)
         {
             // arm64 / INVLPGB: the invalidations queue in the broadcast channel behind other CPUs'.
             HoldLock(cpu, SimLockTable.TlbBroadcast, o.ChannelNs, handoffNs: 0);
-            return o with { InitiatorLatencyNs = o.InitiatorLatencyNs - o.ChannelNs };
+            return o with { InitiatorLatencyNs = o.InitiatorLatencyNs - o.ChannelNs + refill };
         }
 
         if (o.IpiCallbacks == 0)
         {
-            return o;
+            return o with { InitiatorLatencyNs = o.InitiatorLatencyNs + refill };
         }
 
         long now = _cpus[cpu].ClockNs;
         long send = now + o.CallAtNs;
         if (_logs is { } logs)
         {
-            logs[cpu].Add(new QuantumEntry(QuantumKind.CrossCall, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, 0));
-            return o;
+            logs[cpu].Add(new QuantumEntry(QuantumKind.CrossCall, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, refill));
+            return o with { InitiatorLatencyNs = o.InitiatorLatencyNs + refill };
         }
 
-        CallRound round = Host.CallFunctionMany(cpu, send, o.CallbackNs, _interruptClocks);
-        return o with { InitiatorLatencyNs = Math.Max(o.InitiatorLatencyNs, round.DoneNs - now) };
+        CallRound round = Host.CallFunctionMany(cpu, send, o.CallbackNs, _interruptClocks, refill);
+        return o with { InitiatorLatencyNs = Math.Max(o.InitiatorLatencyNs, round.DoneNs - now) + refill };
     }
 
     void IDirectMapFlush.FlushKernelRange(int cpu, long startPfn, long pages) =>

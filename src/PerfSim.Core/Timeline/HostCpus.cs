@@ -228,8 +228,12 @@ public sealed class HostCpus
     /// <paramref name="initiator"/> at <paramref name="sendNs"/> (the first <c>llist_add</c>), each
     /// callback costing <paramref name="callbackNs"/> on its target. Targets that lose work report it
     /// to <paramref name="sink"/>; returns when the initiator's <c>csd_lock_wait</c> ends.
+    /// <paramref name="refillNs"/>: when the callback empties the TLB (a full flush), what each target
+    /// that was running host code then pays in refill misses (after the handler: the initiator does
+    /// not wait for it). A vCPU in guest mode keeps its guest translations (tagged by VPID / ASID,
+    /// which a host flush does not touch), an idle CPU has nothing to refill yet.
     /// </summary>
-    public CallRound CallFunctionMany(int initiator, long sendNs, long callbackNs, IInterruptSink sink)
+    public CallRound CallFunctionMany(int initiator, long sendNs, long callbackNs, IInterruptSink sink, long refillNs = 0)
     {
         ArgumentNullException.ThrowIfNull(sink);
         int targets = _cpuCount - 1;
@@ -271,6 +275,7 @@ public sealed class HostCpus
             }
 
             long lost;
+            bool guestMode = s.Role == CpuRole.Vcpu && !s.InPath;
             if (!s.NeedsIpi)
             {
                 // Queued behind a csd not yet taken: it runs in the same interrupt.
@@ -317,6 +322,11 @@ public sealed class HostCpus
             }
 
             latest = Math.Max(latest, s.DrainEndNs);
+            if (s.Role != CpuRole.Idle && !guestMode)
+            {
+                lost += refillNs;
+            }
+
             if (lost > 0 && s.Cpu >= 0)
             {
                 sink.Interrupted(s.Cpu, lost);

@@ -218,7 +218,7 @@ public sealed class QuantumWeaver : IInterruptSink
             case QuantumKind.CrossCall:
             {
                 // The lane charged e.B (the local part) from e.TimeNs; the call ends when every target ran it.
-                CallRound round = Host.CallFunctionMany(cpu, time, e.A, this);
+                CallRound round = Host.CallFunctionMany(cpu, time, e.A, this, refillNs: e.Id);
                 Delay(lane, Math.Max(0, round.DoneNs - (time + e.B)), extendsAnyLock: true);
                 break;
             }
@@ -321,7 +321,8 @@ internal enum QuantumKind : byte
     Event,
 
     /// <summary><c>smp_call_function_many_cond</c> to every other CPU: A = each callback's ns on its
-    /// target, B = what the initiator charged itself from the entry's time (its local part).</summary>
+    /// target, B = what the initiator charged itself from the entry's time (its local part), Id =
+    /// each running target's TLB refill after a full flush (0 for a ranged one).</summary>
     CrossCall,
 }
 
