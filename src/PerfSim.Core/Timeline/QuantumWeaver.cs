@@ -37,6 +37,9 @@ public sealed class QuantumWeaver : IInterruptSink
     /// <summary>The time of the entry being applied (a delay found then extends a lock held past it).</summary>
     private long _now;
 
+    /// <summary>CPUs an interrupt delayed since the heap was last re-keyed.</summary>
+    private int _delayed;
+
     public QuantumWeaver(int cpus, SimLockTable locks, HostCpus host)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
@@ -180,6 +183,15 @@ public sealed class QuantumWeaver : IInterruptSink
             {
                 HeapReplaceTop(n, _heap[n]);
             }
+
+            // A cross call delays most CPUs at once: re-keying the whole heap (O(n)) is cheaper
+            // than pushing each stale key back down when it reaches the top (O(log n) each).
+            if (_delayed > 4 && _delayed > n >> 2)
+            {
+                Rekey(n);
+            }
+
+            _delayed = 0;
         }
 
         foreach (QuantumLane lane in lanes)
@@ -233,7 +245,26 @@ public sealed class QuantumWeaver : IInterruptSink
         }
     }
 
-    void IInterruptSink.Interrupted(int cpu, long ns) => Delay(_lanes[cpu], ns, extendsAnyLock: false);
+    void IInterruptSink.Interrupted(int cpu, long ns)
+    {
+        _delayed++;
+        Delay(_lanes[cpu], ns, extendsAnyLock: false);
+    }
+
+    /// <summary>Every key of the heap's first <paramref name="n"/> entries from its lane's next time, then heapify.</summary>
+    private void Rekey(int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            int cpu = (int)(_heap[i] & 1023);
+            _heap[i] = KeyOf(_lanes[cpu], cpu);
+        }
+
+        for (int i = (n >> 1) - 1; i >= 0; i--)
+        {
+            SiftDown(i, n, _heap[i]);
+        }
+    }
 
     /// <summary>Moves a CPU's later entries by <paramref name="ns"/>, inside its current path's
     /// latency, and past the end of a lock it holds now (granted, not still spinning): its own wait always; an interrupt only for a
@@ -284,9 +315,10 @@ public sealed class QuantumWeaver : IInterruptSink
         _heap[i] = key;
     }
 
-    private void HeapReplaceTop(int n, long key)
+    private void HeapReplaceTop(int n, long key) => SiftDown(0, n, key);
+
+    private void SiftDown(int i, int n, long key)
     {
-        int i = 0;
         while (true)
         {
             int child = (2 * i) + 1;
