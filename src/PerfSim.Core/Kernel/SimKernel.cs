@@ -450,8 +450,9 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// initiator's latency becomes what it waits for its slowest target and the targets' clocks
     /// take their interrupts at once; in quantum mode the call is logged and the weave applies it
     /// in simulated-time order (the initiator's latency here is its local part).
+    /// <paramref name="mask"/>: the targets' cpumask (<see cref="HostCpus.MaskId"/>) or every other CPU.
     /// </summary>
-    private FlushOutcome CrossCall(int cpu, FlushOutcome o)
+    private FlushOutcome CrossCall(int cpu, FlushOutcome o, int mask = HostCpus.AllOthers)
     {
         if (o.ChannelNs > 0)
         {
@@ -469,11 +470,11 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         long send = now + o.CallAtNs;
         if (_logs is { } logs)
         {
-            logs[cpu].Add(new QuantumEntry(QuantumKind.CrossCall, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, 0));
+            logs[cpu].Add(new QuantumEntry(QuantumKind.CrossCall, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, mask));
             return o;
         }
 
-        CallRound round = Host.CallFunctionMany(cpu, send, o.CallbackNs, _interruptClocks);
+        CallRound round = Host.CallFunctionMany(cpu, send, o.CallbackNs, _interruptClocks, mask);
         return o with { InitiatorLatencyNs = Math.Max(o.InitiatorLatencyNs, round.DoneNs - now) };
     }
 
