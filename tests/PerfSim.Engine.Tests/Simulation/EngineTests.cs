@@ -198,6 +198,20 @@ public sealed class EngineTests
         Assert.Empty(r.Violations);
     }
 
+    /// <summary>tlb-flush2's steps all run in parallel rounds; its cross calls (IPIs to a cpumask,
+    /// INVLPGB and TLBI broadcasts) are woven in time order, so host threads change nothing.</summary>
+    [Theory]
+    [InlineData(ArchKind.X86_64Invlpgb)]
+    [InlineData(ArchKind.Arm64)]
+    public void Tlb_flush2_results_do_not_depend_on_host_threads(ArchKind arch)
+    {
+        RunResult[] runs = [.. new[] { 1, 2, 4 }.Select(t => SimulationRun.Execute(Small(ScenarioNames.TlbFlush2, Strategy.None, arch) with { Vcpus = 8, Loops = 300, Threads = t }))];
+
+        Assert.All(runs, r => Assert.Equal(runs[0].Digest, r.Digest));
+        Assert.All(runs, r => Assert.Equal(runs[0].Counters, r.Counters));
+        Assert.All(runs, r => Assert.Equal(runs[0].ElapsedSimNs, r.ElapsedSimNs));
+    }
+
     [Fact]
     public void Tlb_flush2_loops_per_simulated_second_fall_as_ipi_targets_grow_on_x86()
     {
