@@ -39,6 +39,9 @@ public sealed class FlushEngine : IDisposable
     /// <summary>Marks a range that is not closing a zap.</summary>
     public const long NotZapped = -1;
 
+    /// <summary><c>TLB_FLUSH_ALL</c> as the page count of <see cref="FlushMmRange"/>: the whole mm.</summary>
+    public const long WholeMm = long.MaxValue;
+
     /// <summary>Buckets of the per-page exposure histogram: bucket b counts windows in
     /// [2^(b−1), 2^b) ns (bucket 0: 0 ns).</summary>
     public const int HistogramBuckets = 64;
@@ -47,6 +50,9 @@ public sealed class FlushEngine : IDisposable
     private readonly NativeArray<FlushCpuState> _cpus;
     private readonly NativeArray<long> _histogram;
     private readonly TlbModel _tlb;
+
+    /// <summary>What prices a user-mm flush sent by IPIs (<see cref="FlushMmRange"/>).</summary>
+    private readonly IFlushModel _ipiModel;
     private bool _disposed;
 
     /// <summary>Creates the engine for <paramref name="tlb"/> (not owned) with the rules of
@@ -62,6 +68,8 @@ public sealed class FlushEngine : IDisposable
         Arch = arch;
         Costs = costs;
         _cpus = _arena.Allocate<FlushCpuState>(tlb.CpuCount);
+        // An INVLPGB part flushes an mm without a global ASID by IPIs, with the same ceiling.
+        _ipiModel = arch.Flush is X86InvlpgbFlush b ? new X86IpiFlush { SinglePageFlushCeiling = b.SinglePageFlushCeiling } : arch.Flush;
         _histogram = _arena.Allocate<long>((long)tlb.CpuCount * HistogramBuckets);
     }
 
@@ -182,6 +190,41 @@ public sealed class FlushEngine : IDisposable
         return new FlushOutcome(cost.LatencyNs, full, 0, cost.Ops, 0, 0, zappedAtNs != NotZapped ? tally : default);
     }
 
+    /// <summary>
+    /// The TLB part of <c>flush_tlb_mm_range(mm, start, end, PAGE_SHIFT, false)</c> for
+    /// <paramref name="pages"/> user pages of one mm, issued by <paramref name="cpu"/>
+    /// (arch/x86/mm/tlb.c): more pages than the ceiling flush the mm's whole ASID (the same
+    /// <see cref="IFlushModel.IsFullFlush"/> rule); <paramref name="broadcast"/> (an mm with a
+    /// global ASID under INVLPGB, arm64's TLBI…IS) reaches every CPU without IPIs; otherwise the
+    /// callbacks go to <paramref name="ipiTargets"/> other CPUs of the mm's cpumask (none: the local
+    /// flush alone). The TLB model holds the direct map only, so no entry is removed: this prices
+    /// and counts. Touches only the initiator's counters.
+    /// </summary>
+    public FlushOutcome FlushMmRange(int cpu, long pages, int ipiTargets, bool broadcast)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pages, 1);
+        ref FlushCpuState s = ref _cpus[cpu];
+        s.MmRangeFlushes++;
+        bool full = Arch.Flush.IsFullFlush(pages);
+        if (full)
+        {
+            s.FullFlushes++;
+        }
+
+        // User addresses, not frames: the models read only the ranges' page counts.
+        var range = new PfnRange(0, pages, NotZapped);
+        int targets = broadcast ? OnlineCpus - 1 : ipiTargets;
+        FlushCost cost = targets == 0 ? Arch.Flush.Local(pages, full, Costs)
+            : broadcast ? Arch.Flush.Broadcast(new ReadOnlySpan<PfnRange>(in range), pages, full, targets, Costs)
+            : _ipiModel.Broadcast(new ReadOnlySpan<PfnRange>(in range), pages, full, targets, Costs);
+        AddCost(ref s, cost);
+        return new FlushOutcome(cost.LatencyNs, full, cost.IpiCallbacks, cost.Ops, targets, cost.CallbackNs, default, cost.CallAtNs, cost.ChannelNs);
+    }
+
+    /// <summary>Cross-CPU callbacks that are not a host TLB flush (KVM's kick of vCPUs in guest
+    /// mode for <c>kvm_flush_remote_tlbs</c>), counted with the flushes' callbacks.</summary>
+    public void CountCallbacks(int cpu, int callbacks) => _cpus[cpu].IpiCallbacks += callbacks;
+
     /// <summary>The other CPUs' invalidations of a ranged flush that <paramref name="initiatorCpu"/>
     /// issued under <see cref="DeferRemote"/> (its own TLB was done then). When the flush closed a
     /// zap, the holders found join the initiator's exposure: pairs add up, and a page counts as held
@@ -205,7 +248,7 @@ public sealed class FlushEngine : IDisposable
     {
         ref FlushCpuState s = ref _cpus[cpu];
         return new FlushCounters(s.KernelRangeFlushes, s.FlushAlls, s.LocalFlushes, s.FullFlushes, s.IpiCallbacks,
-            s.Invlpg, s.TlbiOps, s.InvlpgbOps, s.Tlbsyncs);
+            s.Invlpg, s.TlbiOps, s.InvlpgbOps, s.Tlbsyncs, s.MmRangeFlushes);
     }
 
     /// <summary>All initiators' counters merged.</summary>

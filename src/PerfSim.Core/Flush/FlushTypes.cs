@@ -34,15 +34,16 @@ public readonly record struct FlushOutcome(
     long CallbackNs, StaleTally Stale, long CallAtNs = 0, long ChannelNs = 0);
 
 /// <summary>Flush counters of one initiating CPU (a snapshot). Mirrors the kernel's
-/// NR_TLB_REMOTE_FLUSH / NR_TLB_LOCAL_FLUSH_* vm events, split by primitive.</summary>
+/// NR_TLB_REMOTE_FLUSH / NR_TLB_LOCAL_FLUSH_* vm events, split by primitive;
+/// <c>MmRangeFlushes</c>: <c>flush_tlb_mm_range</c> calls (user PTEs of one mm).</summary>
 public readonly record struct FlushCounters(
     long KernelRangeFlushes, long FlushAlls, long LocalFlushes, long FullFlushes, long IpiCallbacks,
-    long Invlpg, long TlbiOps, long InvlpgbOps, long Tlbsyncs)
+    long Invlpg, long TlbiOps, long InvlpgbOps, long Tlbsyncs, long MmRangeFlushes = 0)
 {
     public static FlushCounters operator +(FlushCounters a, FlushCounters b) => new(
         a.KernelRangeFlushes + b.KernelRangeFlushes, a.FlushAlls + b.FlushAlls, a.LocalFlushes + b.LocalFlushes,
         a.FullFlushes + b.FullFlushes, a.IpiCallbacks + b.IpiCallbacks, a.Invlpg + b.Invlpg, a.TlbiOps + b.TlbiOps,
-        a.InvlpgbOps + b.InvlpgbOps, a.Tlbsyncs + b.Tlbsyncs);
+        a.InvlpgbOps + b.InvlpgbOps, a.Tlbsyncs + b.Tlbsyncs, a.MmRangeFlushes + b.MmRangeFlushes);
 
     public static FlushCounters Add(FlushCounters left, FlushCounters right) => left + right;
 }
@@ -77,6 +78,7 @@ internal struct FlushCpuState
     public long TlbiOps;
     public long InvlpgbOps;
     public long Tlbsyncs;
+    public long MmRangeFlushes;
 
     public long ZappedPages;
     public long PagesWithHolders;

@@ -56,6 +56,10 @@ public enum FrameFlags : byte
     /// <summary>Mapped through a mermap slot since that CPU's last mermap flush: a stale
     /// translation may still reach it, so it must not be freed yet (mm/mermap.c rule).</summary>
     MermapStale = 1 << 5,
+
+    /// <summary>A folio (head frame) that a userspace fault mapped into its owner's page tables
+    /// (guest_memfd's mmap): truncating it zaps those user PTEs first.</summary>
+    UserMapped = 1 << 6,
 }
 
 /// <summary>

@@ -34,6 +34,9 @@ public struct KernelCounters
     public long StaleAccesses;
     public long CpaLockWaitNs;
 
+    /// <summary><c>madvise(MADV_DONTNEED)</c> calls (the tlb-flush2 loop).</summary>
+    public long MadviseDontneed;
+
     public static KernelCounters Sum(ReadOnlySpan<KernelCounters> all)
     {
         var s = default(KernelCounters);
@@ -62,6 +65,7 @@ public struct KernelCounters
             s.DirectMapAccesses += c.DirectMapAccesses;
             s.StaleAccesses += c.StaleAccesses;
             s.CpaLockWaitNs += c.CpaLockWaitNs;
+            s.MadviseDontneed += c.MadviseDontneed;
         }
 
         return s;

@@ -82,4 +82,22 @@ public sealed class KernelProcess
 
     /// <summary>This mm's mermap (mermap_mm_prepare at creation).</summary>
     public Mermap.Mermap? Mermap { get; }
+
+    /// <summary><c>mm_cpumask(mm)</c>: the CPUs a thread of this mm runs on (set by
+    /// <c>switch_mm_irqs_off</c>; every one keeps the mm loaded, none is lazy), as a
+    /// <see cref="Timeline.HostCpus.MaskId"/>; 0 until a thread runs.</summary>
+    public int CpuMaskId { get; internal set; }
+
+    /// <summary>How many CPUs <see cref="CpuMaskId"/> holds.</summary>
+    public int ActiveCpus => CpuSet.Count;
+
+    /// <summary>The CPUs of the KVM vCPU threads of the VM this process runs (a subset of
+    /// <see cref="CpuMaskId"/>), as a mask id; 0 when it runs none.</summary>
+    public int VcpuMaskId { get; internal set; }
+
+    /// <summary>How many CPUs <see cref="VcpuMaskId"/> holds.</summary>
+    public int VcpuCpus => VcpuSet.Count;
+
+    internal SortedSet<int> CpuSet { get; } = [];
+    internal SortedSet<int> VcpuSet { get; } = [];
 }

@@ -88,6 +88,12 @@ public sealed partial class SimKernel
         }
 
         PathResult r = GmemFault(cpu, file, index, userMapping: true);
+        if (r.Ok)
+        {
+            // The PTE now maps the folio in the VMM's page tables (truncation must zap it).
+            Frames[r.Pfn & ~((1L << file.FolioOrder) - 1)].Flags |= FrameFlags.UserMapped;
+        }
+
         CountersOf(cpu).UserFaults++;
         return r with { LatencyNs = Clock(cpu) - start };
     }
@@ -227,8 +233,12 @@ public sealed partial class SimKernel
 
     /// <summary>
     /// <c>FALLOC_FL_PUNCH_HOLE</c> (§4.5): <c>filemap_invalidate_lock</c> exclusive,
-    /// <c>kvm_gmem_invalidate_begin</c> (SPTEs zapped, guest TLB flushed), truncate the range (each
-    /// folio leaves the cache, <c>free_folio</c> runs, the frames are freed), invalidate_end.
+    /// <c>kvm_gmem_invalidate_begin</c> (SPTEs zapped, then <c>kvm_flush_remote_tlbs</c>: a kick
+    /// to the VM's vCPUs, <see cref="KvmFlushRemoteTlbs"/>), truncate the range
+    /// (<c>truncate_inode_pages_range</c>: a folio the VMM mapped through the guest_memfd mmap is
+    /// first unmapped, <c>truncate_cleanup_folio</c> → <c>unmap_mapping_folio</c>, one
+    /// <see cref="FlushTlbMmRange"/> of its pages to the VMM's cpumask; then each folio leaves the
+    /// cache, <c>free_folio</c> runs, the frames are freed), invalidate_end.
     /// </summary>
     public int GmemPunchHole(int cpu, KernelFile file, long start, long pages)
     {
@@ -238,13 +248,30 @@ public sealed partial class SimKernel
         ref long clock = ref Clock(cpu);
         clock = file.InvalidateLock.WriteGrant(clock);
         FlushZapBatchesBeforeFree(cpu, file);
-        // kvm_flush_remote_tlbs() for the guest: one IPI round to the vCPUs (ESTIMATE: the same
-        // primitives as a kernel shootdown, without the INVLPGs).
-        Charge(cpu, Costs.IpiSendNs + Costs.IpiDeliveryNs + Costs.IpiHandlerNs);
+        KvmFlushRemoteTlbs(cpu, file.Process);
+        UnmapUserFolios(cpu, file, start, pages);
         int removed = PageCache.TruncateRange(file.Mapping, start, start + pages, new FolioRelease(this, cpu, file));
         file.InvalidateLock.WriteRelease(Clock(cpu));
 
         return removed;
+    }
+
+    /// <summary><c>unmap_mapping_folio</c> of every folio of [start, start + pages) the VMM mapped
+    /// (mm/truncate.c <c>truncate_cleanup_folio</c>): its user PTEs are zapped, one
+    /// <c>flush_tlb_mm_range</c> per folio (<c>zap_page_range_single</c>'s mmu_gather).</summary>
+    private void UnmapUserFolios(int cpu, KernelFile file, long start, long pages)
+    {
+        long step = 1L << file.FolioOrder;
+        long end = Math.Min(start + pages, file.SizePages);
+        for (long index = start & ~(step - 1); index < end; index += step)
+        {
+            if (PageCache.TryLookup(file.Mapping, index, out Folio folio) && (Frames[folio.Pfn].Flags & FrameFlags.UserMapped) != 0)
+            {
+                Frames[folio.Pfn].Flags &= ~FrameFlags.UserMapped;
+                Charge(cpu, folio.Pages * (Costs.PageWalkNs + Costs.PteWriteNs));
+                FlushTlbMmRange(cpu, file.Process, folio.Pages);
+            }
+        }
     }
 
     /// <summary>The VM is destroyed and its guest_memfd closed: every folio leaves, the id is released.</summary>

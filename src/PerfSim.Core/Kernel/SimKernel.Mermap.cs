@@ -13,20 +13,24 @@ public sealed partial class SimKernel
     /// (<c>arch_mermap_pgprot_allowed</c> refuses <c>_PAGE_GLOBAL</c>) and in this mm's page tables,
     /// so only CPUs that ran the mm can hold them, and a flush of them leaves the global direct-map
     /// entries alone. PerfSim flushes the CPUs whose slice mapped frames since its last flush
-    /// (the only ones that may translate them): on x86 one IPI round to those other than the
-    /// caller (a <c>flush_tlb_mm_range</c>-style multicast, priced by the flush model's broadcast
-    /// to that many targets, its wait the nominal one: targets in the host, queues empty), on arm64
-    /// one broadcast TLBI by ASID. The direct-map TLB entries are not touched. Not yet through the
-    /// call queue (<see cref="Timeline.HostCpus"/> sends to every other CPU, and a logged call
-    /// carries no cpumask): the targets' handler time is not charged and the IPIs are not in
-    /// <c>ipis</c> (docs/tlb-flush-costs.md, "Known gaps").
+    /// (the only ones that may translate them): a user-mm flush of the whole region
+    /// (<see cref="FlushEngine.FlushMmRange"/>) to that cpumask, on x86 a call-queue round to
+    /// those other than the caller (their handlers, VM exits and wake-ups priced by
+    /// <see cref="Timeline.HostCpus"/>, the IPIs counted in <c>ipis</c>), on arm64 one broadcast
+    /// TLBI by ASID. The direct-map TLB entries are not touched.
     /// </summary>
     private void FlushMermapRegion(int cpu, Mermap.Mermap mermap)
     {
+        Span<int> mapped = CpuCount <= 256 ? stackalloc int[CpuCount] : new int[CpuCount];
+        int count = 0;
         int remote = 0;
         for (int c = 0; c < CpuCount; c++)
         {
-            remote += c != cpu && mermap.HasUnflushed(c) ? 1 : 0;
+            if (mermap.HasUnflushed(c))
+            {
+                mapped[count++] = c;
+                remote += c != cpu ? 1 : 0;
+            }
         }
 
         if (remote > 0)
@@ -34,21 +38,17 @@ public sealed partial class SimKernel
             RequireSerial("a mermap flush on other CPUs");
         }
 
-        for (int c = 0; c < CpuCount; c++)
+        for (int i = 0; i < count; i++)
         {
-            if (mermap.HasUnflushed(c))
-            {
-                mermap.FlushLocal(c);
-            }
+            mermap.FlushLocal(mapped[i]);
         }
 
-        IFlushModel model = Flush.Arch.Flush;
         bool arm64 = DirectMap.Profile.IsArm64;
-        FlushCost cost = remote > 0 || arm64
-            ? model.Broadcast([], 0, full: true, arm64 ? CpuCount - 1 : remote, Costs)
-            : model.Local(0, full: true, Costs);
-        Charge(cpu, cost.LatencyNs + cost.NominalWaitNs);
+        int mask = remote > 0 && !arm64 ? Host.MaskId(mapped[..count]) : Timeline.HostCpus.AllOthers;
+        FlushOutcome o = Flush.FlushMmRange(cpu, FlushEngine.WholeMm, arm64 ? 0 : remote, broadcast: arm64);
+        o = CrossCall(cpu, o, mask);
+        Charge(cpu, o.InitiatorLatencyNs);
         CountersOf(cpu).MermapFreeFlushes++;
-        Trace(cpu, SimEventKind.FlushLocal, 0, cost.IpiCallbacks);
+        Trace(cpu, SimEventKind.FlushLocal, 0, o.IpiCallbacks);
     }
 }

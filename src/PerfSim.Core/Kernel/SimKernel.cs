@@ -457,13 +457,16 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// initiator's latency becomes what it waits for its slowest target and the targets' clocks
     /// take their interrupts at once; in quantum mode the call is logged and the weave applies it
     /// in simulated-time order (the initiator's latency here is its local part).
+    /// <paramref name="mask"/>: the targets' cpumask (<see cref="HostCpus.MaskId"/>) or every other CPU.
     /// </summary>
-    private FlushOutcome CrossCall(int cpu, FlushOutcome o)
+    private FlushOutcome CrossCall(int cpu, FlushOutcome o, int mask = HostCpus.AllOthers)
     {
-        // A full flush empties the TLBs: the initiator (and, below, each target that was running
-        // host code) then refills its working set (calibration C10). arm64's targets are not
+        // A kernel full flush empties the TLBs: the initiator (and, below, each target that was
+        // running host code) then refills its working set (calibration C10). A whole-mm flush of
+        // a cpumask drops only that mm's entries: no refill charged. arm64's targets are not
         // charged theirs: its broadcast reaches them without an interrupt to account it to.
-        int refill = o.FullFlush ? (int)Costs.TlbRefillNs : 0;
+        bool refills = o.FullFlush && mask == HostCpus.AllOthers;
+        long refill = refills ? Costs.TlbRefillNs : 0;
         if (o.ChannelNs > 0)
         {
             // arm64 / INVLPGB: the invalidations queue in the broadcast channel behind other CPUs'.
@@ -480,11 +483,11 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         long send = now + o.CallAtNs;
         if (_logs is { } logs)
         {
-            logs[cpu].Add(new QuantumEntry(QuantumKind.CrossCall, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, refill));
+            logs[cpu].Add(new QuantumEntry(QuantumKind.CrossCall, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, mask | (refills ? HostCpus.RefillBit : 0)));
             return o with { InitiatorLatencyNs = o.InitiatorLatencyNs + refill };
         }
 
-        CallRound round = Host.CallFunctionMany(cpu, send, o.CallbackNs, _interruptClocks, refill);
+        CallRound round = Host.CallFunctionMany(cpu, send, o.CallbackNs, _interruptClocks, mask, refills);
         return o with { InitiatorLatencyNs = Math.Max(o.InitiatorLatencyNs, round.DoneNs - now) + refill };
     }
 

@@ -126,8 +126,10 @@ public readonly record struct CallRound(int IpisSent, int Callbacks, long DoneNs
 /// picked, then the handler (the wait is the initiator's; nothing of the CPU's work is lost).</para>
 /// <para><b>Groups.</b> CPUs without actors receive the same IPIs at the same times (a kernel flush
 /// goes to every online CPU), so their state is kept once per role: the cost of a broadcast is
-/// O(CPUs with actors), not O(CPUs). Not synchronised: one thread at a time (a serial step, the
-/// immediate timeline, or the weave).</para>
+/// O(CPUs with actors), not O(CPUs). A call to a cpumask that names part of a group splits it (the
+/// named members get a state of their own), so a group's members always share their history.
+/// Not synchronised (but <see cref="MaskId"/>): one thread at a time (a serial step, the immediate
+/// timeline, or the weave).</para>
 /// </remarks>
 public sealed class HostCpus
 {
@@ -139,6 +141,10 @@ public sealed class HostCpus
     private Slot[] _slots = [];
     private int[] _slotOf = [];
     private readonly CpuCallCounters[] _counters;
+
+    /// <summary>Interned cpumasks: id − 1 indexes <see cref="_masks"/>.</summary>
+    private readonly Dictionary<string, int> _maskIds = new(StringComparer.Ordinal);
+    private readonly List<ulong[]> _masks = [];
 
     public HostCpus(int cpus, CostProfile costs)
     {
@@ -223,27 +229,158 @@ public sealed class HostCpus
     /// <summary>A host path starts (<paramref name="inPath"/>) or ends on <paramref name="cpu"/>.</summary>
     public void SetInPath(int cpu, bool inPath) => _slots[_slotOf[cpu]].InPath = inPath;
 
+    /// <summary>The mask of <see cref="CallFunctionMany"/> that means every CPU but the initiator
+    /// (<c>on_each_cpu</c>, <c>smp_call_function_many(cpu_online_mask, …)</c>).</summary>
+    public const int AllOthers = 0;
+
     /// <summary>
-    /// <c>smp_call_function_many_cond(mask = all but the initiator, func, wait = 1)</c> issued by
-    /// <paramref name="initiator"/> at <paramref name="sendNs"/> (the first <c>llist_add</c>), each
-    /// callback costing <paramref name="callbackNs"/> on its target. Targets that lose work report it
-    /// to <paramref name="sink"/>; returns when the initiator's <c>csd_lock_wait</c> ends.
-    /// <paramref name="refillNs"/>: when the callback empties the TLB (a full flush), what each target
-    /// that was running host code then pays in refill misses (after the handler: the initiator does
-    /// not wait for it). A vCPU in guest mode keeps its guest translations (tagged by VPID / ASID,
-    /// which a host flush does not touch), an idle CPU has nothing to refill yet.
+    /// <c>smp_call_function_many_cond(mask, func, wait = 1)</c> issued by <paramref name="initiator"/>
+    /// at <paramref name="sendNs"/> (the first <c>llist_add</c>), each callback costing
+    /// <paramref name="callbackNs"/> on its target. <paramref name="mask"/> is
+    /// <see cref="AllOthers"/> or an id from <see cref="MaskId"/>: the initiator itself is never a
+    /// target (kernel/smp.c clears it: <c>__cpumask_clear_cpu(this_cpu, cfd->cpumask)</c>). Targets
+    /// that lose work report it to <paramref name="sink"/>; returns when the initiator's
+    /// <c>csd_lock_wait</c> ends. <paramref name="refill"/>: the callback empties the TLB (a kernel
+    /// full flush), so each target that was running host code then pays <c>tlb_refill_ns</c> in
+    /// refill misses (after the handler: the initiator does not wait for it). A vCPU in guest mode
+    /// keeps its guest translations (tagged by VPID / ASID, which a host flush does not touch), an
+    /// idle CPU has nothing to refill yet.
     /// </summary>
-    public CallRound CallFunctionMany(int initiator, long sendNs, long callbackNs, IInterruptSink sink, long refillNs = 0)
+    public CallRound CallFunctionMany(int initiator, long sendNs, long callbackNs, IInterruptSink sink, int mask = AllOthers, bool refill = false)
     {
         ArgumentNullException.ThrowIfNull(sink);
+        long refillNs = refill ? _costs.TlbRefillNs : 0;
+        if (mask != AllOthers)
+        {
+            return CallFunctionMask(initiator, sendNs, callbackNs, sink, MaskOf(mask), refillNs);
+        }
+
         int targets = _cpuCount - 1;
         if (targets == 0)
         {
             return new CallRound(0, 0, sendNs);
         }
 
+        return Round(initiator, sendNs, callbackNs, sink, targets, [], refillNs);
+    }
+
+    /// <summary>Marks, in a logged cross call's id, a call whose targets refill their TLBs (mask ids are small).</summary>
+    public const int RefillBit = 1 << 30;
+
+    /// <summary>The id of the cpumask holding <paramref name="cpus"/> (interned: one id per
+    /// distinct set, never <see cref="AllOthers"/>), for <see cref="CallFunctionMany"/> and for
+    /// logged cross calls (an entry holds the id, not the mask). Thread-safe.</summary>
+    public int MaskId(ReadOnlySpan<int> cpus)
+    {
+        var words = new ulong[(_cpuCount + 63) / 64];
+        foreach (int c in cpus)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(c, nameof(cpus));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(c, _cpuCount, nameof(cpus));
+            words[c >> 6] |= 1UL << (c & 63);
+        }
+
+        string key = string.Join(',', words);
+        lock (_maskIds)
+        {
+            if (!_maskIds.TryGetValue(key, out int id))
+            {
+                _masks.Add(words);
+                id = _masks.Count;
+                _maskIds.Add(key, id);
+            }
+
+            return id;
+        }
+    }
+
+    private ulong[] MaskOf(int id)
+    {
+        lock (_maskIds)
+        {
+            return _masks[id - 1];
+        }
+    }
+
+    /// <summary>A call to the CPUs of <paramref name="words"/> but the initiator. A slot shared by
+    /// CPUs without actors that the mask covers in part is split first (the members the mask names
+    /// keep a state of their own from here), so every slot is priced for its members in the mask.</summary>
+    private CallRound CallFunctionMask(int initiator, long sendNs, long callbackNs, IInterruptSink sink, ulong[] words, long refillNs)
+    {
+        int self = _slotOf[initiator];
+        Span<int> perSlot = _slots.Length <= 256 ? stackalloc int[_slots.Length] : new int[_slots.Length];
+        int targets = CountPerSlot(initiator, words, perSlot);
+        for (int i = 0; i < perSlot.Length; i++)
+        {
+            int members = _slots[i].Members - (i == self ? 1 : 0);
+            if (perSlot[i] > 0 && perSlot[i] < members)
+            {
+                SplitSlot(i, initiator, words);
+                perSlot = new int[_slots.Length];
+                CountPerSlot(initiator, words, perSlot);
+            }
+        }
+
+        return targets == 0 ? new CallRound(0, 0, sendNs) : Round(initiator, sendNs, callbackNs, sink, targets, perSlot, refillNs);
+    }
+
+    private int CountPerSlot(int initiator, ulong[] words, Span<int> perSlot)
+    {
+        perSlot.Clear();
+        int targets = 0;
+        for (int w = 0; w < words.Length; w++)
+        {
+            for (ulong bits = words[w]; bits != 0; bits &= bits - 1)
+            {
+                int c = (w << 6) | BitOperations.TrailingZeroCount(bits);
+                if (c != initiator)
+                {
+                    perSlot[_slotOf[c]]++;
+                    targets++;
+                }
+            }
+        }
+
+        return targets;
+    }
+
+    /// <summary>Moves the members of slot <paramref name="index"/> that <paramref name="words"/>
+    /// names (the initiator aside) to a new slot with the same state.</summary>
+    private void SplitSlot(int index, int initiator, ulong[] words)
+    {
+        Slot[] slots = [.. _slots, _slots[index]];
+        int moved = slots.Length - 1;
+        slots[index].Members = 0;
+        slots[index].Clusters = 0;
+        slots[moved].Members = 0;
+        slots[moved].Clusters = 0;
+        for (int c = 0; c < _cpuCount; c++)
+        {
+            if (_slotOf[c] != index)
+            {
+                continue;
+            }
+
+            if (c != initiator && (words[c >> 6] & (1UL << (c & 63))) != 0)
+            {
+                _slotOf[c] = moved;
+            }
+
+            ref Slot s = ref slots[_slotOf[c]];
+            s.Members++;
+            s.Clusters |= 1UL << (c / ClusterCpus);
+        }
+
+        _slots = slots;
+    }
+
+    /// <summary>One call round: <paramref name="perSlot"/> holds each slot's targets (empty: every
+    /// member but the initiator).</summary>
+    private CallRound Round(int initiator, long sendNs, long callbackNs, IInterruptSink sink, int targets, ReadOnlySpan<int> perSlot, long refillNs)
+    {
         Slot[] slots = _slots;
         int self = _slotOf[initiator];
+        bool all = perSlot.IsEmpty;
 
         // llist_add to every target: which queues were empty (they get an IPI)?
         int ipis = 0;
@@ -251,7 +388,7 @@ public sealed class HostCpus
         for (int i = 0; i < slots.Length; i++)
         {
             ref Slot s = ref slots[i];
-            int members = s.Members - (i == self ? 1 : 0);
+            int members = all ? s.Members - (i == self ? 1 : 0) : perSlot[i];
             s.NeedsIpi = members > 0 && sendNs >= s.DrainStartNs;
             if (s.NeedsIpi)
             {
@@ -268,7 +405,7 @@ public sealed class HostCpus
         for (int i = 0; i < slots.Length; i++)
         {
             ref Slot s = ref slots[i];
-            int members = s.Members - (i == self ? 1 : 0);
+            int members = all ? s.Members - (i == self ? 1 : 0) : perSlot[i];
             if (members == 0)
             {
                 continue;

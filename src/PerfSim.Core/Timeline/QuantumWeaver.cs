@@ -230,7 +230,7 @@ public sealed class QuantumWeaver : IInterruptSink
             case QuantumKind.CrossCall:
             {
                 // The lane charged e.B (the local part) from e.TimeNs; the call ends when every target ran it.
-                CallRound round = Host.CallFunctionMany(cpu, time, e.A, this, refillNs: e.Id);
+                CallRound round = Host.CallFunctionMany(cpu, time, e.A, this, e.Id & ~HostCpus.RefillBit, (e.Id & HostCpus.RefillBit) != 0);
                 Delay(lane, Math.Max(0, round.DoneNs - (time + e.B)), extendsAnyLock: true);
                 break;
             }
@@ -352,15 +352,16 @@ internal enum QuantumKind : byte
     Latency,
     Event,
 
-    /// <summary><c>smp_call_function_many_cond</c> to every other CPU: A = each callback's ns on its
-    /// target, B = what the initiator charged itself from the entry's time (its local part), Id =
-    /// each running target's TLB refill after a full flush (0 for a ranged one).</summary>
+    /// <summary><c>smp_call_function_many_cond</c>: A = each callback's ns on its target, B = what the
+    /// initiator charged itself from the entry's time (its local part), Id = the cpumask's id
+    /// (<see cref="HostCpus.MaskId"/>; <see cref="HostCpus.AllOthers"/>: every other CPU), with
+    /// <see cref="HostCpus.RefillBit"/> when the targets refill their TLBs after it.</summary>
     CrossCall,
 }
 
 /// <summary>One logged entry: <see cref="TimeNs"/> is the CPU's clock when it was logged (before
 /// the delays not yet on it); A/B/Id by kind (lock: hold, handoff, lock id (i_pages: 2 + mapping);
-/// latency: ns, histogram; event: pfn, extra, kind; cross call: callback ns, local ns). 32 bytes (auto layout puts the kind last): the
+/// latency: ns, histogram; event: pfn, extra, kind; cross call: callback ns, local ns, mask id). 32 bytes (auto layout puts the kind last): the
 /// logs cross from the core that wrote them to the one that weaves them, five entries per fault.</summary>
 [StructLayout(LayoutKind.Auto)]
 internal readonly record struct QuantumEntry(QuantumKind Kind, long TimeNs, long A, long B, int Id);

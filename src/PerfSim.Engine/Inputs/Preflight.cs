@@ -44,6 +44,7 @@ public static class Preflight
         {
             ScenarioNames.SecretmemTouch => c.Pages * PageGeometry.PageSize,
             ScenarioNames.VmChurn => c.Vms * c.GuestMemoryBytes,
+            ScenarioNames.TlbFlush2 => c.Vcpus * PageGeometry.PageSize,
             _ => c.GuestMemoryBytes,
         };
         long free = (long)(hostRamBytes * 0.9);

@@ -236,3 +236,46 @@ internal sealed class SecretmemToucher(int cpu, KernelFile file, long start, lon
         return _next < _end;
     }
 }
+
+/// <summary>
+/// One thread of will-it-scale's <c>tlb_flush2</c> (tests/tlb_flush2.c): it maps 1 MiB of private
+/// anonymous memory and, page by page, writes the page (a fault that allocates it), madvises it
+/// away (<c>MADV_DONTNEED</c>: a one-page <c>flush_tlb_mm_range</c> to the mm's other CPUs) and
+/// reads it back (the zero page); then unmaps the 1 MiB (its zero-page PTEs: a ranged flush past
+/// the ceiling) and maps it again. One loop per step; every state it touches is its CPU's own, so
+/// it runs in parallel rounds (the cross calls are woven in time order).
+/// </summary>
+internal sealed class TlbFlush2Thread(int cpu, KernelProcess mm, long loops) : Actor(cpu)
+{
+    /// <summary>Pages of one mapping: MEMORYSIZE (1 MiB) / 4 KiB (tests/tlb_flush2.c).</summary>
+    public const int PagesPerMapping = 256;
+
+    private long _done;
+
+    public override bool NextStepIsLocal(SimContext context) => true;
+
+    public override bool Step(SimContext context)
+    {
+        if (_done >= loops)
+        {
+            return false;
+        }
+
+        SimKernel k = context.Kernel;
+        if (_done % PagesPerMapping == 0)
+        {
+            k.Mmap(Cpu);
+        }
+
+        context.RecordFault(Cpu, k.AnonWriteFault(Cpu, mm).LatencyNs);
+        k.MadviseDontneed(Cpu, mm, 1);
+        context.RecordFault(Cpu, k.AnonReadFault(Cpu, mm).LatencyNs);
+        _done++;
+        if (_done % PagesPerMapping == 0 || _done == loops)
+        {
+            k.Munmap(Cpu, mm, ((_done - 1) % PagesPerMapping) + 1);
+        }
+
+        return _done < loops;
+    }
+}

@@ -70,6 +70,8 @@ internal static class Counters
             new("stale_translations", k.Checker.Count(ViolationKind.StaleTranslation)),
             new("mermap_stale_frees", k.Checker.Count(ViolationKind.MermapStaleFree)),
             new("cont_breaks", k.DirectMap.ContBreaks),
+            new("flush_tlb_mm_range", f.MmRangeFlushes),
+            new("madvise_dontneed", c.MadviseDontneed),
         ];
     }
 

@@ -14,8 +14,9 @@ public static class ScenarioNames
     public const string SecretmemTouch = "secretmem-touch";
     public const string VmChurn = "vm-churn";
     public const string SnapshotRestore = "snapshot-restore";
+    public const string TlbFlush2 = "tlb-flush2";
 
-    public static IReadOnlyList<string> All { get; } = [GuestBoot, Populate, SecretmemTouch, VmChurn, SnapshotRestore];
+    public static IReadOnlyList<string> All { get; } = [GuestBoot, Populate, SecretmemTouch, VmChurn, SnapshotRestore, TlbFlush2];
 
     /// <summary>What the scenario does, in the letters of <see cref="Letters"/>.</summary>
     public static string Describe(string name) => name switch
@@ -25,6 +26,7 @@ public static class ScenarioNames
         SecretmemTouch => "a process creates a memfd_secret of N pages, touches them from P CPUs, then unmaps and closes it, K times",
         VmChurn => "N VMs of V vCPUs and G each are created, populated, ballooned (PUNCH_HOLE) and destroyed, K times: long-term direct-map fragmentation",
         SnapshotRestore => "a VM of V vCPUs is restored from a snapshot of G by write() and, again, by memcpy",
+        TlbFlush2 => "will-it-scale tlb_flush2_threads: P threads of one process, one per CPU, each writes a page of its own, madvise(MADV_DONTNEED)s it and reads it again, K loops (a user-mm shootdown per loop)",
         _ => string.Empty,
     };
 
@@ -40,6 +42,7 @@ public static class ScenarioNames
             Populate => [.. KernelNames.PopulationPaths.Select(p => "populate by " + p)],
             SecretmemTouch => [.. Enumerable.Range(1, c.Passes).Select(i => $"touch, pass {i}")],
             VmChurn => [.. Enumerable.Range(1, c.Passes).SelectMany(i => (string[])(populates ? [$"populate, cycle {i}", $"boot, cycle {i}"] : [$"boot, cycle {i}"]))],
+            TlbFlush2 => ["loops"],
             _ => ["restore by write()", "boot after write()", "restore by memcpy", "boot after memcpy"],
         };
     }
@@ -52,6 +55,7 @@ public static class ScenarioNames
         SecretmemTouch => [('N', "pages"), ('P', "vcpus"), ('K', "passes")],
         VmChurn => [('N', "vms"), ('V', "vcpus"), ('G', "guest_memory"), ('K', "passes")],
         SnapshotRestore => [('V', "vcpus"), ('G', "guest_memory")],
+        TlbFlush2 => [('P', "vcpus"), ('K', "loops")],
         _ => [],
     };
 }
@@ -92,6 +96,9 @@ public sealed record ScenarioConfig
     public long Pages { get; init; } = 4096;
 
     public int Passes { get; init; } = 1;
+
+    /// <summary>Loops of each thread (tlb-flush2): write, madvise(MADV_DONTNEED), read of one page.</summary>
+    public long Loops { get; init; } = 2048;
 
     public long Seed { get; init; } = 1;
 

@@ -25,6 +25,7 @@ public static class ScenarioFields
     private const string Secretmem = ScenarioNames.SecretmemTouch;
     private const string VmChurn = ScenarioNames.VmChurn;
     private const string Snapshot = ScenarioNames.SnapshotRestore;
+    private const string TlbFlush2 = ScenarioNames.TlbFlush2;
 
     /// <summary>Every field, in the order help and files list them.</summary>
     public static IReadOnlyList<ScenarioField> All { get; } =
@@ -38,9 +39,9 @@ public static class ScenarioFields
             c => c.Arch.ToCliName(), (c, v) => c with { Arch = Parsed<ArchKind>(ArchKinds.TryParse(v, out ArchKind a), a) }),
         ScenarioField.Integer("cpus", "N", 1, 1024, "host CPUs, all online (idle ones still take IPIs)",
             c => c.Cpus, (c, v) => c with { Cpus = (int)v }),
-        ScenarioField.Integer("vcpus", "V", 1, 1024, "vCPUs of each VM (secretmem-touch: the P CPUs that touch the pages); at most cpus",
+        ScenarioField.Integer("vcpus", "V", 1, 1024, "vCPUs of each VM (secretmem-touch: the P CPUs that touch the pages; tlb-flush2: the P threads, one per CPU); at most cpus",
             c => c.Vcpus, (c, v) => c with { Vcpus = (int)v })
-            with { UsedBy = [GuestBoot, Secretmem, VmChurn, Snapshot], DefaultNote = $"min({ScenarioConfig.DefaultVcpus}, cpus)" },
+            with { UsedBy = [GuestBoot, Secretmem, VmChurn, Snapshot, TlbFlush2], DefaultNote = $"min({ScenarioConfig.DefaultVcpus}, cpus)" },
         ScenarioField.Size("ram", 256 * PageGeometry.MiB, MaxBytes, "host RAM (or take it from --e820/--meminfo)",
             c => c.RamBytes, (c, v) => c with { RamBytes = v }),
         ScenarioField.Size("guest_memory", PageGeometry.PageSize, MaxBytes, "G: guest memory of each VM",
@@ -52,6 +53,9 @@ public static class ScenarioFields
         ScenarioField.Integer("passes", "K", 1, 1000, "K: create-touch-close cycles (secretmem-touch) or churn cycles (vm-churn)",
             c => c.Passes, (c, v) => c with { Passes = (int)v })
             with { UsedBy = [Secretmem, VmChurn] },
+        ScenarioField.Integer("loops", "K", 1, 1L << 24, "K: loops of each thread (tlb-flush2): write a page, madvise(MADV_DONTNEED) it, read it",
+            c => c.Loops, (c, v) => c with { Loops = v })
+            with { UsedBy = [TlbFlush2] },
         ScenarioField.Integer("seed", "S", 0, long.MaxValue, "root of every random choice: where vCPUs jump, background accesses, which holes vm-churn punches (snapshot-restore: background accesses only; its vCPUs touch pages the restore already populated)",
             c => c.Seed, (c, v) => c with { Seed = v })
             with { UsedBy = [GuestBoot, VmChurn, Snapshot], UnusedNote = "nothing in it is random: pages are created, touched and populated in order" },

@@ -33,6 +33,9 @@ public static class SimulationRun
             case ScenarioNames.VmChurn:
                 VmChurn(run.Context, run.Simulator, run.Passes);
                 break;
+            case ScenarioNames.TlbFlush2:
+                TlbFlush2(run.Context, run.Simulator);
+                break;
             default:
                 SnapshotRestore(run.Context, run.Simulator, run.Passes);
                 break;
@@ -80,23 +83,43 @@ public static class SimulationRun
         long populated = (long)(c.GuestPages * c.PopulateFraction) & ~((1L << c.FolioOrder) - 1);
         if (populated > 0)
         {
+            k.RunThread(vmm, VmmCpu(c));
             sim.RunPhase([new VmmPopulator(VmmCpu(c), file, 0, populated, c.Populate)], populated);
         }
 
-        sim.RunPhase(Vcpus(c, file, 0, c.Seed), c.GuestPages);
+        sim.RunPhase(Vcpus(k, c, file, 0, c.Seed), c.GuestPages);
     }
 
-    private static List<Actor> Vcpus(ScenarioConfig c, KernelFile file, int firstCpu, long seed)
+    /// <summary>The VM's vCPU threads, threads of the VMM's mm (its <c>mm_cpumask</c>: the CPUs a
+    /// flush of the VMM's user PTEs reaches).</summary>
+    private static List<Actor> Vcpus(SimKernel k, ScenarioConfig c, KernelFile file, int firstCpu, long seed)
     {
         long slice = file.SizePages / c.Vcpus;
         var vcpus = new List<Actor>(c.Vcpus);
         for (int i = 0; i < c.Vcpus; i++)
         {
             int cpu = (firstCpu + (c.SpreadVcpus ? (int)((long)i * c.Cpus / c.Vcpus) : i)) % c.Cpus;
+            k.RunThread(file.Process, cpu, vcpu: true);
             vcpus.Add(new GuestVcpu(cpu, file, i * slice, slice, Seeds.Derive(seed, i, firstCpu), c.JumpProbability));
         }
 
         return vcpus;
+    }
+
+    /// <summary>will-it-scale <c>tlb_flush2_threads</c>: P threads of one process on CPUs 0..P−1.</summary>
+    private static void TlbFlush2(SimContext ctx, Simulator sim)
+    {
+        ScenarioConfig c = ctx.Config;
+        SimKernel k = ctx.Kernel;
+        KernelProcess mm = k.CreateProcess();
+        var threads = new List<Actor>(c.Vcpus);
+        for (int t = 0; t < c.Vcpus; t++)
+        {
+            k.RunThread(mm, t);
+            threads.Add(new TlbFlush2Thread(t, mm, c.Loops));
+        }
+
+        sim.RunPhase(threads, c.Vcpus * c.Loops);
     }
 
     private static void Populate(SimContext ctx, Simulator sim, List<PassResult> passes)
@@ -113,6 +136,7 @@ public static class SimulationRun
                 KernelFile file = path == PopulationPath.GmemPopulate
                     ? CreateSnpGuestMemfd(k, vmm, ctx.Config.GuestPages)
                     : CreateGuestMemfd(k, vmm, ctx.Config.GuestPages);
+                k.RunThread(vmm, 0);
                 sim.RunPhase([new VmmPopulator(0, file, 0, file.SizePages, path)], file.SizePages);
                 k.GmemRelease(0, file);
             });
@@ -167,9 +191,14 @@ public static class SimulationRun
                 }
 
                 long populated = (long)(c.GuestPages * c.PopulateFraction) & ~((1L << c.FolioOrder) - 1);
+                for (int v = 0; v < vms.Count; v++)
+                {
+                    k.RunThread(vms[v].Process, v % c.Cpus);
+                }
+
                 var populators = vms.Select((f, v) => (Actor)new VmmPopulator(v % c.Cpus, f, 0, populated, c.Populate)).ToList();
                 sim.RunPhase(populators, populated * c.Vms);
-                var vcpus = vms.SelectMany((f, v) => Vcpus(c, f, v * c.Vcpus, Seeds.Derive(c.Seed, cycle, v))).ToList();
+                var vcpus = vms.SelectMany((f, v) => Vcpus(k, c, f, v * c.Vcpus, Seeds.Derive(c.Seed, cycle, v))).ToList();
                 sim.RunPhase(vcpus, c.GuestPages * c.Vms);
 
                 // Balloon: each VM gives back a random half of its memory in 2 MiB-sized holes.
@@ -208,8 +237,9 @@ public static class SimulationRun
             Pass(ctx, sim, passes, passes.Count + 1, "restore-by-" + path.Name(), () =>
             {
                 KernelFile file = CreateGuestMemfd(k, vmm, c.GuestPages);
+                k.RunThread(vmm, VmmCpu(c));
                 sim.RunPhase([new VmmPopulator(VmmCpu(c), file, 0, file.SizePages, path)], file.SizePages);
-                sim.RunPhase(Vcpus(c, file, 0, c.Seed), c.GuestPages);
+                sim.RunPhase(Vcpus(k, c, file, 0, c.Seed), c.GuestPages);
                 k.GmemRelease(0, file);
                 sim.AlignClocks();
             });

@@ -136,6 +136,42 @@ public sealed class HostCpusTests
         Assert.Equal([1], lost.Cpus); // only CPU 1 has work (its vCPU) to lose
     }
 
+    [Fact]
+    public void A_call_to_a_cpumask_reaches_its_other_members_only()
+    {
+        // kernel/smp.c smp_call_function_many_cond: csds go to the CPUs of the mask, the initiator
+        // cleared from it (__cpumask_clear_cpu(this_cpu, cfd->cpumask)).
+        HostCpus host = Host(CpuRole.Host, CpuRole.Host, CpuRole.Vcpu, CpuRole.Host);
+        var lost = new Lost();
+        CallRound round = host.CallFunctionMany(0, 0, 98, lost, host.MaskId([0, 2]));
+
+        Assert.Equal((1, 1), (round.IpisSent, round.Callbacks));
+        Assert.Equal([2], lost.Cpus);
+        Assert.Equal(1, host.TotalCounters().VmExits);
+        Assert.Equal(s_costs.IpiSendNs + s_costs.IpiDeliveryNs + s_costs.GuestExitNs + s_costs.IpiHandlerNs + 98, round.DoneNs);
+        Assert.Equal(host.MaskId([2, 0]), host.MaskId([0, 2])); // one id per set
+    }
+
+    [Fact]
+    public void A_mask_naming_part_of_a_group_prices_its_members_in_the_mask_only()
+    {
+        var host = new HostCpus(8, s_costs);
+        CpuRole[] roles = [CpuRole.Host, .. Enumerable.Repeat(CpuRole.Idle, 7)];
+        host.Assign(roles, [true, false, false, false, false, false, false, false]);
+
+        CallRound masked = host.CallFunctionMany(0, 0, 98, new Lost(), host.MaskId([0, 3, 4]));
+        Assert.Equal((2, 2), (masked.IpisSent, masked.Callbacks));
+        Assert.Equal(2, host.TotalCounters().WakeupsC6);
+
+        // CPUs 3 and 4 woke, the other idle ones did not: an on_each_cpu 2 µs later finds 3 and 4
+        // with a short history (C1E's 20 µs residency is out of reach: poll or C1), the rest in C6.
+        CallRound all = host.CallFunctionMany(0, masked.DoneNs + 2_000, 98, new Lost());
+        CpuCallCounters c = host.TotalCounters();
+        Assert.Equal((7, 7), (all.IpisSent, all.Callbacks));
+        Assert.Equal(2 + 5, c.WakeupsC6);
+        Assert.Equal(2, c.WakeupsPoll + c.WakeupsC1);
+    }
+
     private sealed class Lost : IInterruptSink
     {
         private readonly Dictionary<int, long> _ns = [];

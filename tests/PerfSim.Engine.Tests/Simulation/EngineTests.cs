@@ -33,6 +33,7 @@ public sealed class EngineTests
     [InlineData(ScenarioNames.SnapshotRestore, Strategy.Filemap)]
     [InlineData(ScenarioNames.Populate, Strategy.UnmappedAlloc)]
     [InlineData(ScenarioNames.SecretmemTouch, Strategy.None)]
+    [InlineData(ScenarioNames.TlbFlush2, Strategy.None)]
     public void Results_do_not_depend_on_host_threads(string scenario, Strategy strategy)
     {
         RunResult[] runs = [.. new[] { 1, 2, 4 }.Select(t => SimulationRun.Execute(Small(scenario, strategy) with { Threads = t }))];
@@ -186,6 +187,59 @@ public sealed class EngineTests
             Assert.Equal(r.DirectMapBefore.MappedBytes, r.DirectMapAfter.MappedBytes);
             AssertConserved(r, scenario);
         }
+    }
+
+    // will-it-scale tests/tlb_flush2.c: per loop a write fault, a one-page madvise(MADV_DONTNEED)
+    // (arch/x86/mm/tlb.c flush_tlb_mm_range: a callback on each other CPU of mm_cpumask), a read
+    // fault; every 256 loops a munmap of the 1 MiB (its zero-page PTEs: one more ranged flush).
+    [Theory]
+    [InlineData(ArchKind.X86_64, 1)]
+    [InlineData(ArchKind.X86_64, 4)]
+    [InlineData(ArchKind.X86_64Invlpgb, 3)]
+    [InlineData(ArchKind.X86_64Invlpgb, 4)]
+    public void Tlb_flush2_flushes_the_mm_once_per_loop_to_its_other_cpus(ArchKind arch, int threads)
+    {
+        ScenarioConfig config = Small(ScenarioNames.TlbFlush2, Strategy.None, arch) with { Vcpus = threads, Loops = 512, Threads = 2 };
+
+        RunResult r = SimulationRun.Execute(config);
+
+        long loops = threads * config.Loops;
+        long flushes = loops + (threads * (config.Loops / 256));
+        Assert.Equal(loops, r.Counter("madvise_dontneed"));
+        Assert.Equal(2 * loops, r.Counter("user_faults"));
+        Assert.Equal(flushes, r.Counter("flush_tlb_mm_range"));
+        // INVLPGB: an mm active on 4 CPUs has a global ASID (consider_global_asid, C18): no IPIs.
+        bool broadcast = arch == ArchKind.X86_64Invlpgb && threads >= 4;
+        Assert.Equal(broadcast ? 0 : flushes * (threads - 1), r.Counter("ipi_callbacks"));
+        Assert.InRange(r.Counter("ipis"), 0, r.Counter("ipi_callbacks"));
+        Assert.Equal(broadcast ? flushes : 0, r.Counter("invlpgb_ops")); // one INVLPGB each (1 page, or the whole ASID)
+        Assert.Empty(r.Violations);
+    }
+
+    /// <summary>tlb-flush2's steps all run in parallel rounds; its cross calls (IPIs to a cpumask,
+    /// INVLPGB and TLBI broadcasts) are woven in time order, so host threads change nothing.</summary>
+    [Theory]
+    [InlineData(ArchKind.X86_64Invlpgb)]
+    [InlineData(ArchKind.Arm64)]
+    public void Tlb_flush2_results_do_not_depend_on_host_threads(ArchKind arch)
+    {
+        RunResult[] runs = [.. new[] { 1, 2, 4 }.Select(t => SimulationRun.Execute(Small(ScenarioNames.TlbFlush2, Strategy.None, arch) with { Vcpus = 8, Loops = 300, Threads = t }))];
+
+        Assert.All(runs, r => Assert.Equal(runs[0].Digest, r.Digest));
+        Assert.All(runs, r => Assert.Equal(runs[0].Counters, r.Counters));
+        Assert.All(runs, r => Assert.Equal(runs[0].ElapsedSimNs, r.ElapsedSimNs));
+    }
+
+    [Fact]
+    public void Tlb_flush2_loops_per_simulated_second_fall_as_ipi_targets_grow_on_x86()
+    {
+        double Rate(int threads)
+        {
+            RunResult r = SimulationRun.Execute(Small(ScenarioNames.TlbFlush2, Strategy.None) with { Vcpus = threads, Loops = 512, Threads = 2 });
+            return r.Counter("madvise_dontneed") / (double)r.ElapsedSimNs / threads;
+        }
+
+        Assert.True(Rate(8) < Rate(2), "per-thread loop rate must fall when each flush reaches more CPUs");
     }
 
     /// <summary>Every RAM frame has one owner; nothing is left allocated in transit; page tables are
