@@ -128,12 +128,21 @@ public sealed class QuantumWeaver : IInterruptSink
     private void Weave(long untilNs)
     {
         QuantumLane[] lanes = _lanes;
+        // Without a cross call in the input nothing delays one CPU at another's time but a lock,
+        // so path entries and latencies need no cross-CPU order: they are applied as soon as their
+        // CPU's earlier entries are, and only locks and events go through the heap (exact, cheaper).
+        bool orderAll = false;
+        foreach (QuantumLane lane in lanes)
+        {
+            orderAll |= lane.CrossCalls > 0;
+        }
+
         // A binary heap of the CPUs' next entries keyed by (time, cpu): times < 2^53 ns, cpus < 1024.
         int n = 0;
         for (int c = 0; c < lanes.Length; c++)
         {
             QuantumLane lane = lanes[c];
-            if (lane.HasNext && lane.NextTime < untilNs)
+            if (lane.HasNext && (orderAll ? lane.NextTime < untilNs : ApplyUnordered(c, lane, untilNs)))
             {
                 HeapPush(ref n, KeyOf(lane, c));
             }
@@ -165,12 +174,13 @@ public sealed class QuantumWeaver : IInterruptSink
                 _now = time;
                 Apply(cpu, lane, in lane.Next, time);
                 lane.Head++;
-                if (!lane.HasNext || (time = lane.NextTime) >= untilNs)
+                if (orderAll ? !lane.HasNext || lane.NextTime >= untilNs : !ApplyUnordered(cpu, lane, untilNs))
                 {
                     next = -1;
                     break;
                 }
 
+                time = lane.NextTime;
                 next = (time << 10) | (long)cpu;
             }
             while (next <= SecondKey(n));
@@ -198,6 +208,32 @@ public sealed class QuantumWeaver : IInterruptSink
         {
             lane.Carry();
         }
+    }
+
+    /// <summary>Applies the CPU's path entries and latencies up to its next lock, event or cross
+    /// call; true when that entry exists and is due before <paramref name="untilNs"/> (it joins the heap).</summary>
+    private bool ApplyUnordered(int cpu, QuantumLane lane, long untilNs)
+    {
+        while (lane.HasNext)
+        {
+            ref QuantumEntry e = ref lane.Next;
+            long time = lane.NextTime;
+            if (time >= untilNs)
+            {
+                return false;
+            }
+
+            if (e.Kind is not (QuantumKind.Enter or QuantumKind.Latency))
+            {
+                return true;
+            }
+
+            _now = time;
+            Apply(cpu, lane, in e, time);
+            lane.Head++;
+        }
+
+        return false;
     }
 
     private void Apply(int cpu, QuantumLane lane, in QuantumEntry e, long time)
@@ -377,6 +413,9 @@ internal sealed class QuantumLog
     public QuantumEntry[] Entries = new QuantumEntry[16];
     public int Count;
 
+    /// <summary>Cross calls among the entries (the weave orders every entry only when there is one).</summary>
+    public int CrossCalls;
+
     /// <summary>The quantum's remote invalidations, applied when it closes.</summary>
     public RemoteInvalidation[] Invalidations = new RemoteInvalidation[4];
     public int InvalidationCount;
@@ -390,6 +429,7 @@ internal sealed class QuantumLog
         Debug.Assert(Count == 0 || e.TimeNs >= Entries[Count - 1].TimeNs, "a CPU's log must stay in time order");
         EnsureRoom();
         Entries[Count++] = e;
+        CrossCalls += e.Kind == QuantumKind.CrossCall ? 1 : 0;
     }
 
     /// <summary>Inserts at <paramref name="index"/> (entries logged after it move up one).</summary>
@@ -446,6 +486,9 @@ internal sealed class QuantumLane
     /// <summary>Waits for <c>cpa_lock</c> woven but not yet in the CPU's counters.</summary>
     public long CpaLockWaitNs;
 
+    /// <summary>Cross calls among the input entries.</summary>
+    public int CrossCalls;
+
     /// <summary>The lock this CPU took last (−1: none yet), when it got it and when it releases it,
     /// in delayed time (an interrupt while it spins for the lock does not lengthen the hold).</summary>
     public int HeldLock = -1;
@@ -484,7 +527,9 @@ internal sealed class QuantumLane
         Debug.Assert(_closedCount == 0 && Head == 0, "the previous weave did not carry its input");
         (log.Entries, _closed) = (_closed, log.Entries);
         _closedCount = log.Count;
+        CrossCalls += log.CrossCalls;
         log.Count = 0;
+        log.CrossCalls = 0;
     }
 
     /// <summary>Keeps the entries not yet woven, their times moved by every delay found, and sets
@@ -492,10 +537,12 @@ internal sealed class QuantumLane
     public void Carry()
     {
         int carried = 0;
+        int crossCalls = 0;
         for (int i = Head; i < _carriedCount; i++)
         {
             QuantumEntry e = _carried[i];
             _carried[carried++] = e with { TimeNs = e.TimeNs + Delay };
+            crossCalls += e.Kind == QuantumKind.CrossCall ? 1 : 0;
         }
 
         int from = Math.Max(0, Head - _carriedCount);
@@ -509,9 +556,11 @@ internal sealed class QuantumLane
         {
             QuantumEntry e = _closed[i];
             _carried[carried++] = e with { TimeNs = e.TimeNs + Base + Delay };
+            crossCalls += e.Kind == QuantumKind.CrossCall ? 1 : 0;
         }
 
         _carriedCount = carried;
+        CrossCalls = crossCalls;
         _closedCount = 0;
         Head = 0;
         _pending += Delay;
