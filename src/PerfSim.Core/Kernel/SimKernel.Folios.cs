@@ -57,15 +57,7 @@ public sealed partial class SimKernel
     /// or logged for the weave in quantum mode (the clock then advances by the hold only).</summary>
     private void HoldLock(int cpu, int lockId, long holdNs, long? handoffNs = null)
     {
-        long handoff = handoffNs ?? Costs.LockHandoffNs;
-        if (Defer(cpu, QuantumKind.Lock, holdNs, handoff, lockId))
-        {
-            Charge(cpu, holdNs);
-        }
-        else
-        {
-            _locks[lockId].Hold(ref Clock(cpu), holdNs, handoff);
-        }
+        _effects.Hold(cpu, _effects.Mark(cpu), lockId, holdNs, handoffNs ?? Costs.LockHandoffNs);
     }
 
     /// <summary>

@@ -46,7 +46,9 @@ public sealed partial class SimKernel
     /// bound phase appends to.</summary>
     private QuantumLog[]? _logs;
     private ISimEventSink? _deliverTo;
-    private ISimEventSink? _deferredEvents;
+
+    /// <summary>The logged timeline, made on the first session and kept with the weave's logs.</summary>
+    private LoggedEffects? _logged;
     private long[] _refillsAtClose = [];
 
     /// <summary>True while a <see cref="QuantumSession"/> is open.</summary>
@@ -76,6 +78,7 @@ public sealed partial class SimKernel
 
         _weaver.Latencies = latencies;
         _logs = _weaver.Logs;
+        _effects = _logged ??= new LoggedEffects(_clocks, _logs);
         Flush.DeferRemote = true;
         Flush.Tlb.DeferRegionMasks = true;
         _session = new QuantumSession(this);
@@ -105,6 +108,7 @@ public sealed partial class SimKernel
         }
 
         _logs = null;
+        _effects = _immediate;
         _session = null;
         weaver.Latencies = null;
         Flush.DeferRemote = false;
@@ -161,7 +165,7 @@ public sealed partial class SimKernel
     /// <summary>What the last weave found for CPU <paramref name="cpu"/> reaches its clock and counters.</summary>
     private void Settle(int cpu, QuantumWeaver weaver)
     {
-        _cpus[cpu].ClockNs += weaver.Settle(cpu, out long cpaLockWaitNs);
+        _clocks[cpu] += weaver.Settle(cpu, out long cpaLockWaitNs);
         _cpus[cpu].Counters.CpaLockWaitNs += cpaLockWaitNs;
     }
 
@@ -219,44 +223,7 @@ public sealed partial class SimKernel
     public void RecordLatency(int cpu, int histogram, long latencyNs, ILatencySink direct)
     {
         ArgumentNullException.ThrowIfNull(direct);
-        if (_logs is { } logs)
-        {
-            logs[cpu].Add(new QuantumEntry(QuantumKind.Latency, _cpus[cpu].ClockNs, latencyNs, 0, histogram));
-        }
-        else
-        {
-            // The path ran alone: what delayed it is already on its clock, so service = elapsed.
-            Host.SetInPath(cpu, false);
-            direct.Record(cpu, histogram, latencyNs, latencyNs);
-        }
-    }
-
-    /// <summary>Logs an entry for the weave; false outside quantum mode (the caller acts at once).</summary>
-    private bool Defer(int cpu, QuantumKind kind, long a, long b, int id = 0)
-    {
-        if (_logs is not { } logs)
-        {
-            return false;
-        }
-
-        logs[cpu].Add(new QuantumEntry(kind, _cpus[cpu].ClockNs, a, b, id));
-        return true;
-    }
-
-    /// <summary>Where the CPU's log ends now (0 outside quantum mode).</summary>
-    private int LogMark(int cpu) => _logs is { } logs ? logs[cpu].Count : 0;
-
-    /// <summary>Logs a lock acquisition at <paramref name="timeNs"/>, at position
-    /// <paramref name="mark"/>: before what the holder logged inside the lock. False outside quantum mode.</summary>
-    private bool DeferAt(int cpu, int mark, long timeNs, long holdNs, int lockId)
-    {
-        if (_logs is not { } logs)
-        {
-            return false;
-        }
-
-        logs[cpu].Insert(mark, new QuantumEntry(QuantumKind.Lock, timeNs, holdNs, Costs.LockHandoffNs, lockId));
-        return true;
+        _effects.Latency(cpu, histogram, latencyNs, direct);
     }
 
     /// <summary>A new file's <c>i_pages</c> lock, free (its mapping id may have served a closed file).</summary>
@@ -270,12 +237,5 @@ public sealed partial class SimKernel
         {
             throw new InvalidOperationException($"{what} inside a parallel round: the step must run alone");
         }
-    }
-
-    /// <summary>Events in quantum mode go to their CPU's log and reach the real sink when woven.</summary>
-    private sealed class DeferredEvents(SimKernel kernel) : ISimEventSink
-    {
-        public void Emit(in SimEvent e) =>
-            kernel.Defer(e.Cpu, QuantumKind.Event, e.Pfn, e.Extra, (int)e.Kind);
     }
 }

@@ -39,9 +39,16 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
 {
     private readonly NativeArena _arena = new();
     private readonly CpuState[] _cpus;
+    private readonly CpuClocks _clocks;
+
+    /// <summary>Where the paths report what orders CPUs: <see cref="_immediate"/>, or the open
+    /// session's logs (<see cref="BeginQuanta"/>).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859:Use concrete types when possible for improved performance",
+        Justification = "Two implementations: the immediate one here, the session's logged one in SimKernel.Quanta.cs.")]
+    private OrderedEffects _effects;
+    private readonly ImmediateEffects _immediate;
     private readonly List<KernelProcess> _processes = [];
 
-    private readonly InterruptClocks _interruptClocks;
     private ISimEventSink? _eventSink;
 
     public SimKernel(KernelOptions options)
@@ -52,6 +59,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         Costs = options.Costs;
         Design = Designs.For(options.Strategy, options.FlushPolicy);
         _cpus = new CpuState[options.Cpus];
+        _clocks = new CpuClocks(options.Cpus);
         Frames = new FrameTable(_arena, options.Layout);
         Allocator = new PageAllocator(_arena, Frames, new AllocatorOptions { CpuCount = options.Cpus }, mapper: this, freeCheck: this);
         DirectMap = options.BootPlan is null
@@ -62,7 +70,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         PageCache = new ShardedPageCache(_arena, Frames);
         Checker = new InvariantChecker(DirectMap);
         Host = new HostCpus(options.Cpus, options.Costs);
-        _interruptClocks = new InterruptClocks(this);
+        _effects = _immediate = new ImmediateEffects(_clocks, _locks, Host);
     }
 
     public KernelOptions Options { get; }
@@ -108,7 +116,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         set
         {
             _deliverTo = value;
-            _eventSink = value is not null && _logs is not null ? _deferredEvents ??= new DeferredEvents(this) : value;
+            _eventSink = value is not null && _effects is LoggedEffects logged ? logged : value;
             if (_weaver is not null)
             {
                 _weaver.Events = value;
@@ -121,7 +129,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     public void EmitEvent(int cpu, SimEventKind kind, long pfn, long extra) => Trace(cpu, kind, pfn, extra);
 
     /// <summary>CPU <paramref name="cpu"/>'s simulated clock, in ns.</summary>
-    public ref long Clock(int cpu) => ref _cpus[cpu].ClockNs;
+    public ref long Clock(int cpu) => ref _clocks[cpu];
 
     public ref KernelCounters CountersOf(int cpu) => ref _cpus[cpu].Counters;
 
@@ -173,10 +181,11 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
                 continue;
             }
 
-            s.ClockNs += Costs.PageWalkNs;
+            ref long clock = ref _clocks[cpu];
+            clock += Costs.PageWalkNs;
             if (!entry.IsPresent)
             {
-                ok &= Checker.CheckAccess(cpu, p, path, s.ClockNs);
+                ok &= Checker.CheckAccess(cpu, p, path, clock);
                 continue;
             }
 
@@ -189,13 +198,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// <summary>A host path starts on the CPU (every path calls it on entry): a vCPU is out of
     /// guest mode from here, and the path's elapsed latency counts delays from here. In quantum mode
     /// the weave applies it in simulated-time order.</summary>
-    public void Enter(int cpu)
-    {
-        if (!Defer(cpu, QuantumKind.Enter, 0, 0))
-        {
-            Host.SetInPath(cpu, true);
-        }
-    }
+    public void Enter(int cpu) => _effects.Enter(cpu);
 
     /// <summary>
     /// <c>folio_zap_direct_map()</c> (gmem v9+ helper): <c>set_direct_map_valid_noflush(.., false)</c>
@@ -204,7 +207,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// </summary>
     internal int ZapFolio(int cpu, long pfn, long pages, bool flush)
     {
-        long zappedAt = _cpus[cpu].ClockNs;
+        long zappedAt = _clocks[cpu];
         CpaResult r = RunCpa(cpu, pfn, pages, valid: false);
         if (r.Failed)
         {
@@ -245,8 +248,8 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// <summary>One <c>set_direct_map_invalid/default_noflush</c> of a single page (secretmem).</summary>
     internal int SetPageValid(int cpu, long pfn, bool valid)
     {
-        long t0 = _cpus[cpu].ClockNs;
-        int mark = LogMark(cpu);
+        long t0 = _clocks[cpu];
+        int mark = _effects.Mark(cpu);
         CpaResult r = valid ? DirectMap.SetDefaultNoFlush(cpu, pfn) : DirectMap.SetInvalidNoFlush(cpu, pfn);
         ChargeCpa(cpu, t0, mark, r);
         TraceSplits(cpu, pfn, r);
@@ -279,7 +282,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
             return;
         }
 
-        ref long clock = ref _cpus[cpu].ClockNs;
+        ref long clock = ref _clocks[cpu];
         FlushOutcome o = Flush.FlushKernelRange(cpu, pfn, pages, clock, zappedAtNs);
         if (o.FullFlush)
         {
@@ -307,7 +310,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// at once in quantum mode too, so the check needs no weave.</summary>
     internal void VerifyZapFlushed(int cpu, long pfn, long pages)
     {
-        long nowNs = _cpus[cpu].ClockNs;
+        long nowNs = _clocks[cpu];
         for (long p = pfn; p < pfn + pages; p++)
         {
             if (!DirectMap.IsPresent(p) && Tlb.Holds(cpu, p))
@@ -318,12 +321,12 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     }
 
     /// <summary>Charges time spent on a CPU without touching shared state.</summary>
-    internal void Charge(int cpu, long ns) => _cpus[cpu].ClockNs += ns;
+    internal void Charge(int cpu, long ns) => _clocks[cpu] += ns;
 
     private CpaResult RunCpa(int cpu, long pfn, long pages, bool valid)
     {
-        long t0 = _cpus[cpu].ClockNs;
-        int mark = LogMark(cpu);
+        long t0 = _clocks[cpu];
+        int mark = _effects.Mark(cpu);
         CpaResult r = DirectMap.SetValidNoFlush(cpu, pfn, pages, valid);
         ChargeCpa(cpu, t0, mark, r);
         TraceSplits(cpu, pfn, r);
@@ -362,7 +365,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     {
         if (_eventSink is { } sink)
         {
-            sink.Emit(new SimEvent(_cpus[cpu].ClockNs, pfn, extra, cpu, kind));
+            sink.Emit(new SimEvent(_clocks[cpu], pfn, extra, cpu, kind));
         }
     }
 
@@ -401,43 +404,36 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// inside the lock (<paramref name="mark"/>), so the CPU's log stays in time order.</para>
     private void ChargeCpa(int cpu, long t0, int mark, CpaResult r)
     {
-        ref CpuState s = ref _cpus[cpu];
+        ref long clock = ref _clocks[cpu];
         bool x86 = !DirectMap.Profile.IsArm64;
         long unlocked = x86 ? r.Splits * Costs.PageTableAllocNs : 0;
-        long inside = s.ClockNs - t0 - unlocked;
+        long inside = clock - t0 - unlocked;
         long hold = inside + (r.LockRounds * Costs.CpaRoundNs) + (r.EntryWrites * Costs.PteWriteNs);
-        t0 += unlocked;
-        s.ClockNs = t0;
+        clock = t0 + unlocked;
         if (x86)
         {
-            if (!DeferAt(cpu, mark, t0, hold, SimLockTable.CpaLock))
-            {
-                s.Counters.CpaLockWaitNs += _locks[SimLockTable.CpaLock].Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
-                return;
-            }
+            _cpus[cpu].Counters.CpaLockWaitNs += _effects.Hold(cpu, mark, SimLockTable.CpaLock, hold, Costs.LockHandoffNs);
         }
         else if (r.Splits > 0)
         {
-            if (!DeferAt(cpu, mark, t0, hold, SimLockTable.SplitLock))
-            {
-                _locks[SimLockTable.SplitLock].Hold(ref s.ClockNs, hold, Costs.LockHandoffNs);
-                return;
-            }
+            _effects.Hold(cpu, mark, SimLockTable.SplitLock, hold, Costs.LockHandoffNs);
         }
-
-        s.ClockNs += hold;
+        else
+        {
+            clock += hold;
+        }
     }
 
     bool IPageTableAllocator.TryAllocatePageTable(int cpu, out long pfn)
     {
         RequireSerial("a direct-map split");
-        _cpus[cpu].ClockNs += Costs.PageTableAllocNs;
+        _clocks[cpu] += Costs.PageTableAllocNs;
         return Allocator.TryAllocatePageTable(cpu, out pfn);
     }
 
     void IDirectMapFlush.FlushTlbAll(int cpu)
     {
-        ref long clock = ref _cpus[cpu].ClockNs;
+        ref long clock = ref _clocks[cpu];
         FlushOutcome o = FlushAllCpus(cpu, clock);
         clock += o.InitiatorLatencyNs;
         Trace(cpu, SimEventKind.FlushAll, 0, o.IpiCallbacks);
@@ -479,25 +475,18 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
             return o with { InitiatorLatencyNs = o.InitiatorLatencyNs + refill };
         }
 
-        long now = _cpus[cpu].ClockNs;
-        long send = now + o.CallAtNs;
-        if (_logs is { } logs)
-        {
-            logs[cpu].Add(new QuantumEntry(QuantumKind.CrossCall, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, mask | (refills ? HostCpus.RefillBit : 0)));
-            return o with { InitiatorLatencyNs = o.InitiatorLatencyNs + refill };
-        }
-
-        CallRound round = Host.CallFunctionMany(cpu, send, o.CallbackNs, _interruptClocks, mask, refills);
-        return o with { InitiatorLatencyNs = Math.Max(o.InitiatorLatencyNs, round.DoneNs - now) + refill };
+        long send = _clocks[cpu] + o.CallAtNs;
+        long wait = _effects.CrossCall(cpu, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, mask, refills);
+        return o with { InitiatorLatencyNs = o.InitiatorLatencyNs + wait + refill };
     }
 
     void IDirectMapFlush.FlushKernelRange(int cpu, long startPfn, long pages) =>
-        FlushRange(cpu, startPfn, pages, _cpus[cpu].ClockNs);
+        FlushRange(cpu, startPfn, pages, _clocks[cpu]);
 
     int IPageblockMapper.Unmap(int cpu, long startPfn, long pages) => FlipPageblock(cpu, startPfn, pages, valid: false);
 
     void IPageblockMapper.FlushRange(int cpu, long startPfn, long pages) =>
-        FlushRange(cpu, startPfn, pages, _cpus[cpu].ClockNs);
+        FlushRange(cpu, startPfn, pages, _clocks[cpu]);
 
     int IPageblockMapper.Remap(int cpu, long startPfn, long pages) => FlipPageblock(cpu, startPfn, pages, valid: true);
 
@@ -515,7 +504,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
 
     void IFreeCheck.OnFree(int cpu, long pfn, int order, bool toUnmappedList)
     {
-        long now = _cpus[cpu].ClockNs;
+        long now = _clocks[cpu];
         Checker.CheckFree(cpu, pfn, order, toUnmappedList, KernelPath.PageFree, now);
         for (long p = pfn; p < pfn + (1L << order); p++)
         {
@@ -533,15 +522,8 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         _arena.Dispose();
     }
 
-    /// <summary>Outside quantum mode an interrupt's time goes straight onto its target's clock.</summary>
-    private sealed class InterruptClocks(SimKernel kernel) : IInterruptSink
-    {
-        public void Interrupted(int cpu, long ns) => kernel._cpus[cpu].ClockNs += ns;
-    }
-
     private struct CpuState
     {
-        public long ClockNs;
         public KernelCounters Counters;
         public LruAddBatch LruAdd;
     }
