@@ -229,6 +229,11 @@ public static class ScenarioFields
             throw new InputException($"{where}: vcpus ({c.Vcpus}) must be at most cpus ({c.Cpus})");
         }
 
+        if (c.BusyCpus > c.Cpus)
+        {
+            throw new InputException($"{where}: busy_cpus ({c.BusyCpus}) must be at most cpus ({c.Cpus})");
+        }
+
         if (c.GuestMemoryBytes % PageGeometry.PageSize != 0 || c.RamBytes % PageGeometry.PageSize != 0)
         {
             throw new InputException($"{where}: ram and guest_memory must be multiples of 4 KiB");
