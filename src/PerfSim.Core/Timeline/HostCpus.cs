@@ -218,7 +218,7 @@ public sealed class HostCpus
                 s.DrainEndNs = old.DrainEndNs;
                 s.GuestResumeNs = old.GuestResumeNs;
                 s.IdleSinceNs = old.IdleSinceNs;
-                s.Idle = old.Idle;
+                s.Idle = old.Idle?.Clone();
             }
         }
 
@@ -354,6 +354,7 @@ public sealed class HostCpus
         slots[index].Clusters = 0;
         slots[moved].Members = 0;
         slots[moved].Clusters = 0;
+        slots[moved].Idle = slots[index].Idle?.Clone();
         for (int c = 0; c < _cpuCount; c++)
         {
             if (_slotOf[c] != index)
@@ -543,6 +544,15 @@ public sealed class HostCpus
         }
 
         public void Remember(long intervalNs) => _intervals[_count++ % IdleStates.Intervals] = intervalNs;
+
+        /// <summary>A copy for a state that goes its own way (a slot split or re-formed), so two
+        /// states never share one history.</summary>
+        public IdleHistory Clone()
+        {
+            var copy = new IdleHistory { _count = _count };
+            _intervals.CopyTo(copy._intervals, 0);
+            return copy;
+        }
     }
 }
 

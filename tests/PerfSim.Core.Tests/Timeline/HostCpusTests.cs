@@ -172,6 +172,29 @@ public sealed class HostCpusTests
         Assert.Equal(2, c.WakeupsPoll + c.WakeupsC1);
     }
 
+    [Fact]
+    public void Idle_cpus_split_by_a_mask_keep_histories_of_their_own()
+    {
+        var host = new HostCpus(3, s_costs);
+        host.Assign([CpuRole.Host, CpuRole.Idle, CpuRole.Idle], [true, false, false]);
+        var lost = new Lost();
+        // Both idle CPUs wake at once (C6: no history yet) and remember a short idle interval.
+        long t = host.CallFunctionMany(0, 0, 98, lost).DoneNs;
+        // CPU 1 alone is woken every 1 ms: its prediction grows long.
+        int onlyCpu1 = host.MaskId([1]);
+        for (int i = 0; i < IdleStates.Intervals; i++)
+        {
+            t = host.CallFunctionMany(0, t + 1_000_000, 98, lost, onlyCpu1).DoneNs;
+        }
+
+        CpuCallCounters before = host.TotalCounters();
+        host.CallFunctionMany(0, t + 1_000_000, 98, lost);
+        CpuCallCounters after = host.TotalCounters();
+
+        // CPU 1 predicts a long sleep (C6); CPU 2 still predicts its one short interval (poll).
+        Assert.Equal((1L, 1L), (after.WakeupsC6 - before.WakeupsC6, after.WakeupsPoll - before.WakeupsPoll));
+    }
+
     private sealed class Lost : IInterruptSink
     {
         private readonly Dictionary<int, long> _ns = [];
