@@ -65,9 +65,6 @@ public static class IdleStates
     /// <summary>Target residencies, ns, in the same order.</summary>
     public static ReadOnlySpan<long> ResidencyNs => [0, 2_000, 20_000, 600_000];
 
-    /// <summary>Names, in the same order (report keys).</summary>
-    public static IReadOnlyList<string> Names { get; } = ["poll", "c1", "c1e", "c6"];
-
     /// <summary>The haltpoll window: <c>guest_halt_poll_ns</c> default 200 µs
     /// (drivers/cpuidle/governors/haltpoll.c).</summary>
     public const long HaltPollNs = 200_000;
@@ -162,9 +159,6 @@ public sealed class HostCpus
     public IdlePolicy Idle { get; set; } = IdlePolicy.IntelIdle;
 
     public X2ApicMode ApicMode { get; set; } = X2ApicMode.Cluster;
-
-    /// <summary>True while a host path runs on <paramref name="cpu"/> (a vCPU's fault is not guest mode).</summary>
-    public bool InPath(int cpu) => _slots[_slotOf[cpu]].InPath;
 
     /// <summary>Sets who runs where. A CPU with <paramref name="hasActor"/> keeps its own state; the
     /// others share one state per role. Keeps every queue and idle history (call between phases).</summary>
@@ -568,7 +562,7 @@ public struct CpuCallCounters
     public long WakeupsC1E;
     public long WakeupsC6;
 
-    /// <summary>Counts <paramref name="n"/> wake-ups from idle state <paramref name="state"/> (<see cref="IdleStates.Names"/>).</summary>
+    /// <summary>Counts <paramref name="n"/> wake-ups from idle state <paramref name="state"/> (0 poll, 1 C1, 2 C1E, 3 C6: <see cref="IdleStates.ExitNs"/>'s order).</summary>
     public void AddWakeups(int state, long n)
     {
         switch (state)

@@ -8,7 +8,7 @@ public sealed class HostCpusTests
 {
     private static readonly CostProfile s_costs = new();
 
-    /// <summary>CPU 0 and CPU 1 run host paths, CPU 2 a vCPU, CPU 3 idles; all four have actors.</summary>
+    /// <summary>A host whose CPU i has role <paramref name="roles"/>[i] and an actor (a state of its own).</summary>
     private static HostCpus Host(params CpuRole[] roles)
     {
         var host = new HostCpus(roles.Length, s_costs);
