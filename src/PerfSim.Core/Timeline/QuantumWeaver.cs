@@ -462,16 +462,23 @@ internal sealed class QuantumLog
 
 /// <summary>One CPU's side of the weave: the closed log it reads and the delays it found. Only the
 /// weave touches it (<see cref="QuantumWeaver"/>).</summary>
+/// <remarks>A lane that delays pile up on lags its log by several quanta (32 vCPUs on 64 CPUs:
+/// ~9 entries carried per entry woven), so carried entries stay where they are: their stored times
+/// are relative to <see cref="_carriedShift"/>, which each weave's delay moves at once.</remarks>
 internal sealed class QuantumLane
 {
-    /// <summary>The weave's input: entries carried from earlier weaves (times already moved by
-    /// every delay), then the closed quantum's log (times before <see cref="Base"/>).</summary>
+    /// <summary>The weave's input: entries carried from earlier weaves (<see cref="_carried"/>
+    /// [<see cref="_carriedStart"/>, <see cref="_carriedEnd"/>), times stored less
+    /// <see cref="_carriedShift"/>), then the closed quantum's log (times before <see cref="Base"/>).</summary>
     private QuantumEntry[] _carried = new QuantumEntry[4];
-    private int _carriedCount;
+    private int _carriedStart;
+    private int _carriedEnd;
+    private long _carriedShift;
+    private int _carriedCrossCalls;
     private QuantumEntry[] _closed = new QuantumEntry[16];
     private int _closedCount;
 
-    /// <summary>The next input entry the weave applies.</summary>
+    /// <summary>The next input entry the weave applies (carried entries first).</summary>
     public int Head;
 
     /// <summary>Delays of the weave before, not on the clock when the closed log was written.</summary>
@@ -498,14 +505,17 @@ internal sealed class QuantumLane
     /// <summary>Delays woven but not yet on the CPU's clock.</summary>
     private long _pending;
 
-    public bool HasNext => Head < _carriedCount + _closedCount;
+    private int CarriedCount => _carriedEnd - _carriedStart;
 
-    public ref QuantumEntry Next => ref Head < _carriedCount ? ref _carried[Head] : ref _closed[Head - _carriedCount];
+    public bool HasNext => Head < CarriedCount + _closedCount;
+
+    /// <summary>The next entry (its stored time may be relative: read <see cref="NextTime"/>).</summary>
+    public ref QuantumEntry Next => ref Head < CarriedCount ? ref _carried[_carriedStart + Head] : ref _closed[Head - CarriedCount];
 
     /// <summary>The next entry's time with every delay found so far.</summary>
-    public long NextTime => Head < _carriedCount
-        ? _carried[Head].TimeNs + Delay
-        : _closed[Head - _carriedCount].TimeNs + Base + Delay;
+    public long NextTime => Head < CarriedCount
+        ? _carried[_carriedStart + Head].TimeNs + _carriedShift + Delay
+        : _closed[Head - CarriedCount].TimeNs + Base + Delay;
 
     /// <summary>The delays woven since the last call, for the clock (they become the base of the
     /// next closed log, written before the clock had them), and the <c>cpa_lock</c> waits among
@@ -533,34 +543,44 @@ internal sealed class QuantumLane
     }
 
     /// <summary>Keeps the entries not yet woven, their times moved by every delay found, and sets
-    /// this weave's delays aside for the clock.</summary>
+    /// this weave's delays aside for the clock. O(entries woven + closed entries kept).</summary>
     public void Carry()
     {
-        int carried = 0;
-        int crossCalls = 0;
-        for (int i = Head; i < _carriedCount; i++)
+        int woven = Math.Min(Head, CarriedCount);
+        for (int i = _carriedStart; i < _carriedStart + woven; i++)
         {
-            QuantumEntry e = _carried[i];
-            _carried[carried++] = e with { TimeNs = e.TimeNs + Delay };
-            crossCalls += e.Kind == QuantumKind.CrossCall ? 1 : 0;
+            _carriedCrossCalls -= _carried[i].Kind == QuantumKind.CrossCall ? 1 : 0;
         }
 
-        int from = Math.Max(0, Head - _carriedCount);
-        int total = carried + _closedCount - from;
-        if (total > _carried.Length)
+        _carriedStart += woven;
+        _carriedShift += Delay;
+        int from = Head - woven;
+        int kept = _closedCount - from;
+        if (_carriedEnd + kept > _carried.Length)
         {
-            Array.Resize(ref _carried, Math.Max(total, _carried.Length * 2));
+            // Compact, and grow when the live part fills half the buffer (amortised O(1) per entry).
+            int live = CarriedCount;
+            QuantumEntry[] target = live + kept > _carried.Length / 2 ? new QuantumEntry[Math.Max(_carried.Length * 2, (live + kept) * 2)] : _carried;
+            Array.Copy(_carried, _carriedStart, target, 0, live);
+            _carried = target;
+            _carriedStart = 0;
+            _carriedEnd = live;
         }
 
+        long toCarried = Base + Delay - _carriedShift;
         for (int i = from; i < _closedCount; i++)
         {
             QuantumEntry e = _closed[i];
-            _carried[carried++] = e with { TimeNs = e.TimeNs + Base + Delay };
-            crossCalls += e.Kind == QuantumKind.CrossCall ? 1 : 0;
+            _carried[_carriedEnd++] = e with { TimeNs = e.TimeNs + toCarried };
+            _carriedCrossCalls += e.Kind == QuantumKind.CrossCall ? 1 : 0;
         }
 
-        _carriedCount = carried;
-        CrossCalls = crossCalls;
+        if (_carriedStart == _carriedEnd)
+        {
+            _carriedStart = _carriedEnd = 0;
+        }
+
+        CrossCalls = _carriedCrossCalls;
         _closedCount = 0;
         Head = 0;
         _pending += Delay;

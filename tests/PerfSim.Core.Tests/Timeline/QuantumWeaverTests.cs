@@ -107,6 +107,114 @@ public sealed class QuantumWeaverTests
         Assert.Equal(guestLoss, weaver.Settle(2, out _));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Weaving_in_short_quanta_with_the_logs_written_quantum_by_quantum_changes_nothing_against_one_weave(int seed)
+    {
+        // Long holds on shared locks and cross calls make the CPUs lag their logs by many quanta, so
+        // entries are carried again and again while new logs arrive (the carry buffer compacts and
+        // grows). Each quantum's log is written on the CPU's clock, which has the delays settled so far.
+        const int Cpus = 4;
+        List<QuantumEntry>[] logs = RandomLogs(seed, Cpus);
+        var once = Weave(logs, quantumNs: null);
+        var carried = Weave(logs, quantumNs: 1_000);
+        Assert.Equal(Cpus * 150, once.Latencies.Count);
+        Assert.True(once.Locks[0].Contended > 10, "the test needs contention to make CPUs lag");
+        Assert.Equal(once.Events, carried.Events);
+        Assert.Equal(once.Latencies, carried.Latencies);
+        Assert.Equal(once.Settled, carried.Settled);
+        Assert.Equal(once.Locks, carried.Locks);
+    }
+
+    private static List<QuantumEntry>[] RandomLogs(int seed, int cpus)
+    {
+        var rng = new Random(seed);
+        var logs = new List<QuantumEntry>[cpus];
+        for (int cpu = 0; cpu < cpus; cpu++)
+        {
+            List<QuantumEntry> log = logs[cpu] = [];
+            long t = 0;
+            for (int path = 0; path < 150; path++)
+            {
+                long start = t;
+                log.Add(new QuantumEntry(QuantumKind.Enter, t, 0, 0, 0));
+                for (int step = rng.Next(1, 4); step > 0; step--)
+                {
+                    t += rng.Next(0, 200);
+                    switch (rng.Next(3))
+                    {
+                        case 0:
+                            long hold = rng.Next(10, 3_000);
+                            log.Add(new QuantumEntry(QuantumKind.Lock, t, hold, Handoff, rng.Next(2) == 0 ? SimLockTable.CpaLock : SimLockTable.SplitLock));
+                            t += hold;
+                            break;
+                        case 1:
+                            log.Add(new QuantumEntry(QuantumKind.CrossCall, t, 98, 400, HostCpus.AllOthers));
+                            t += 400;
+                            break;
+                        default:
+                            log.Add(new QuantumEntry(QuantumKind.Event, t, (cpu * 1_000) + path, 0, (int)SimEventKind.DirectMapZap));
+                            break;
+                    }
+                }
+
+                t += rng.Next(0, 300);
+                log.Add(new QuantumEntry(QuantumKind.Latency, t, t - start, 0, 0));
+            }
+        }
+
+        return logs;
+    }
+
+    /// <summary>Weaves <paramref name="logs"/> in quanta of <paramref name="quantumNs"/> (each
+    /// quantum's entries logged on the clock with the delays settled so far), or all in one.</summary>
+    private static (List<(int, long, long)> Events, List<(int, long)> Latencies, long[] Settled, (long Acquisitions, long Contended, long WaitNs)[] Locks)
+        Weave(List<QuantumEntry>[] logs, long? quantumNs)
+    {
+        int cpus = logs.Length;
+        var host = new HostCpus(cpus, new PerfSim.Core.Costs.CostProfile());
+        host.Assign([.. Enumerable.Range(0, cpus).Select(c => c % 3 == 0 ? CpuRole.Host : CpuRole.Vcpu)], [.. Enumerable.Repeat(true, cpus)]);
+        var weaver = new QuantumWeaver(cpus, new SimLockTable(), host);
+        var latencies = new Latencies();
+        var events = new Events();
+        weaver.Latencies = latencies;
+        weaver.Events = events;
+        var next = new int[cpus];
+        var clockDelays = new long[cpus];
+        long end = logs.Max(l => l[^1].TimeNs);
+        for (long until = quantumNs ?? long.MaxValue / 4; ; until += quantumNs ?? 0)
+        {
+            for (int c = 0; c < cpus; c++)
+            {
+                // Written during the quantum: on the clock as it was before this close's settle.
+                for (; next[c] < logs[c].Count && (quantumNs is null || logs[c][next[c]].TimeNs < until); next[c]++)
+                {
+                    QuantumEntry e = logs[c][next[c]];
+                    weaver.Logs[c].Add(e with { TimeNs = e.TimeNs + clockDelays[c] });
+                }
+
+                clockDelays[c] += weaver.Settle(c, out _);
+            }
+
+            weaver.Close(until);
+            weaver.WeaveClosed();
+            if (quantumNs is null || until > 100 * end)
+            {
+                break;
+            }
+        }
+
+        for (int c = 0; c < cpus; c++)
+        {
+            clockDelays[c] += weaver.Settle(c, out _);
+        }
+
+        SimLock[] locks = [weaver.Locks[SimLockTable.CpaLock], weaver.Locks[SimLockTable.SplitLock]];
+        return (events.Seen, latencies.Seen, clockDelays, [.. locks.Select(l => (l.Acquisitions, l.Contended, l.WaitNs))]);
+    }
+
     /// <summary>A path on <paramref name="cpu"/>: its entry, one <c>cpa_lock</c> hold, its latency
     /// (as long as the time since 0, before any wait).</summary>
     private static void Path(QuantumWeaver weaver, int cpu, long lockAt, long latencyAt)
