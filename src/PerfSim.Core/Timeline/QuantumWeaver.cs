@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using PerfSim.Core.Events;
 
@@ -31,14 +32,14 @@ public sealed class QuantumWeaver : IInterruptSink
 {
     private readonly QuantumLog[] _logs;
     private readonly QuantumLane[] _lanes;
-    private readonly long[] _heap;
+    /// <summary>The next key of each CPU due in the weave, densely (<see cref="_position"/> maps a
+    /// CPU to its slot, −1 when it has none), padded to a whole number of vectors.</summary>
+    private readonly long[] _keys;
+    private readonly int[] _position;
     private long? _closedUntil;
 
     /// <summary>The time of the entry being applied (a delay found then extends a lock held past it).</summary>
     private long _now;
-
-    /// <summary>CPUs an interrupt delayed since the heap was last re-keyed.</summary>
-    private int _delayed;
 
     public QuantumWeaver(int cpus, SimLockTable locks, HostCpus host)
     {
@@ -62,10 +63,11 @@ public sealed class QuantumWeaver : IInterruptSink
             _lanes[c] = new QuantumLane();
         }
 
-        _heap = new long[cpus];
+        _keys = new long[(cpus + KeyWidth - 1) / KeyWidth * KeyWidth];
+        _position = new int[cpus];
     }
 
-    /// <summary>Heap keys hold the CPU in 10 bits.</summary>
+    /// <summary>Weave keys hold the CPU in 10 bits.</summary>
     public const int MaxCpus = 1024;
 
     public SimLockTable Locks { get; }
@@ -123,51 +125,51 @@ public sealed class QuantumWeaver : IInterruptSink
     /// </summary>
     /// <remarks>Every entry is ordered: a cross-CPU call delays other CPUs, so whether a fault's
     /// latency includes an interrupt, or a lock acquisition comes after it, depends on times across
-    /// CPUs. A delay found for a CPU makes its heap key stale (too early); the key is checked when it
-    /// comes to the top and pushed back down if it moved (delays only grow).</remarks>
+    /// CPUs. The CPUs' next keys (time, cpu) sit in one dense array, each kept exact as delays land
+    /// (<see cref="IInterruptSink.Interrupted"/> adds to it); each step takes the two smallest in
+    /// one vector pass. A binary heap did worse: a cross call delays nearly every CPU, so its keys
+    /// went stale together and were re-keyed and re-heapified once per fault.</remarks>
     private void Weave(long untilNs)
     {
         QuantumLane[] lanes = _lanes;
         // Without a cross call in the input nothing delays one CPU at another's time but a lock,
         // so path entries and latencies need no cross-CPU order: they are applied as soon as their
-        // CPU's earlier entries are, and only locks and events go through the heap (exact, cheaper).
+        // CPU's earlier entries are, and only locks and events are ordered (exact, cheaper).
         bool orderAll = false;
         foreach (QuantumLane lane in lanes)
         {
             orderAll |= lane.CrossCalls > 0;
         }
 
-        // A binary heap of the CPUs' next entries keyed by (time, cpu): times < 2^53 ns, cpus < 1024.
-        int n = 0;
+        // Keys (time << 10) | cpu: times < 2^53 ns, cpus < 1024; long.MaxValue once a CPU is done.
+        int active = 0;
         for (int c = 0; c < lanes.Length; c++)
         {
             QuantumLane lane = lanes[c];
+            _position[c] = -1;
             if (lane.HasNext && (orderAll ? lane.NextTime < untilNs : ApplyUnordered(c, lane, untilNs)))
             {
-                HeapPush(ref n, KeyOf(lane, c));
+                _position[c] = active;
+                _keys[active++] = KeyOf(lane, c);
             }
         }
 
-        while (n > 0)
+        Span<long> keys = _keys.AsSpan(0, (active + KeyWidth - 1) / KeyWidth * KeyWidth);
+        keys[active..].Fill(long.MaxValue);
+        while (active > 0)
         {
-            long top = _heap[0];
-            int cpu = (int)(top & 1023);
-            QuantumLane lane = lanes[cpu];
-            long key = KeyOf(lane, cpu);
-            if (key != top)
-            {
-                HeapReplaceTop(n, key);
-                continue;
-            }
-
+            long top = TwoSmallest(keys, out long second);
             long time = top >> 10;
-            if (time >= untilNs)
+            if (top == long.MaxValue || time >= untilNs)
             {
                 break;
             }
 
-            // Run the lane while its next entry still comes first: no other CPU's entry is due
-            // before it (the children's keys are at most their true keys, so the test is safe).
+            int cpu = (int)(top & 1023);
+            QuantumLane lane = lanes[cpu];
+
+            // Run the lane while its next entry still comes first: delays found meanwhile only
+            // move other CPUs' keys later, so the second smallest stays a safe bound.
             long next;
             do
             {
@@ -176,32 +178,16 @@ public sealed class QuantumWeaver : IInterruptSink
                 lane.Head++;
                 if (orderAll ? !lane.HasNext || lane.NextTime >= untilNs : !ApplyUnordered(cpu, lane, untilNs))
                 {
-                    next = -1;
+                    next = long.MaxValue;
                     break;
                 }
 
                 time = lane.NextTime;
                 next = (time << 10) | (long)cpu;
             }
-            while (next <= SecondKey(n));
+            while (next < second);
 
-            if (next >= 0)
-            {
-                HeapReplaceTop(n, next);
-            }
-            else if (--n > 0)
-            {
-                HeapReplaceTop(n, _heap[n]);
-            }
-
-            // A cross call delays most CPUs at once: re-keying the whole heap (O(n)) is cheaper
-            // than pushing each stale key back down when it reaches the top (O(log n) each).
-            if (_delayed > 4 && _delayed > n >> 2)
-            {
-                Rekey(n);
-            }
-
-            _delayed = 0;
+            keys[_position[cpu]] = next;
         }
 
         foreach (QuantumLane lane in lanes)
@@ -210,8 +196,49 @@ public sealed class QuantumWeaver : IInterruptSink
         }
     }
 
+    /// <summary>Keys compared per vector step.</summary>
+    private static int KeyWidth => Vector256<long>.Count;
+
+    /// <summary>The smallest key of <paramref name="keys"/> (a multiple of <see cref="KeyWidth"/>
+    /// long) and, in <paramref name="second"/>, the next smallest.</summary>
+    private static long TwoSmallest(ReadOnlySpan<long> keys, out long second)
+    {
+        Vector256<long> min = Vector256.Create(long.MaxValue);
+        Vector256<long> next = min;
+        for (int i = 0; i < keys.Length; i += KeyWidth)
+        {
+            Vector256<long> v = Vector256.Create(keys.Slice(i, KeyWidth));
+            next = Vector256.Min(next, Vector256.Max(min, v));
+            min = Vector256.Min(min, v);
+        }
+
+        // The two smallest of all are among each column's two smallest.
+        long first = long.MaxValue;
+        second = long.MaxValue;
+        for (int j = 0; j < KeyWidth; j++)
+        {
+            Keep(min[j], ref first, ref second);
+            Keep(next[j], ref first, ref second);
+        }
+
+        return first;
+    }
+
+    private static void Keep(long key, ref long first, ref long second)
+    {
+        if (key < first)
+        {
+            second = first;
+            first = key;
+        }
+        else if (key < second)
+        {
+            second = key;
+        }
+    }
+
     /// <summary>Applies the CPU's path entries and latencies up to its next lock, event or cross
-    /// call; true when that entry exists and is due before <paramref name="untilNs"/> (it joins the heap).</summary>
+    /// call; true when that entry exists and is due before <paramref name="untilNs"/> (it is ordered).</summary>
     private bool ApplyUnordered(int cpu, QuantumLane lane, long untilNs)
     {
         while (lane.HasNext)
@@ -283,22 +310,11 @@ public sealed class QuantumWeaver : IInterruptSink
 
     void IInterruptSink.Interrupted(int cpu, long ns)
     {
-        _delayed++;
         Delay(_lanes[cpu], ns, extendsAnyLock: false);
-    }
-
-    /// <summary>Every key of the heap's first <paramref name="n"/> entries from its lane's next time, then heapify.</summary>
-    private void Rekey(int n)
-    {
-        for (int i = 0; i < n; i++)
+        int position = _position[cpu];
+        if (position >= 0 && _keys[position] != long.MaxValue)
         {
-            int cpu = (int)(_heap[i] & 1023);
-            _heap[i] = KeyOf(_lanes[cpu], cpu);
-        }
-
-        for (int i = (n >> 1) - 1; i >= 0; i--)
-        {
-            SiftDown(i, n, _heap[i]);
+            _keys[position] += ns << 10;
         }
     }
 
@@ -324,61 +340,6 @@ public sealed class QuantumWeaver : IInterruptSink
     }
 
     private static long KeyOf(QuantumLane lane, int cpu) => (lane.NextTime << 10) | (long)cpu;
-
-    /// <summary>The smallest key below the heap's top (long.MaxValue when it is alone).</summary>
-    private long SecondKey(int n) => n switch
-    {
-        1 => long.MaxValue,
-        2 => _heap[1],
-        _ => Math.Min(_heap[1], _heap[2]),
-    };
-
-    private void HeapPush(ref int n, long key)
-    {
-        int i = n++;
-        while (i > 0)
-        {
-            int parent = (i - 1) >> 1;
-            if (_heap[parent] <= key)
-            {
-                break;
-            }
-
-            _heap[i] = _heap[parent];
-            i = parent;
-        }
-
-        _heap[i] = key;
-    }
-
-    private void HeapReplaceTop(int n, long key) => SiftDown(0, n, key);
-
-    private void SiftDown(int i, int n, long key)
-    {
-        while (true)
-        {
-            int child = (2 * i) + 1;
-            if (child >= n)
-            {
-                break;
-            }
-
-            if (child + 1 < n && _heap[child + 1] < _heap[child])
-            {
-                child++;
-            }
-
-            if (_heap[child] >= key)
-            {
-                break;
-            }
-
-            _heap[i] = _heap[child];
-            i = child;
-        }
-
-        _heap[i] = key;
-    }
 }
 
 internal enum QuantumKind : byte
