@@ -44,7 +44,7 @@ public sealed class SweepCommandTests : IDisposable
     /// sweep.json minus the wall-clock figures, which measure PerfSim on the host and differ
     /// from run to run; every other byte of a merged sweep must equal the unsharded one.
     /// </summary>
-    private static string WithoutWall(string sweepJson)
+    internal static string WithoutWall(string sweepJson)
     {
         SweepReport sweep = SweepJson.Parse(sweepJson);
         return SweepJson.Serialize(sweep with
