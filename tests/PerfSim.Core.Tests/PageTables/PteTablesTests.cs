@@ -9,12 +9,8 @@ namespace PerfSim.Core.Tests.PageTables;
 /// splits), and its memory goes back with the arena.</summary>
 public sealed class PteTablesTests
 {
-    // Low RAM below the legacy hole, then RAM from 1 MiB to 3 GiB + 5 MiB + 12 KiB: PTEs in the
-    // first 2 MiB region and in the last one (259 tail pages), everything else 2M or 1G leaves.
-    private static readonly MemoryLayout s_pcLayout = MemoryLayout.FromByteRanges([
-        (0, 0x9fc00),
-        (0x100000, 3 * PageGeometry.GiB + 5 * PageGeometry.MiB + 12 * 1024),
-    ]);
+    // PTEs in the first 2 MiB region and in the last one (259 tail pages), everything else 2M or 1G leaves.
+    private static readonly MemoryLayout s_pcLayout = BootLayoutTests.PcLayout;
 
     [Fact]
     public void A_host_mapped_with_large_pages_has_tables_only_for_its_4K_edges()
