@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using PerfSim.Core.Frames;
 
 namespace PerfSim.Core.Allocator;
 
@@ -252,17 +253,18 @@ public sealed partial class PageAllocator
 
     private static FreeType BuddyFreeType(byte state) => (FreeType)(state >> 4);
 
-    // ---- Intrusive lists: forward link in Frame.Index, backward link in _prev, both pfn + 1. ----
+    // ---- Intrusive lists: both links in the free frame's record (Frame.FreeNext/FreePrev), pfn + 1. ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PushFront(ref FreeList list, long pfn)
     {
         uint link = (uint)(pfn + 1);
-        _frames[pfn].Index = list.First;
-        _prev[pfn] = 0;
+        ref Frame frame = ref _frames[pfn];
+        frame.SetFreeNext(list.First);
+        frame.SetFreePrev(0);
         if (list.First != 0)
         {
-            _prev[list.First - 1L] = link;
+            _frames[list.First - 1L].SetFreePrev(link);
         }
         else
         {
@@ -277,11 +279,12 @@ public sealed partial class PageAllocator
     private void PushBack(ref FreeList list, long pfn)
     {
         uint link = (uint)(pfn + 1);
-        _frames[pfn].Index = 0;
-        _prev[pfn] = list.Last;
+        ref Frame frame = ref _frames[pfn];
+        frame.SetFreeNext(0);
+        frame.SetFreePrev(list.Last);
         if (list.Last != 0)
         {
-            _frames[list.Last - 1L].Index = link;
+            _frames[list.Last - 1L].SetFreeNext(link);
         }
         else
         {
@@ -295,11 +298,12 @@ public sealed partial class PageAllocator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Unlink(ref FreeList list, long pfn)
     {
-        uint next = _frames[pfn].Index;
-        uint prev = _prev[pfn];
+        ref Frame frame = ref _frames[pfn];
+        uint next = frame.FreeNext;
+        uint prev = frame.FreePrev;
         if (prev != 0)
         {
-            _frames[prev - 1L].Index = next;
+            _frames[prev - 1L].SetFreeNext(next);
         }
         else
         {
@@ -308,7 +312,7 @@ public sealed partial class PageAllocator
 
         if (next != 0)
         {
-            _prev[next - 1L] = prev;
+            _frames[next - 1L].SetFreePrev(prev);
         }
         else
         {
@@ -316,7 +320,6 @@ public sealed partial class PageAllocator
         }
 
         list.Count--;
-        _frames[pfn].Index = 0;
-        _prev[pfn] = 0;
+        frame.Reset(FrameOwner.Free, FrameFlags.None);
     }
 }

@@ -111,10 +111,15 @@ public sealed partial class PageAllocator
     {
         int count = 0;
         uint previous = 0;
-        for (uint link = list.First; link != 0; link = _frames[link - 1L].Index)
+        for (uint link = list.First; link != 0; link = _frames[link - 1L].FreeNext)
         {
             long head = link - 1L;
-            if (_prev[head] != previous)
+            if (_frames[head].Owner != FrameOwner.Free)
+            {
+                return Invariant($"{where}: pfn {head} is on a free list but {_frames[head].Owner}");
+            }
+
+            if (_frames[head].FreePrev != previous)
             {
                 return Invariant($"{where}: broken back link at pfn {head}");
             }

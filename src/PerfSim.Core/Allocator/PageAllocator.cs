@@ -22,8 +22,9 @@ namespace PerfSim.Core.Allocator;
 /// single-threaded.</para>
 /// <para><b>Determinism.</b> No hashing by address, no time, no randomness: for the same sequence of
 /// calls (per CPU, and the same interleaving across CPUs) the same pfns come out.</para>
-/// <para><b>Memory.</b> Per-frame links (4 bytes) and buddy heads (1 byte), per-pageblock flags and
-/// per-CPU lists and counters live in the arena; no managed allocation per operation.</para>
+/// <para><b>Memory.</b> The free-list links live in the free frames' own records (<see cref="Frame"/>);
+/// per frame the allocator adds only the buddy head byte. Per-pageblock flags and per-CPU lists and
+/// counters live in the arena; no managed allocation per operation.</para>
 /// </remarks>
 public sealed partial class PageAllocator : IPageTableAllocator
 {
@@ -55,9 +56,6 @@ public sealed partial class PageAllocator : IPageTableAllocator
     private readonly FrameTable _frames;
     private readonly IPageblockMapper? _mapper;
     private readonly int _cpuCount;
-
-    /// <summary>Backward links of the intrusive lists (<c>pfn + 1</c>, 0 = none).</summary>
-    private readonly NativeArray<uint> _prev;
 
     /// <summary>Per frame: 0, or the head of a free buddy block (<c>PageBuddy</c> +
     /// <c>buddy_order</c>): <c>(order + 1) | freetype &lt;&lt; 4</c>. Written under the zone lock only.</summary>
@@ -96,16 +94,15 @@ public sealed partial class PageAllocator : IPageTableAllocator
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CpuCount, 1);
-        if (frames.EndPfn >= uint.MaxValue)
+        if (frames.EndPfn >= Frame.MaxLink)
         {
-            throw new ArgumentException("the allocator links frames with 32-bit pfns (at most 16 TiB of physical address space)", nameof(frames));
+            throw new ArgumentException($"the allocator links free frames with {Frame.LinkBits}-bit pfns (less than 8 TiB of physical address space)", nameof(frames));
         }
 
         _frames = frames;
         _mapper = mapper;
         _freeCheck = freeCheck;
         _cpuCount = options.CpuCount;
-        _prev = arena.Allocate<uint>(frames.EndPfn);
         _buddyState = arena.Allocate<byte>(frames.EndPfn);
         _pageblocks = arena.Allocate<byte>((frames.EndPfn + PageblockPages - 1) >> PageblockOrder);
         _pcp = arena.Allocate<FreeList>((long)_cpuCount * s_pcpStride);
@@ -516,17 +513,9 @@ public sealed partial class PageAllocator : IPageTableAllocator
         }
     }
 
-    /// <summary>Overwrites a whole frame. Field by field: assigning a <c>new Frame { .. }</c> made the
-    /// JIT build it in a stack slot byte by byte and reload it as one qword, a store-forwarding
-    /// stall on every allocation and free.</summary>
+    /// <summary>Overwrites a whole frame (one store: mapping, index and links 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Reset(ref Frame frame, FrameOwner owner, FrameFlags flags)
-    {
-        frame.Owner = owner;
-        frame.Flags = flags;
-        frame.MappingId = 0;
-        frame.Index = 0;
-    }
+    private static void Reset(ref Frame frame, FrameOwner owner, FrameFlags flags) => frame.Reset(owner, flags);
 
     private void CheckFreeable(long pfn, int order)
     {

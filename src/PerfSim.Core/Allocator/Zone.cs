@@ -5,9 +5,9 @@ namespace PerfSim.Core.Allocator;
 
 /// <summary>
 /// An intrusive doubly linked list of frames, or of free blocks by their head frame. Links are
-/// <c>pfn + 1</c> so that the all-zero state (native memory comes zeroed) is the empty list; the
-/// forward link lives in <see cref="Frames.Frame.Index"/>, the backward link in the allocator's
-/// own per-frame array.
+/// <c>pfn + 1</c> so that the all-zero state (native memory comes zeroed) is the empty list; both
+/// links live in the free frame's own record (<see cref="Frames.Frame.FreeNext"/>,
+/// <see cref="Frames.Frame.FreePrev"/>).
 /// </summary>
 internal struct FreeList
 {

@@ -1,4 +1,6 @@
-using System.Runtime.InteropServices;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace PerfSim.Core.Frames;
 
@@ -65,18 +67,124 @@ public enum FrameFlags : byte
 /// <summary>
 /// The state of one 4 KiB physical frame: 8 bytes, so a 1 TiB host (268M frames) needs 2 GiB.
 /// </summary>
-/// <remarks><see cref="Index"/> is the page-cache index while the frame is in a page cache and the
-/// allocator's free-list link while it is free: a frame is never both (the union keeps the
-/// per-frame budget at 8 bytes).</remarks>
-[StructLayout(LayoutKind.Sequential, Pack = 1)]
+/// <remarks>
+/// <para>One 64-bit word. Bit 0 says the frame is <see cref="FrameOwner.Free"/>. An owned frame
+/// holds its owner in bits 1–3, the flags in 8–15, the mapping in 16–31 and the page-cache index
+/// in 32–63. A free frame holds only what the page allocator needs: the two links of the
+/// intrusive free list it is on (bits 1–31 forward, 32–62 backward, each <c>pfn + 1</c>, 0 = none),
+/// as the kernel keeps <c>page-&gt;buddy_list</c> in the words of <c>struct page</c> that a free
+/// page does not use (include/linux/mm_types.h). The allocator's per-frame state is thus the
+/// buddy byte alone instead of 5 bytes.</para>
+/// <para>The view is the same for both: a free frame reads as no flags, mapping 0, and its
+/// forward link as <see cref="Index"/> (what it read as when the link was kept there). Setting
+/// <see cref="Owner"/> of a free frame, or setting it to free, leaves a frame with no flags,
+/// mapping, index or links. A free page has no flags (mm/page_alloc.c: PAGE_FLAGS_CHECK_AT_FREE),
+/// so clearing a free frame's flags or mapping changes nothing, and setting one, or writing its
+/// index, is a model bug that throws.</para>
+/// </remarks>
 public struct Frame
 {
-    public FrameOwner Owner;
-    public FrameFlags Flags;
+    /// <summary>Links are 31 bits: the allocator serves fewer than 2^31 - 1 pfns (8 TiB of
+    /// physical address space, twice the largest host PerfSim accepts).</summary>
+    public const int LinkBits = 31;
+
+    /// <summary>The largest pfn + 1 a link can hold.</summary>
+    public const uint MaxLink = (1u << LinkBits) - 1;
+
+    private const ulong FreeBit = 1;
+    private const int OwnerShift = 1;
+    private const ulong OwnerField = 0x7UL << OwnerShift;
+    private const int NextShift = 1;
+    private const int PrevShift = 32;
+
+    private ulong _bits;
+
+    public FrameOwner Owner
+    {
+        // Branch-free: an owned frame's field (never Free), or Free when bit 0 is set.
+        readonly get => (FrameOwner)((((_bits & OwnerField) >> OwnerShift) & ((_bits & FreeBit) - 1)) | (_bits & FreeBit));
+        set => _bits = IsFree || value == FrameOwner.Free ? Encode(value, FrameFlags.None) : (_bits & ~OwnerField) | ((ulong)value << OwnerShift);
+    }
+
+    public FrameFlags Flags
+    {
+        readonly get => IsFree ? FrameFlags.None : (FrameFlags)(byte)(_bits >> 8);
+        set
+        {
+            if (!IsFree)
+            {
+                _bits = (_bits & ~0xFF00UL) | ((ulong)value << 8);
+            }
+            else if (value != FrameFlags.None)
+            {
+                ThrowWriteOnFree(nameof(Flags));
+            }
+        }
+    }
 
     /// <summary>The page-cache mapping (inode) id, 0 when none.</summary>
-    public ushort MappingId;
+    public ushort MappingId
+    {
+        readonly get => IsFree ? (ushort)0 : (ushort)(_bits >> 16);
+        set
+        {
+            if (!IsFree)
+            {
+                _bits = (_bits & ~0xFFFF_0000UL) | ((ulong)value << 16);
+            }
+            else if (value != 0)
+            {
+                ThrowWriteOnFree(nameof(MappingId));
+            }
+        }
+    }
 
-    /// <summary>Page-cache index, or the allocator's link while free.</summary>
-    public uint Index;
+    /// <summary>Page-cache index (of an owned frame), or the forward free-list link (of a free one).</summary>
+    public uint Index
+    {
+        readonly get => IsFree ? FreeNext : (uint)(_bits >> 32);
+        set
+        {
+            if (IsFree)
+            {
+                // The forward link shows through Index; the allocator alone sets it (SetFreeNext).
+                ThrowWriteOnFree(nameof(Index));
+            }
+
+            _bits = (_bits & 0xFFFF_FFFFUL) | ((ulong)value << 32);
+        }
+    }
+
+    /// <summary>The forward free-list link (<c>pfn + 1</c> of the next frame, 0 = none) of a free frame.</summary>
+    internal readonly uint FreeNext => (uint)(_bits >> NextShift) & MaxLink;
+
+    /// <summary>The backward free-list link of a free frame.</summary>
+    internal readonly uint FreePrev => (uint)(_bits >> PrevShift) & MaxLink;
+
+    private readonly bool IsFree => (_bits & FreeBit) != 0;
+
+    /// <summary>Makes this frame <paramref name="owner"/>'s with <paramref name="flags"/>, mapping and
+    /// index 0 (no links when free), in one store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Reset(FrameOwner owner, FrameFlags flags) => _bits = Encode(owner, flags);
+
+    internal void SetFreeNext(uint link)
+    {
+        Debug.Assert(IsFree && link <= MaxLink, "a free-list link on an owned frame, or out of range");
+        _bits = (_bits & ~((ulong)MaxLink << NextShift)) | ((ulong)link << NextShift);
+    }
+
+    internal void SetFreePrev(uint link)
+    {
+        Debug.Assert(IsFree && link <= MaxLink, "a free-list link on an owned frame, or out of range");
+        _bits = (_bits & ~((ulong)MaxLink << PrevShift)) | ((ulong)link << PrevShift);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Encode(FrameOwner owner, FrameFlags flags) =>
+        owner == FrameOwner.Free ? FreeBit : ((ulong)owner << OwnerShift) | ((ulong)flags << 8);
+
+    [DoesNotReturn]
+    private static void ThrowWriteOnFree(string field) =>
+        throw new InvalidOperationException($"{field} written on a free frame (a free frame has no flags, mapping or index)");
 }

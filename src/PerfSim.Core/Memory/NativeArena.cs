@@ -16,9 +16,11 @@ namespace PerfSim.Core.Memory;
 /// <para>Alignment: every block is aligned to <see cref="CacheLine"/> bytes so that per-CPU
 /// state can be padded to whole lines. Blocks are zeroed on allocation: the model relies on
 /// "all-zero is the empty state" for every table.</para>
-/// <para>Thread safety: <see cref="Allocate{T}"/> and <see cref="Dispose"/> are for the owner's
-/// setup and teardown, not for concurrent use. The process-wide <see cref="LiveBytes"/> counter
-/// is updated atomically so tests can prove that native memory returns to zero.</para>
+/// <para>Thread safety: <see cref="Allocate{T}"/> may be called from several threads (pools that
+/// grow during a run, e.g. page-cache slot chunks and direct-map PTE tables, share one arena);
+/// <see cref="Dispose"/> is the owner's teardown, after every user is done. The process-wide
+/// <see cref="LiveBytes"/> counter is updated atomically so tests can prove that native memory
+/// returns to zero.</para>
 /// </remarks>
 public sealed unsafe partial class NativeArena : IDisposable
 {
@@ -39,6 +41,7 @@ public sealed unsafe partial class NativeArena : IDisposable
     private static long s_liveBlocks;
 
     private readonly List<(nint Pointer, long Bytes)> _blocks = [];
+    private readonly Lock _lock = new();
     private long _bytes;
     private bool _disposed;
 
@@ -49,7 +52,7 @@ public sealed unsafe partial class NativeArena : IDisposable
     public static long LiveBlocks => Interlocked.Read(ref s_liveBlocks);
 
     /// <summary>Bytes this arena owns now (0 after <see cref="Dispose"/>).</summary>
-    public long AllocatedBytes => _bytes;
+    public long AllocatedBytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Blocks this arena owns now.</summary>
     public int BlockCount => _blocks.Count;
@@ -79,8 +82,12 @@ public sealed unsafe partial class NativeArena : IDisposable
         }
 
         NativeMemory.Clear(p, (nuint)bytes);
-        _blocks.Add(((nint)p, bytes));
-        _bytes += bytes;
+        lock (_lock)
+        {
+            _blocks.Add(((nint)p, bytes));
+            _bytes += bytes;
+        }
+
         Interlocked.Add(ref s_liveBytes, bytes);
         Interlocked.Increment(ref s_liveBlocks);
         return new NativeArray<T>((T*)p, length);

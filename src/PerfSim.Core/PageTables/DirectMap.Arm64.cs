@@ -1,5 +1,3 @@
-using PerfSim.Core.Memory;
-
 namespace PerfSim.Core.PageTables;
 
 /// <summary>arm64 linear-map changes (arch/arm64/mm/pageattr.c, arch/arm64/mm/mmu.c).</summary>
@@ -136,7 +134,7 @@ public sealed partial class DirectMap
         PteFlags pmd = _pmd[pfn >> Shift2M];
         if ((pmd & (PteFlags.Leaf | PteFlags.Cont)) == (PteFlags.Leaf | PteFlags.Cont) && (pfn & (ContPmdPages - 1)) != 0)
         {
-            BreakContGroup(_pmd, (pfn & ~(ContPmdPages - 1)) >> Shift2M, ref result);
+            BreakContGroup(_pmd.Slice((pfn & ~(ContPmdPages - 1)) >> Shift2M, (int)DirectMapBoot.ContEntries), ref result);
             pmd = _pmd[pfn >> Shift2M];
         }
 
@@ -156,17 +154,17 @@ public sealed partial class DirectMap
             && (_pte[pfn] & PteFlags.Cont) != 0
             && (pfn & (DirectMapBoot.ContEntries - 1)) != 0)
         {
-            BreakContGroup(_pte, pfn & ~(DirectMapBoot.ContEntries - 1), ref result);
+            BreakContGroup(_pte.Entries(pfn & ~(DirectMapBoot.ContEntries - 1), (int)DirectMapBoot.ContEntries), ref result);
         }
 
         return 0;
     }
 
-    private void BreakContGroup(NativeArray<PteFlags> level, long firstIndex, ref CpaResult result)
+    private void BreakContGroup(Span<PteFlags> group, ref CpaResult result)
     {
-        for (long i = firstIndex; i < firstIndex + DirectMapBoot.ContEntries; i++)
+        foreach (ref PteFlags entry in group)
         {
-            level[i] &= ~PteFlags.Cont;
+            entry &= ~PteFlags.Cont;
         }
 
         ContBreaks++;

@@ -236,7 +236,7 @@ public sealed partial class DirectMap
     {
         if (level == PageLevel.Level2M)
         {
-            _pte.Fill(basePfn, PageGeometry.PagesPer2M, child);
+            _pte.GetOrAdd(basePfn).Fill(child);
             _pmd[basePfn >> Shift2M] = PteFlags.Table;
             _entries2M--;
             _entries4K += PageGeometry.EntriesPerTable;

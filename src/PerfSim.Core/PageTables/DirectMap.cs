@@ -49,7 +49,7 @@ public sealed partial class DirectMap
 
     private readonly NativeArray<PteFlags> _pud;
     private readonly NativeArray<PteFlags> _pmd;
-    private readonly NativeArray<PteFlags> _pte;
+    private readonly PteTables _pte;
     private readonly IPageTableAllocator _pageTables;
     private readonly IDirectMapFlush _flush;
 
@@ -80,7 +80,7 @@ public sealed partial class DirectMap
         _flush = flush;
         _pud = arena.Allocate<PteFlags>(RoundUp(EndPfn, PageGeometry.PagesPer1G) >> Shift1G);
         _pmd = arena.Allocate<PteFlags>(RoundUp(EndPfn, PageGeometry.PagesPer1G) >> Shift2M);
-        _pte = arena.Allocate<PteFlags>(RoundUp(EndPfn, PageGeometry.PagesPer1G));
+        _pte = new PteTables(arena, RoundUp(EndPfn, PageGeometry.PagesPer1G) >> Shift2M);
         foreach (BootMapping m in plan)
         {
             MapAtBoot(m);
@@ -102,6 +102,10 @@ public sealed partial class DirectMap
 
     /// <summary>/proc/vmstat <c>direct_map_level3_splits</c> (1G→2M).</summary>
     public long Level3Splits { get; private set; }
+
+    /// <summary>PTE tables the model holds now: one per 2 MiB region mapped by PTEs, split or
+    /// mapped 4K at boot.</summary>
+    public int PteTableCount => _pte.Count;
 
     /// <summary>Page-table pages allocated by splits (boot-time tables come from memblock and are
     /// not counted).</summary>
@@ -185,7 +189,7 @@ public sealed partial class DirectMap
                     long end = Math.Min(pfn + m.Pages, RoundUp(p + 1, PageGeometry.PagesPer2M));
                     _pud[p >> Shift1G] = PteFlags.Table;
                     _pmd[p >> Shift2M] = PteFlags.Table;
-                    _pte.Fill(p, end - p, leaf);
+                    _pte.GetOrAdd(p).Slice((int)(p & (PageGeometry.PagesPer2M - 1)), (int)(end - p)).Fill(leaf);
                     _entries4K += end - p;
                     p = end;
                 }

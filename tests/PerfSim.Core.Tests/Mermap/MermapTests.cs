@@ -8,7 +8,7 @@ public sealed class MermapTests
     [Fact]
     public void Four_slots_per_cpu_then_get_fails_and_migration_stays_disabled_while_held()
     {
-        using TestHost host = TestHost.X86(PageGeometry.GiB);
+        using TestHost host = AllocatedHost();
         var mermap = new PerfSim.Core.Mermap.Mermap(host.Frames, cpus: 2, slicePages: 65);
         var held = new List<MermapAllocation>();
         for (int i = 0; i < Core.Mermap.Mermap.SlotsPerCpu; i++)
@@ -34,7 +34,7 @@ public sealed class MermapTests
     [Fact]
     public void Bump_allocation_wraps_with_one_local_flush_and_put_never_flushes()
     {
-        using TestHost host = TestHost.X86(PageGeometry.GiB);
+        using TestHost host = AllocatedHost();
         var mermap = new PerfSim.Core.Mermap.Mermap(host.Frames, cpus: 1, slicePages: 17);
 
         // 16 usable pages: four 4-page gets fill the slice exactly, without a flush.
@@ -56,7 +56,7 @@ public sealed class MermapTests
     [Fact]
     public void A_wrap_restarts_above_the_highest_held_slot_or_fails()
     {
-        using TestHost host = TestHost.X86(PageGeometry.GiB);
+        using TestHost host = AllocatedHost();
         var mermap = new PerfSim.Core.Mermap.Mermap(host.Frames, cpus: 1, slicePages: 17);
         mermap.TryGet(0, 100, 6, out MermapAllocation first, out _);
         mermap.TryGet(0, 200, 6, out MermapAllocation held, out _);
@@ -82,7 +82,7 @@ public sealed class MermapTests
     [Fact]
     public void Mapped_frames_stay_marked_stale_until_the_slice_is_flushed()
     {
-        using TestHost host = TestHost.X86(PageGeometry.GiB);
+        using TestHost host = AllocatedHost();
         var mermap = new PerfSim.Core.Mermap.Mermap(host.Frames, cpus: 1);
         mermap.TryGet(0, 4096, 2, out MermapAllocation a, out _);
         mermap.Put(a);
@@ -96,7 +96,7 @@ public sealed class MermapTests
     [Fact]
     public void The_reserved_page_always_succeeds_even_with_every_slot_held()
     {
-        using TestHost host = TestHost.X86(PageGeometry.GiB);
+        using TestHost host = AllocatedHost();
         var mermap = new PerfSim.Core.Mermap.Mermap(host.Frames, cpus: 1, slicePages: 9);
         for (int i = 0; i < 4; i++)
         {
@@ -106,5 +106,18 @@ public sealed class MermapTests
         MermapAllocation reserved = mermap.GetReserved(0, 77);
 
         Assert.Equal((8L, 1L), (reserved.FirstPage, reserved.Pages));
+    }
+
+    /// <summary>A 1 GiB host whose frames are all allocated: mermap maps allocated pages, and a free
+    /// frame has no flags to mark stale.</summary>
+    private static TestHost AllocatedHost()
+    {
+        TestHost host = TestHost.X86(PageGeometry.GiB);
+        for (long pfn = 0; pfn < host.Frames.EndPfn; pfn++)
+        {
+            host.Frames[pfn].Owner = FrameOwner.Allocated;
+        }
+
+        return host;
     }
 }

@@ -5,8 +5,9 @@ namespace PerfSim.Core.Tests.PageTables;
 
 public sealed class BootLayoutTests
 {
-    // A typical PC layout: low RAM below the legacy hole, then RAM from 1 MiB to 3 GiB + 5 MiB + 12 KiB.
-    private static readonly MemoryLayout s_pcLayout = MemoryLayout.FromByteRanges([
+    /// <summary>A typical PC layout: low RAM below the legacy hole, then RAM from 1 MiB to 3 GiB +
+    /// 5 MiB + 12 KiB.</summary>
+    internal static readonly MemoryLayout PcLayout = MemoryLayout.FromByteRanges([
         (0, 0x9fc00),
         (0x100000, 3 * PageGeometry.GiB + 5 * PageGeometry.MiB + 12 * 1024),
     ]);
@@ -14,12 +15,12 @@ public sealed class BootLayoutTests
     [Fact]
     public void X86_uses_1G_where_a_whole_aligned_GiB_is_RAM_then_2M_then_4K_at_the_edges()
     {
-        using var host = new TestHost(s_pcLayout, DirectMapProfile.X86);
+        using var host = new TestHost(PcLayout, DirectMapProfile.X86);
 
         // 4K: 159 low pages + 256 pages from 1 MiB to 2 MiB + 259 tail pages.
         // 2M: 511 from 2 MiB to 1 GiB + 2 in the tail. 1G: [1 GiB, 3 GiB).
         Assert.Equal(new DirectMapCounts(674, 513, 2), host.DirectMap.Counts);
-        Assert.Equal(s_pcLayout.RamBytes, host.DirectMap.Counts.MappedBytes);
+        Assert.Equal(PcLayout.RamBytes, host.DirectMap.Counts.MappedBytes);
         Assert.True(host.DirectMap.Lookup(0x9f).IsHole, "the legacy hole is not mapped");
         Assert.Equal(PageLevel.Level4K, host.DirectMap.Lookup(0x100).Level);
     }
@@ -27,7 +28,7 @@ public sealed class BootLayoutTests
     [Fact]
     public void Without_gbpages_the_1G_ranges_are_2M_leaves()
     {
-        using var host = new TestHost(s_pcLayout, DirectMapProfile.X86 with { GbPages = false });
+        using var host = new TestHost(PcLayout, DirectMapProfile.X86 with { GbPages = false });
 
         Assert.Equal(new DirectMapCounts(674, 513 + 1024, 0), host.DirectMap.Counts);
     }

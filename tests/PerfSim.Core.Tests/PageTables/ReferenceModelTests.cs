@@ -62,6 +62,7 @@ public sealed class ReferenceModelTests
             Assert.True(reference.Splits2M == dm.Level2Splits && reference.Splits1G == dm.Level3Splits, $"{where}: split counters");
             Assert.True(reference.Splits2M + reference.Splits1G == dm.PageTablePages, $"{where}: one table page per split");
             Assert.True(dm.PageTablePages == dm.GlobalFlushes, $"{where}: one global flush per split");
+            Assert.True(reference.BootPteRegions + reference.Splits2M == dm.PteTableCount, $"{where}: {dm.PteTableCount} PTE tables, not one per 4K region");
             AssertSame(reference, dm, Math.Max(0, pfn - 600), Math.Min(dm.EndPfn, pfn + pages + 600), where);
         }
 
@@ -132,6 +133,9 @@ public sealed class ReferenceModelTests
         }
 
         public long Splits1G { get; private set; }
+
+        /// <summary>2 MiB regions with a 4K mapping at boot: each has a PTE table from the start.</summary>
+        public long BootPteRegions => Enumerable.Range(0, _bootLevel.Length).Where(p => _bootLevel[p] == PageLevel.Level4K).Select(p => p >> 9).Distinct().LongCount();
 
         public long Splits2M { get; private set; }
 

@@ -28,7 +28,7 @@ public sealed class X86CpaTests
         Assert.Equal(new DirectMapEntry(PageLevel.Level4K, PteFlags.Leaf | DirectMap.PageKernel), dm.Lookup(pfn + 1));
         Assert.Equal(PageLevel.Level2M, dm.Lookup(pfn + M).Level);
         Assert.Equal(PageLevel.Level1G, dm.Lookup(0).Level);
-        Assert.Equal(2, host.Frames.CountByOwner()[(int)Frames.FrameOwner.PageTable]);
+        Assert.Equal(2, host.Frames.CountByOwner()[(int)Core.Frames.FrameOwner.PageTable]);
     }
 
     [Fact]

@@ -1,0 +1,93 @@
+using PerfSim.Core.Frames;
+using PerfSim.Core.Host;
+using PerfSim.Core.Memory;
+using PerfSim.Core.PageTables;
+
+namespace PerfSim.Core.Tests.PageTables;
+
+/// <summary>The PTE level holds a table only for a 2 MiB region mapped by PTEs (boot 4K edges and
+/// splits), and its memory goes back with the arena.</summary>
+public sealed class PteTablesTests
+{
+    // PTEs in the first 2 MiB region and in the last one (259 tail pages), everything else 2M or 1G leaves.
+    private static readonly MemoryLayout s_pcLayout = BootLayoutTests.PcLayout;
+
+    [Fact]
+    public void A_host_mapped_with_large_pages_has_tables_only_for_its_4K_edges()
+    {
+        using var host = new TestHost(s_pcLayout, DirectMapProfile.X86);
+
+        Assert.Equal(2, host.DirectMap.PteTableCount);
+    }
+
+    [Fact]
+    public void Each_2M_split_adds_one_table_and_nothing_else_does()
+    {
+        using var host = new TestHost(s_pcLayout, DirectMapProfile.X86);
+        DirectMap dm = host.DirectMap;
+        long inside1G = PageGeometry.PagesPer1G + 5;
+
+        dm.SetInvalidNoFlush(0, inside1G);
+        Assert.Equal(3, dm.PteTableCount);
+        dm.SetDefaultNoFlush(0, inside1G);
+        dm.SetInvalidNoFlush(0, inside1G + 1);
+        Assert.Equal(3, dm.PteTableCount);
+
+        // A whole 2M leaf changes in place ("preserved"): no table.
+        dm.SetValidNoFlush(0, 2 * PageGeometry.PagesPer1G, PageGeometry.PagesPer2M, valid: false);
+        Assert.Equal(3, dm.PteTableCount);
+        Assert.Equal(PageLevel.Level2M, dm.Lookup(2 * PageGeometry.PagesPer1G).Level);
+        Assert.Equal(dm.Level2Splits + 2, dm.PteTableCount);
+    }
+
+    [Fact]
+    public void The_PTE_level_of_a_large_page_host_costs_far_less_than_a_byte_per_frame()
+    {
+        using var arena = new NativeArena();
+        MemoryLayout layout = MemoryLayout.FromSize(16 * PageGeometry.GiB);
+        var frames = new FrameTable(arena, layout);
+        long before = arena.AllocatedBytes;
+
+        var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
+
+        long directMapBytes = arena.AllocatedBytes - before;
+        Assert.True(directMapBytes * 20 < layout.EndPfn, $"{directMapBytes} B of direct map for {layout.EndPfn} frames");
+        Assert.True(dm.PteTableCount <= 1, $"{dm.PteTableCount} tables");
+    }
+
+    [Fact]
+    public void Tables_come_in_blocks_that_the_arena_frees()
+    {
+        var arena = new NativeArena();
+        var frames = new FrameTable(arena, MemoryLayout.FromSize(4 * PageGeometry.GiB));
+        var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
+        int blocksBefore = arena.BlockCount;
+        long bytesBefore = arena.AllocatedBytes;
+        int tablesBefore = dm.PteTableCount;
+
+        // One page of each of 100 regions: 100 splits, 100 tables.
+        for (long region = 0; region < 100; region++)
+        {
+            dm.SetInvalidNoFlush(0, PageGeometry.PagesPer1G + (region * PageGeometry.PagesPer2M) + 7);
+        }
+
+        int tables = tablesBefore + 100;
+        Assert.Equal(tables, dm.PteTableCount);
+        int blocks = CeilDiv(tables, PteTables.TablesPerBlock) - CeilDiv(tablesBefore, PteTables.TablesPerBlock);
+        Assert.Equal(blocksBefore + blocks, arena.BlockCount);
+        Assert.Equal(bytesBefore + (blocks * PteTables.TablesPerBlock * PageGeometry.PagesPer2M), arena.AllocatedBytes);
+        for (long region = 0; region < 100; region++)
+        {
+            long pfn = PageGeometry.PagesPer1G + (region * PageGeometry.PagesPer2M);
+            Assert.False(dm.IsPresent(pfn + 7));
+            Assert.True(dm.IsPresent(pfn + 6) && dm.IsPresent(pfn + 8), $"region {region}: only its own PTE changed");
+        }
+
+        arena.Dispose();
+
+        Assert.Equal(0, arena.AllocatedBytes);
+        Assert.Equal(0, arena.BlockCount);
+    }
+
+    private static int CeilDiv(int value, int divisor) => (value + divisor - 1) / divisor;
+}
