@@ -14,6 +14,7 @@ public static class Categories
     public const string Mermap = nameof(Mermap);
     public const string Scenario = nameof(Scenario);
     public const string Trace = nameof(Trace);
+    public const string Floor = nameof(Floor);
 
-    public static IReadOnlyList<string> All { get; } = [PageCache, DirectMap, Tlb, Flush, Allocator, Mermap, Scenario, Trace];
+    public static IReadOnlyList<string> All { get; } = [PageCache, DirectMap, Tlb, Flush, Allocator, Mermap, Scenario, Trace, Floor];
 }

@@ -15,6 +15,11 @@ namespace PerfSim.Benchmarks;
 /// <item><c>--baseline DIR</c>: compare wall-clock times with DIR's <c>*-report-full.json</c> (report).</item>
 /// <item><c>--time-gate FRACTION</c>: also fail when a benchmark is significantly slower by more than FRACTION.</item>
 /// <item><c>--judge DIR</c>: run nothing; apply the options above to DIR's <c>*-report-full.json</c>.</item>
+/// <item><c>--floor-ratio FILE</c>: run no benchmark; the speed gate instead: engine ÷ floor-loop
+/// throughput, interleaved, against FILE (default <c>perf-reports/engine/floor-ratio.json</c>).</item>
+/// <item><c>--update-floor-ratio</c>: rewrite that FILE from this run instead.</item>
+/// <item><c>--pairs N</c>: floor/engine pairs of the speed gate (3-25; default 7, or 15 with --update-floor-ratio).</item>
+/// <item><c>--perfsim DLL</c>: the built CLI the speed gate runs (default its Release build).</item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -27,6 +32,7 @@ internal static class Program
         bool quick = false;
         string? judge = null;
         var gate = new GateOptions();
+        FloorRatioOptions? floorRatio = null;
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -48,6 +54,18 @@ internal static class Program
                     case "--judge":
                         judge = Value(args, ref i);
                         break;
+                    case "--floor-ratio":
+                        floorRatio = (floorRatio ?? new()) with { Path = Value(args, ref i) };
+                        break;
+                    case "--update-floor-ratio":
+                        floorRatio = (floorRatio ?? new()) with { Update = true };
+                        break;
+                    case "--pairs":
+                        floorRatio = (floorRatio ?? new()) with { Pairs = Pairs(Value(args, ref i)) };
+                        break;
+                    case "--perfsim":
+                        floorRatio = (floorRatio ?? new()) with { Perfsim = Value(args, ref i) };
+                        break;
                     case "--time-gate":
                         gate = gate with { TimeGate = double.Parse(Value(args, ref i), System.Globalization.CultureInfo.InvariantCulture) };
                         break;
@@ -66,6 +84,23 @@ internal static class Program
         {
             Console.Error.WriteLine(e.Message);
             return 2;
+        }
+
+        if (floorRatio is not null)
+        {
+            if (bdnArgs.Count > 0 || judge is not null || gate != new GateOptions())
+            {
+                Console.Error.WriteLine($"--floor-ratio: runs no benchmark and takes only --update-floor-ratio, --pairs and --perfsim; got {string.Join(' ', bdnArgs.Count > 0 ? bdnArgs : ["another gate's options"])}");
+                return 2;
+            }
+
+            if (!File.Exists(floorRatio.Perfsim))
+            {
+                Console.Error.WriteLine($"--perfsim: no file {floorRatio.Perfsim} (build it: dotnet build -c Release src/PerfSim.Cli)");
+                return 2;
+            }
+
+            return FloorRatioRun.Run(floorRatio, Console.Out, Console.Error);
         }
 
         if (judge is not null)
@@ -103,6 +138,12 @@ internal static class Program
         [.. summaries.Select(s => s.ResultsDirectoryPath).Distinct(StringComparer.Ordinal)
             .SelectMany(dir => Directory.EnumerateFiles(dir, "*-report-full.json"))
             .Where(f => File.GetLastWriteTimeUtc(f) >= started)];
+
+    private static int Pairs(string text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)
+            && n is >= FloorRatioOptions.MinPairs and <= FloorRatioOptions.MaxPairs
+            ? n
+            : throw new ArgumentException($"--pairs: expected an integer from {FloorRatioOptions.MinPairs} to {FloorRatioOptions.MaxPairs}, got {text}");
 
     private static string Value(string[] args, ref int i) =>
         i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]}: expected a value");

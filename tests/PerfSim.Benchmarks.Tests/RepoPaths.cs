@@ -9,6 +9,8 @@ internal static class RepoPaths
 
     public static string Allocations => Path.Combine(Root, "perf-reports", "allocations.json");
 
+    public static string FloorRatio => Path.Combine(Root, "perf-reports", "engine", "floor-ratio.json");
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
