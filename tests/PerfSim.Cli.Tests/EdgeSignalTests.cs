@@ -20,9 +20,13 @@ public sealed class EdgeSignalTests : IDisposable
         Directory.CreateDirectory(output);
         File.WriteAllText(Path.Combine(output, "report.json"), "previous report");
         string perfsim = Path.Combine(AppContext.BaseDirectory, "perfsim.dll");
-        var start = new ProcessStartInfo("dotnet")
+        // Through env(1), which resets both signals to their default first: a process started in
+        // the background by a non-interactive shell (a CI script's `cmd &`) inherits SIGINT
+        // ignored, as does every child of it, and .NET leaves an ignored signal ignored, so
+        // perfsim would run to the end and exit 0. The disposition is the launcher's, not perfsim's.
+        var start = new ProcessStartInfo("env")
         {
-            ArgumentList = { perfsim, "run", "--ram", "32G", "--guest-memory", "16G", "--cpus", "8", "--vcpus", "8", "--threads", "1", "--record", trace, "--out", output },
+            ArgumentList = { "--default-signal=INT,TERM", "dotnet", perfsim, "run", "--ram", "32G", "--guest-memory", "16G", "--cpus", "8", "--vcpus", "8", "--threads", "1", "--record", trace, "--out", output },
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
