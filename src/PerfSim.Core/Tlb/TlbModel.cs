@@ -28,7 +28,11 @@ namespace PerfSim.Core.Tlb;
 /// INVLPG of a 4K address also drops a 2M/1G entry covering it, as on hardware), and counts, per
 /// page, how many CPUs could still reach it: the stale-holder count. There is no per-frame array:
 /// native memory is <c>(cpus/64 words × 8 + ...)</c> bytes per 2M region, about 0.02 B/frame at 64
-/// CPUs and 0.25 B/frame at 1024, plus ~57 KiB per CPU.</para>
+/// CPUs and 0.25 B/frame at 1024, plus ~59 KiB per CPU.</para>
+/// <para><b>Valid-way masks.</b> Each set keeps a bitmask of its valid ways, tagged with the CPU
+/// epoch it was written in (so a full flush empties every mask without touching one). Lookups,
+/// fills and invalidations compare only valid ways, and a fill finds its free way with one bit
+/// scan; <see cref="AssertInvariants"/> checks each mask against the entries.</para>
 /// <para><b>Concurrency contract.</b> <see cref="Lookup"/>, <see cref="Fill"/> and
 /// <see cref="FlushLocalAll"/> of CPU <c>c</c> touch only CPU <c>c</c>'s entries, counters and
 /// region table, plus the shared region bitmasks through <see cref="Interlocked"/> operations: calls
@@ -56,12 +60,14 @@ public sealed class TlbModel : IDisposable
 
     private readonly NativeArena _arena = new();
     private readonly NativeArray<TlbEntry> _entries;
+    private readonly NativeArray<WayMask> _wayMasks;
     private readonly NativeArray<TlbCpuState> _cpus;
     private readonly NativeArray<RegionSlot> _regions;
     private readonly NativeArray<long> _mask2M;
     private readonly NativeArray<long> _mask1G;
     private readonly LevelArray[] _levels = new LevelArray[4];
     private readonly int _entriesPerCpu;
+    private readonly int _setsPerCpu;
     private readonly int _slotsPerCpu;
     private readonly int _slotShift;
     private readonly int _words;
@@ -92,21 +98,23 @@ public sealed class TlbModel : IDisposable
         Geometry = geometry;
         CpuCount = cpus;
         _endPfn = endPfn;
-        int offset = 0;
+        int offset = 0, setBase = 0;
         foreach (TlbArrayGeometry a in geometry.Arrays)
         {
             for (int level = 1; level <= 3; level++)
             {
                 if (a.Holds((PageLevel)level))
                 {
-                    _levels[level] = new LevelArray(offset, a.Sets - 1, a.Ways);
+                    _levels[level] = new LevelArray(offset, setBase, a.Sets - 1, a.Ways);
                 }
             }
 
             offset += a.Entries;
+            setBase += a.Sets;
         }
 
         _entriesPerCpu = offset;
+        _setsPerCpu = setBase;
         // Region table: at most one slot per valid entry, so twice the entry count keeps linear
         // probing short (load factor <= 0.5).
         _slotsPerCpu = (int)BitOperations.RoundUpToPowerOf2((uint)(2 * _entriesPerCpu));
@@ -114,6 +122,7 @@ public sealed class TlbModel : IDisposable
         _words = (cpus + 63) / 64;
 
         _entries = _arena.Allocate<TlbEntry>((long)cpus * _entriesPerCpu);
+        _wayMasks = _arena.Allocate<WayMask>((long)cpus * _setsPerCpu);
         _cpus = _arena.Allocate<TlbCpuState>(cpus);
         _regions = _arena.Allocate<RegionSlot>((long)cpus * _slotsPerCpu);
         _mask2M = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer2M - 1) >> PagesPer2MShift) * _words);
@@ -195,35 +204,30 @@ public sealed class TlbModel : IDisposable
         for (int level = 1; level <= 3; level++)
         {
             long vpn = pfn >> (PagesPer2MShift * (level - 1));
-            Span<TlbEntry> set = Set(cpu, level, vpn);
-            long key = (vpn << 2) | (uint)level;
-            for (int w = 0; w < set.Length; w++)
+            int w = Find(cpu, level, vpn, epoch);
+            if (w >= 0)
             {
-                ref TlbEntry e = ref set[w];
-                if (e.Key == key && e.Epoch == epoch)
+                Set(cpu, level, vpn)[w].Lru = clock;
+                s.Hits++;
+                if (level == 1)
                 {
-                    e.Lru = clock;
-                    s.Hits++;
-                    if (level == 1)
-                    {
-                        s.Hits4K++;
-                    }
-                    else if (level == 2)
-                    {
-                        s.Hits2M++;
-                    }
-                    else
-                    {
-                        s.Hits1G++;
-                    }
-
-                    if (!pagePresent)
-                    {
-                        s.StaleHits++;
-                    }
-
-                    return new TlbLookup((PageLevel)level, !pagePresent);
+                    s.Hits4K++;
                 }
+                else if (level == 2)
+                {
+                    s.Hits2M++;
+                }
+                else
+                {
+                    s.Hits1G++;
+                }
+
+                if (!pagePresent)
+                {
+                    s.StaleHits++;
+                }
+
+                return new TlbLookup((PageLevel)level, !pagePresent);
             }
         }
 
@@ -240,15 +244,9 @@ public sealed class TlbModel : IDisposable
         uint epoch = SyncEpoch(cpu, ref s);
         for (int level = 1; level <= 3; level++)
         {
-            long vpn = pfn >> (PagesPer2MShift * (level - 1));
-            Span<TlbEntry> set = Set(cpu, level, vpn);
-            long key = (vpn << 2) | (uint)level;
-            foreach (ref TlbEntry e in set)
+            if (Find(cpu, level, pfn >> (PagesPer2MShift * (level - 1)), epoch) >= 0)
             {
-                if (e.Key == key && e.Epoch == epoch)
-                {
-                    return true;
-                }
+                return true;
             }
         }
 
@@ -271,22 +269,17 @@ public sealed class TlbModel : IDisposable
         uint clock = Tick(cpu, ref s);
         long vpn = pfn >> (PagesPer2MShift * (level - 1));
         long key = (vpn << 2) | (uint)level;
-        Span<TlbEntry> set = Set(cpu, level, vpn);
-        int invalid = -1, lru = -1;
+        LevelArray la = _levels[level];
+        long set = vpn & la.SetMask;
+        ref WayMask mask = ref MaskOf(cpu, la, set);
+        ulong valid = ValidWays(mask, epoch);
+        Span<TlbEntry> ways = Ways(cpu, la, set);
+        int lru = -1;
         uint oldest = uint.MaxValue;
-        for (int w = 0; w < set.Length; w++)
+        for (ulong bits = valid; bits != 0; bits &= bits - 1)
         {
-            ref TlbEntry e = ref set[w];
-            if (e.Key == 0 || e.Epoch != epoch)
-            {
-                if (invalid < 0)
-                {
-                    invalid = w;
-                }
-
-                continue;
-            }
-
+            int w = BitOperations.TrailingZeroCount(bits);
+            ref TlbEntry e = ref ways[w];
             if (e.Key == key)
             {
                 e.Lru = clock;
@@ -300,20 +293,19 @@ public sealed class TlbModel : IDisposable
             }
         }
 
-        int victim = invalid >= 0 ? invalid : lru;
-        ref TlbEntry v = ref set[victim];
-        if (v.Key != 0 && v.Epoch == epoch)
+        s.Fills++;
+        ulong free = ~valid & AllWays(la.Ways);
+        if (free != 0)
         {
-            int vLevel = (int)(v.Key & 3);
-            RegionRemove(cpu, epoch, RegionKey(vLevel, v.Key >> 2));
-            s.Evictions++;
+            int way = BitOperations.TrailingZeroCount(free);
+            Install(cpu, epoch, la, set, way, key, clock);
+            return;
         }
 
-        v.Key = key;
-        v.Epoch = epoch;
-        v.Lru = clock;
-        RegionAdd(cpu, epoch, RegionKey(level, vpn));
-        s.Fills++;
+        ref TlbEntry v = ref ways[lru];
+        RegionRemove(cpu, epoch, RegionKey((int)(v.Key & 3), v.Key >> 2));
+        s.Evictions++;
+        Install(cpu, epoch, la, set, lru, key, clock);
     }
 
     /// <summary>Local full flush of one CPU (x86 <c>__flush_tlb_all</c> on this CPU, e.g. the
@@ -479,6 +471,7 @@ public sealed class TlbModel : IDisposable
             ref TlbCpuState s = ref _cpus[c];
             uint epoch = EffectiveEpoch(ref s);
             bool synced = s.SeenGlobalFlushes == Volatile.Read(ref _globalFlushes);
+            AssertWayMasks(c, epoch);
             Span<TlbEntry> all = _entries.Slice((long)c * _entriesPerCpu, _entriesPerCpu);
             foreach (ref TlbEntry e in all)
             {
@@ -601,7 +594,11 @@ public sealed class TlbModel : IDisposable
         return 1;
     }
 
-    private void ClearCpu(int cpu) => _entries.Fill((long)cpu * _entriesPerCpu, _entriesPerCpu, default);
+    private void ClearCpu(int cpu)
+    {
+        _entries.Fill((long)cpu * _entriesPerCpu, _entriesPerCpu, default);
+        _wayMasks.Fill((long)cpu * _setsPerCpu, _setsPerCpu, default);
+    }
 
     private void ClearRegionTable(int cpu) => _regions.Fill((long)cpu * _slotsPerCpu, _slotsPerCpu, default);
 
@@ -613,13 +610,25 @@ public sealed class TlbModel : IDisposable
         return _entries.Slice(start, la.Ways);
     }
 
+    /// <summary>The way of CPU <paramref name="cpu"/>'s valid entry (level, vpn), or −1: only the
+    /// set's valid ways are compared.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Find(int cpu, int level, long vpn, uint epoch)
     {
-        Span<TlbEntry> set = Set(cpu, level, vpn);
-        long key = (vpn << 2) | (uint)level;
-        for (int w = 0; w < set.Length; w++)
+        LevelArray la = _levels[level];
+        long set = vpn & la.SetMask;
+        ulong valid = ValidWays(MaskOf(cpu, la, set), epoch);
+        if (valid == 0)
         {
-            if (set[w].Key == key && set[w].Epoch == epoch)
+            return -1;
+        }
+
+        Span<TlbEntry> ways = Ways(cpu, la, set);
+        long key = (vpn << 2) | (uint)level;
+        for (; valid != 0; valid &= valid - 1)
+        {
+            int w = BitOperations.TrailingZeroCount(valid);
+            if (ways[w].Key == key)
             {
                 return w;
             }
@@ -637,9 +646,49 @@ public sealed class TlbModel : IDisposable
             return false;
         }
 
-        Set(cpu, level, vpn)[w].Key = 0;
+        LevelArray la = _levels[level];
+        long set = vpn & la.SetMask;
+        Ways(cpu, la, set)[w].Key = 0;
+        MaskOf(cpu, la, set).Valid &= ~(1UL << w);
         RegionRemove(cpu, epoch, RegionKey(level, vpn));
         return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<TlbEntry> Ways(int cpu, LevelArray la, long set) =>
+        _entries.Slice(((long)cpu * _entriesPerCpu) + la.Offset + (set * la.Ways), la.Ways);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref WayMask MaskOf(int cpu, LevelArray la, long set) => ref _wayMasks[((long)cpu * _setsPerCpu) + la.SetBase + set];
+
+    /// <summary>The valid ways of a set: its mask if written in the CPU's current epoch, else none
+    /// (a full flush invalidates every mask without touching it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ValidWays(in WayMask mask, uint epoch) => mask.Epoch == epoch ? mask.Valid : 0;
+
+    private static ulong AllWays(int ways) => ways == 64 ? ulong.MaxValue : (1UL << ways) - 1;
+
+    /// <summary>Makes <paramref name="mask"/> current for <paramref name="epoch"/> (empty if it was not).</summary>
+    private static void Renew(ref WayMask mask, uint epoch)
+    {
+        if (mask.Epoch != epoch)
+        {
+            mask = new WayMask { Epoch = epoch };
+        }
+    }
+
+    /// <summary>Writes entry <paramref name="key"/> into way <paramref name="way"/> (free or the
+    /// victim, already removed from the region table) and counts it in its region.</summary>
+    private void Install(int cpu, uint epoch, LevelArray la, long set, int way, long key, uint clock)
+    {
+        ref TlbEntry v = ref Ways(cpu, la, set)[way];
+        v.Key = key;
+        v.Epoch = epoch;
+        v.Lru = clock;
+        ref WayMask mask = ref MaskOf(cpu, la, set);
+        Renew(ref mask, epoch);
+        mask.Valid |= 1UL << way;
+        RegionAdd(cpu, epoch, RegionKey((int)(key & 3), key >> 2));
     }
 
     private static uint RegionKey(int level, long vpn) => level switch
@@ -929,7 +978,46 @@ public sealed class TlbModel : IDisposable
     private void ThrowPfn(long pfn) =>
         throw new ArgumentOutOfRangeException(nameof(pfn), pfn, $"pfn outside the TLB model's range [0, {_endPfn})");
 
-    private readonly record struct LevelArray(int Offset, int SetMask, int Ways);
+    /// <summary>Test hook: sets way <paramref name="way"/>'s bit in the mask of CPU
+    /// <paramref name="cpu"/>'s 4K set of <paramref name="pfn"/> without a valid entry there.</summary>
+    internal void CorruptWayMaskForTest(int cpu, long pfn, int way)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        uint epoch = SyncEpoch(cpu, ref s);
+        LevelArray la = _levels[1];
+        ref WayMask mask = ref MaskOf(cpu, la, pfn & la.SetMask);
+        Renew(ref mask, epoch);
+        mask.Valid |= 1UL << way;
+    }
+
+    /// <summary>Tests: each set's valid-way mask equals the ways whose entry is valid.</summary>
+    private void AssertWayMasks(int cpu, uint epoch)
+    {
+        for (int level = 1; level <= 3; level++)
+        {
+            LevelArray la = _levels[level];
+            for (long set = 0; set <= la.SetMask; set++)
+            {
+                Span<TlbEntry> ways = Ways(cpu, la, set);
+                ulong expected = 0;
+                for (int w = 0; w < ways.Length; w++)
+                {
+                    if (ways[w].Key != 0 && ways[w].Epoch == epoch)
+                    {
+                        expected |= 1UL << w;
+                    }
+                }
+
+                ulong got = ValidWays(MaskOf(cpu, la, set), epoch);
+                if (got != expected)
+                {
+                    throw new InvalidOperationException($"cpu {cpu}: set {set} of level {level} has valid-way mask {got:x}, entries {expected:x}");
+                }
+            }
+        }
+    }
+
+    private readonly record struct LevelArray(int Offset, int SetBase, int SetMask, int Ways);
 }
 
 /// <summary>One caller's scratch for <see cref="TlbModel.InvalidateRange"/>.</summary>

@@ -74,6 +74,15 @@ internal struct TlbCpuState
     public uint LastPendingRegion;
 }
 
+/// <summary>The valid ways of one TLB set: bit w is set iff way w holds a valid entry. Valid only
+/// while <see cref="Epoch"/> equals its CPU's epoch (a full flush empties every mask at once).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct WayMask
+{
+    public ulong Valid;
+    public uint Epoch;
+}
+
 /// <summary>One slot of a CPU's region table: how many valid entries the CPU holds in a 2M region
 /// (4K and 2M entries) or a 1G region (1G entries). 8 bytes.</summary>
 [StructLayout(LayoutKind.Sequential)]
