@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PerfSim.Core.Memory;
 
 namespace PerfSim.Core.Tlb;
@@ -33,6 +34,16 @@ namespace PerfSim.Core.Tlb;
 /// epoch it was written in (so a full flush empties every mask without touching one). Lookups,
 /// fills and invalidations compare only valid ways, and a fill finds its free way with one bit
 /// scan; <see cref="AssertInvariants"/> checks each mask against the entries.</para>
+/// <para><b>Fused fill and INVLPG.</b> A per-folio fault zeroes the folio through the direct map
+/// (a miss and a 4K fill) and its zap's flush then removes that very entry with the CPU's own
+/// INVLPG. A 4K fill that evicts nothing is therefore left pending in the CPU's state; any other
+/// operation of that CPU (and any initiator operation, through <see cref="SyncRegionMasks"/>)
+/// installs it first, exactly as the fill would have, since nothing of the CPU changed meanwhile.
+/// A one-page <see cref="InvalidateRange"/> of that CPU alone that covers it, with no full flush
+/// between and no 2M/1G entry over the page, cancels it instead: counters (the miss, the fill),
+/// LRU clock, way contents, set masks, region table and region masks end as the install-then-remove
+/// pair leaves them, and the CPU counts as the page's one holder. Anything else takes the plain
+/// path.</para>
 /// <para><b>Concurrency contract.</b> <see cref="Lookup"/>, <see cref="Fill"/> and
 /// <see cref="FlushLocalAll"/> of CPU <c>c</c> touch only CPU <c>c</c>'s entries, counters and
 /// region table, plus the shared region bitmasks through <see cref="Interlocked"/> operations: calls
@@ -82,6 +93,7 @@ public sealed class TlbModel : IDisposable
     private readonly uint[]?[] _pendingRegions;
     private long _globalFlushes;
     private bool _masksPending;
+    private bool _fillsPending;
     private bool _disposed;
 
     /// <summary>Creates the TLBs of <paramref name="cpus"/> CPUs for a direct map of
@@ -152,6 +164,7 @@ public sealed class TlbModel : IDisposable
     /// Initiator operation; the ranged invalidations of every CPU call it first.</summary>
     public void SyncRegionMasks()
     {
+        ApplyPendingFills();
         if (!Volatile.Read(ref _masksPending))
         {
             return;
@@ -181,6 +194,11 @@ public sealed class TlbModel : IDisposable
         }
     }
 
+    /// <summary>Whether a 4K fill that evicts nothing waits for its CPU's next operation, so that the
+    /// zap's own INVLPG can cancel it (see Fused fill and INVLPG). On by default; tests turn it off
+    /// to compare against the plain path.</summary>
+    internal bool FuseZapFills { get; set; } = true;
+
     /// <summary>Number of simulated CPUs.</summary>
     public int CpuCount { get; }
 
@@ -198,7 +216,7 @@ public sealed class TlbModel : IDisposable
     public TlbLookup Lookup(int cpu, long pfn, bool pagePresent = true)
     {
         CheckPfn(pfn);
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
         uint clock = Tick(cpu, ref s);
         for (int level = 1; level <= 3; level++)
@@ -240,7 +258,7 @@ public sealed class TlbModel : IDisposable
     public bool Holds(int cpu, long pfn)
     {
         CheckPfn(pfn);
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
         for (int level = 1; level <= 3; level++)
         {
@@ -264,7 +282,7 @@ public sealed class TlbModel : IDisposable
         }
 
         int level = (int)leafLevel;
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
         uint clock = Tick(cpu, ref s);
         long vpn = pfn >> (PagesPer2MShift * (level - 1));
@@ -298,6 +316,21 @@ public sealed class TlbModel : IDisposable
         if (free != 0)
         {
             int way = BitOperations.TrailingZeroCount(free);
+            if (level == 1 && FuseZapFills)
+            {
+                // No eviction: the install can wait for this CPU's next operation, and the zap's
+                // own INVLPG may cancel it (see Fused fill and INVLPG).
+                s.PendingFillKey = key;
+                s.PendingFillWay = way;
+                s.PendingFillClock = clock;
+                if (!Volatile.Read(ref _fillsPending))
+                {
+                    Volatile.Write(ref _fillsPending, true);
+                }
+
+                return;
+            }
+
             Install(cpu, epoch, la, set, way, key, clock);
             return;
         }
@@ -312,7 +345,7 @@ public sealed class TlbModel : IDisposable
     /// mermap slot wrap-around; arm64 <c>local_flush_tlb_all</c>). O(1).</summary>
     public void FlushLocalAll(int cpu)
     {
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         SyncEpoch(cpu, ref s);
         BumpEpoch(cpu, ref s);
         s.FullFlushes++;
@@ -344,6 +377,15 @@ public sealed class TlbModel : IDisposable
             {
                 return new StaleTally(pages, 0, 0, 0);
             }
+        }
+        else if (pages == 1 && CancelPendingFill(onlyCpu, startPfn))
+        {
+            AssertRangeInvalidated(startPfn, pages, onlyCpu);
+            return new StaleTally(1, 1, 1, 1);
+        }
+        else
+        {
+            Owner(onlyCpu);
         }
 
         InvalidateScratch scratch = _scratch[onlyCpu < 0 ? CpuCount : onlyCpu] ??= new InvalidateScratch(_words);
@@ -419,7 +461,7 @@ public sealed class TlbModel : IDisposable
     /// <paramref name="cpu"/>, without touching LRU state or counters.</summary>
     internal PageLevel PeekLevel(int cpu, long pfn)
     {
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         uint epoch = EffectiveEpoch(ref s);
         for (int level = 1; level <= 3; level++)
         {
@@ -471,6 +513,11 @@ public sealed class TlbModel : IDisposable
             ref TlbCpuState s = ref _cpus[c];
             uint epoch = EffectiveEpoch(ref s);
             bool synced = s.SeenGlobalFlushes == Volatile.Read(ref _globalFlushes);
+            if (s.PendingFillKey != 0)
+            {
+                throw new InvalidOperationException($"cpu {c}: a pending fill survived SyncRegionMasks");
+            }
+
             AssertWayMasks(c, epoch);
             Span<TlbEntry> all = _entries.Slice((long)c * _entriesPerCpu, _entriesPerCpu);
             foreach (ref TlbEntry e in all)
@@ -517,15 +564,57 @@ public sealed class TlbModel : IDisposable
     /// <summary>Test hook: forces CPU <paramref name="cpu"/>'s epoch close to a wrap.</summary>
     internal void SetEpochForTest(int cpu, uint epoch)
     {
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         SyncEpoch(cpu, ref s);
         ClearCpu(cpu);
         ClearRegionTable(cpu);
         s.Epoch = epoch;
     }
 
+    /// <summary>Test hook: pending fills of <paramref name="cpu"/> that an INVLPG cancelled.</summary>
+    internal long FusedCancelsOf(int cpu) => _cpus[cpu].FusedCancels;
+
+    /// <summary>Test hook: whether some CPU has a fill pending.</summary>
+    internal bool AnyPendingFillForTest()
+    {
+        for (int c = 0; c < CpuCount; c++)
+        {
+            if (_cpus[c].PendingFillKey != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Test hook: every byte of model state (entries, way masks, region tables, region
+    /// masks, per-CPU state and queued regions), without the pending-fill bookkeeping, for
+    /// byte-exact comparisons of two models. Call it while no fill is pending.</summary>
+    internal byte[] StateForTest()
+    {
+        var bytes = new MemoryStream();
+        bytes.Write(MemoryMarshal.AsBytes(_entries.Slice(0, checked((int)_entries.Length))));
+        bytes.Write(MemoryMarshal.AsBytes(_wayMasks.Slice(0, checked((int)_wayMasks.Length))));
+        bytes.Write(MemoryMarshal.AsBytes(_regions.Slice(0, checked((int)_regions.Length))));
+        bytes.Write(MemoryMarshal.AsBytes(_mask2M.Slice(0, checked((int)_mask2M.Length))));
+        bytes.Write(MemoryMarshal.AsBytes(_mask1G.Slice(0, checked((int)_mask1G.Length))));
+        for (int c = 0; c < CpuCount; c++)
+        {
+            TlbCpuState s = _cpus[c];
+            s.PendingFillWay = 0;
+            s.PendingFillClock = 0;
+            s.FusedCancels = 0;
+            bytes.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<TlbCpuState>(in s)));
+            bytes.Write(MemoryMarshal.AsBytes((_pendingRegions[c] ?? []).AsSpan(0, s.PendingRegions)));
+        }
+
+        bytes.Write(BitConverter.GetBytes(_globalFlushes));
+        return bytes.ToArray();
+    }
+
     /// <summary>Test hook: forces CPU <paramref name="cpu"/>'s LRU clock close to a wrap.</summary>
-    internal void SetClockForTest(int cpu, uint clock) => _cpus[cpu].Clock = clock;
+    internal void SetClockForTest(int cpu, uint clock) => Owner(cpu).Clock = clock;
 
     // ---- per-CPU helpers (owner CPU, or the initiator under the contract) ----
 
@@ -691,6 +780,76 @@ public sealed class TlbModel : IDisposable
         RegionAdd(cpu, epoch, RegionKey((int)(key & 3), key >> 2));
     }
 
+    /// <summary>CPU <paramref name="cpu"/>'s state for an operation of its own: first installs a
+    /// fill it left pending, exactly as <see cref="Fill"/> would have then (nothing of this CPU
+    /// changed since).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref TlbCpuState Owner(int cpu)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        if (s.PendingFillKey != 0)
+        {
+            ApplyPendingFill(cpu, ref s);
+        }
+
+        return ref s;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ApplyPendingFill(int cpu, ref TlbCpuState s)
+    {
+        long key = s.PendingFillKey;
+        s.PendingFillKey = 0;
+        LevelArray la = _levels[1];
+        Install(cpu, s.Epoch, la, (key >> 2) & la.SetMask, s.PendingFillWay, key, s.PendingFillClock);
+    }
+
+    /// <summary>Installs every CPU's pending fill (initiator: before reading other CPUs' state).</summary>
+    private void ApplyPendingFills()
+    {
+        if (!Volatile.Read(ref _fillsPending))
+        {
+            return;
+        }
+
+        _fillsPending = false;
+        for (int c = 0; c < CpuCount; c++)
+        {
+            Owner(c);
+        }
+    }
+
+    /// <summary>
+    /// The zap's own INVLPG of the one page whose 4K fill CPU <paramref name="cpu"/> left pending:
+    /// when no full flush came between and no 2M/1G entry of the CPU covers the page, the general
+    /// path would install the entry, find it the only holder and remove it. Leaves exactly the state
+    /// that pair leaves (the way's stale contents, the set mask's epoch, the region slot the entry
+    /// would have taken and its mask bit) and returns true; false (nothing done) otherwise.
+    /// </summary>
+    private bool CancelPendingFill(int cpu, long pfn)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        if (s.PendingFillKey != ((pfn << 2) | 1) || s.SeenGlobalFlushes != Volatile.Read(ref _globalFlushes))
+        {
+            return false;
+        }
+
+        uint epoch = s.Epoch;
+        if (Find(cpu, 2, pfn >> PagesPer2MShift, epoch) >= 0 || Find(cpu, 3, pfn >> PagesPer1GShift, epoch) >= 0)
+        {
+            return false;
+        }
+
+        s.PendingFillKey = 0;
+        s.FusedCancels++;
+        LevelArray la = _levels[1];
+        long set = pfn & la.SetMask;
+        Ways(cpu, la, set)[s.PendingFillWay] = new TlbEntry { Key = 0, Epoch = epoch, Lru = s.PendingFillClock };
+        Renew(ref MaskOf(cpu, la, set), epoch);
+        RegionAddRemove(cpu, epoch, RegionKey(1, pfn));
+        return true;
+    }
+
     private static uint RegionKey(int level, long vpn) => level switch
     {
         1 => (uint)(vpn >> PagesPer2MShift) + 1,
@@ -774,6 +933,35 @@ public sealed class TlbModel : IDisposable
         }
 
         slots[hole] = default;
+        if (DeferRegionMasks)
+        {
+            QueueRegion(cpu, key);
+        }
+        else
+        {
+            Interlocked.And(ref MaskWord(key, cpu), ~(1L << cpu));
+        }
+    }
+
+    /// <summary>The net effect of <see cref="RegionAdd"/> then <see cref="RegionRemove"/> of one
+    /// entry: nothing for a live region; for a new one, the slot it would take is cleared (nothing
+    /// would shift back into it: every later slot of the run was placed with it empty) and the
+    /// CPU's mask bit ends as the remove leaves it.</summary>
+    private void RegionAddRemove(int cpu, uint epoch, uint key)
+    {
+        Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
+        int mask = _slotsPerCpu - 1;
+        ushort ep = (ushort)epoch;
+        int i = Hash(key);
+        for (; slots[i].Key != 0 && slots[i].Epoch == ep; i = (i + 1) & mask)
+        {
+            if (slots[i].Key == key)
+            {
+                return;
+            }
+        }
+
+        slots[i] = default;
         if (DeferRegionMasks)
         {
             QueueRegion(cpu, key);
@@ -982,7 +1170,7 @@ public sealed class TlbModel : IDisposable
     /// <paramref name="cpu"/>'s 4K set of <paramref name="pfn"/> without a valid entry there.</summary>
     internal void CorruptWayMaskForTest(int cpu, long pfn, int way)
     {
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
         LevelArray la = _levels[1];
         ref WayMask mask = ref MaskOf(cpu, la, pfn & la.SetMask);

@@ -14,13 +14,15 @@ public class TlbWayMaskTests
         [new TlbArrayGeometry(1, 64, true, true, false), new TlbArrayGeometry(2, 1, false, false, true)]);
 
     [Theory]
-    [InlineData(11, false)]
-    [InlineData(12, true)]
-    public void Masks_equal_the_valid_ways_after_every_operation(int seed, bool wide)
+    [InlineData(11, false, false)]
+    [InlineData(12, true, false)]
+    [InlineData(13, false, true)]
+    [InlineData(14, true, true)]
+    public void Masks_equal_the_valid_ways_after_every_operation(int seed, bool wide, bool fuse)
     {
         const int cpus = 3;
         const long endPfn = 1L << 19;
-        using var tlb = new TlbModel(cpus, endPfn, wide ? s_wide : s_tiny);
+        using var tlb = new TlbModel(cpus, endPfn, wide ? s_wide : s_tiny) { FuseZapFills = fuse };
         var rng = new Random(seed);
         for (int step = 0; step < 4000; step++)
         {
