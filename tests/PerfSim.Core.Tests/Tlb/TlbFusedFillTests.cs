@@ -10,12 +10,6 @@ namespace PerfSim.Core.Tests.Tlb;
 /// results and end every step in byte-identical state.</summary>
 public class TlbFusedFillTests
 {
-    private static readonly TlbGeometry s_tiny = new("tiny", "test",
-        [new TlbArrayGeometry(4, 3, true, true, false), new TlbArrayGeometry(1, 2, false, false, true)]);
-
-    private static readonly TlbGeometry s_unified = new("unified", "test",
-        [new TlbArrayGeometry(8, 2, true, true, true)]);
-
     [Theory]
     [InlineData(1, 3, false, false)]
     [InlineData(2, 5, false, true)]
@@ -24,7 +18,7 @@ public class TlbFusedFillTests
     [InlineData(5, 2, true, false)]
     public void Fused_and_plain_models_give_the_same_results_and_identical_state(int seed, int cpus, bool unified, bool deferMasks)
     {
-        TlbGeometry geometry = unified ? s_unified : s_tiny;
+        TlbGeometry geometry = unified ? TestGeometries.Unified : TestGeometries.Tiny;
         const long endPfn = 3L << 18;
         using var fused = new TlbModel(cpus, endPfn, geometry) { DeferRegionMasks = deferMasks };
         using var plain = new TlbModel(cpus, endPfn, geometry) { DeferRegionMasks = deferMasks, FuseZapFills = false };

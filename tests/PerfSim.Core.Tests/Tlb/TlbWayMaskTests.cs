@@ -6,9 +6,6 @@ namespace PerfSim.Core.Tests.Tlb;
 /// ways after every operation, and <see cref="TlbModel.AssertInvariants"/> notices when it is not.</summary>
 public class TlbWayMaskTests
 {
-    private static readonly TlbGeometry s_tiny = new("tiny", "test",
-        [new TlbArrayGeometry(4, 3, true, true, false), new TlbArrayGeometry(1, 2, false, false, true)]);
-
     /// <summary>64 ways in one set: the all-ways mask must not overflow.</summary>
     private static readonly TlbGeometry s_wide = new("wide", "test",
         [new TlbArrayGeometry(1, 64, true, true, false), new TlbArrayGeometry(2, 1, false, false, true)]);
@@ -22,7 +19,7 @@ public class TlbWayMaskTests
     {
         const int cpus = 3;
         const long endPfn = 1L << 19;
-        using var tlb = new TlbModel(cpus, endPfn, wide ? s_wide : s_tiny) { FuseZapFills = fuse };
+        using var tlb = new TlbModel(cpus, endPfn, wide ? s_wide : TestGeometries.Tiny) { FuseZapFills = fuse };
         var rng = new Random(seed);
         for (int step = 0; step < 4000; step++)
         {
