@@ -6,7 +6,7 @@ namespace PerfSim.Core.PageCache;
 
 /// <summary>
 /// Native storage for page-cache slots: chunks of 512 eight-byte slots (4 KiB, one 2 MiB run of
-/// indices), carved from arena blocks of 64 chunks and recycled through an intrusive free list.
+/// indices), carved from 2 MiB arena blocks of 512 chunks and recycled through an intrusive free list.
 /// </summary>
 /// <remarks>
 /// <para>Handles are 1-based (0 = no chunk). <see cref="Slot"/> may be called without the pool lock
@@ -20,9 +20,11 @@ internal sealed class SlotChunkPool
 {
     public const int SlotsPerChunk = 1 << Sharding.PageCacheChunkShift;
 
-    /// <summary>64 chunks = 256 KiB per arena block: few blocks for large caches, little waste for small ones.</summary>
-    private const int ChunkShiftPerBlock = 6;
-    private const int ChunksPerBlock = 1 << ChunkShiftPerBlock;
+    /// <summary>512 chunks = 2 MiB per arena block: the arena backs a block of that size with one
+    /// huge page (<see cref="NativeArena"/>), so carving a block costs one host page fault instead
+    /// of 64, and a large cache needs few blocks. A small cache wastes at most one block.</summary>
+    private const int ChunkShiftPerBlock = 9;
+    public const int ChunksPerBlock = 1 << ChunkShiftPerBlock;
 
     private readonly NativeArena _arena;
     private readonly Lock _lock = new();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PerfSim.Core.Memory;
 
 namespace PerfSim.Core.Tlb;
@@ -28,7 +29,21 @@ namespace PerfSim.Core.Tlb;
 /// INVLPG of a 4K address also drops a 2M/1G entry covering it, as on hardware), and counts, per
 /// page, how many CPUs could still reach it: the stale-holder count. There is no per-frame array:
 /// native memory is <c>(cpus/64 words × 8 + ...)</c> bytes per 2M region, about 0.02 B/frame at 64
-/// CPUs and 0.25 B/frame at 1024, plus ~57 KiB per CPU.</para>
+/// CPUs and 0.25 B/frame at 1024, plus ~59 KiB per CPU.</para>
+/// <para><b>Valid-way masks.</b> Each set keeps a bitmask of its valid ways, tagged with the CPU
+/// epoch it was written in (so a full flush empties every mask without touching one). Lookups,
+/// fills and invalidations compare only valid ways, and a fill finds its free way with one bit
+/// scan; <see cref="AssertInvariants"/> checks each mask against the entries.</para>
+/// <para><b>Fused fill and INVLPG.</b> A per-folio fault zeroes the folio through the direct map
+/// (a miss and a 4K fill) and its zap's flush then removes that very entry with the CPU's own
+/// INVLPG. A 4K fill that evicts nothing is therefore left pending in the CPU's state; any other
+/// operation of that CPU (and any initiator operation, through <see cref="SyncRegionMasks"/>)
+/// installs it first, exactly as the fill would have, since nothing of the CPU changed meanwhile.
+/// A one-page <see cref="InvalidateRange"/> of that CPU alone that covers it, with no full flush
+/// between and no 2M/1G entry over the page, cancels it instead: counters (the miss, the fill),
+/// LRU clock, way contents, set masks, region table and region masks end as the install-then-remove
+/// pair leaves them, and the CPU counts as the page's one holder. Anything else takes the plain
+/// path.</para>
 /// <para><b>Concurrency contract.</b> <see cref="Lookup"/>, <see cref="Fill"/> and
 /// <see cref="FlushLocalAll"/> of CPU <c>c</c> touch only CPU <c>c</c>'s entries, counters and
 /// region table, plus the shared region bitmasks through <see cref="Interlocked"/> operations: calls
@@ -56,12 +71,14 @@ public sealed class TlbModel : IDisposable
 
     private readonly NativeArena _arena = new();
     private readonly NativeArray<TlbEntry> _entries;
+    private readonly NativeArray<WayMask> _wayMasks;
     private readonly NativeArray<TlbCpuState> _cpus;
     private readonly NativeArray<RegionSlot> _regions;
     private readonly NativeArray<long> _mask2M;
     private readonly NativeArray<long> _mask1G;
     private readonly LevelArray[] _levels = new LevelArray[4];
     private readonly int _entriesPerCpu;
+    private readonly int _setsPerCpu;
     private readonly int _slotsPerCpu;
     private readonly int _slotShift;
     private readonly int _words;
@@ -76,6 +93,7 @@ public sealed class TlbModel : IDisposable
     private readonly uint[]?[] _pendingRegions;
     private long _globalFlushes;
     private bool _masksPending;
+    private bool _fillsPending;
     private bool _disposed;
 
     /// <summary>Creates the TLBs of <paramref name="cpus"/> CPUs for a direct map of
@@ -92,21 +110,23 @@ public sealed class TlbModel : IDisposable
         Geometry = geometry;
         CpuCount = cpus;
         _endPfn = endPfn;
-        int offset = 0;
+        int offset = 0, setBase = 0;
         foreach (TlbArrayGeometry a in geometry.Arrays)
         {
             for (int level = 1; level <= 3; level++)
             {
                 if (a.Holds((PageLevel)level))
                 {
-                    _levels[level] = new LevelArray(offset, a.Sets - 1, a.Ways);
+                    _levels[level] = new LevelArray(offset, setBase, a.Sets - 1, a.Ways);
                 }
             }
 
             offset += a.Entries;
+            setBase += a.Sets;
         }
 
         _entriesPerCpu = offset;
+        _setsPerCpu = setBase;
         // Region table: at most one slot per valid entry, so twice the entry count keeps linear
         // probing short (load factor <= 0.5).
         _slotsPerCpu = (int)BitOperations.RoundUpToPowerOf2((uint)(2 * _entriesPerCpu));
@@ -114,6 +134,7 @@ public sealed class TlbModel : IDisposable
         _words = (cpus + 63) / 64;
 
         _entries = _arena.Allocate<TlbEntry>((long)cpus * _entriesPerCpu);
+        _wayMasks = _arena.Allocate<WayMask>((long)cpus * _setsPerCpu);
         _cpus = _arena.Allocate<TlbCpuState>(cpus);
         _regions = _arena.Allocate<RegionSlot>((long)cpus * _slotsPerCpu);
         _mask2M = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer2M - 1) >> PagesPer2MShift) * _words);
@@ -143,6 +164,7 @@ public sealed class TlbModel : IDisposable
     /// Initiator operation; the ranged invalidations of every CPU call it first.</summary>
     public void SyncRegionMasks()
     {
+        ApplyPendingFills();
         if (!Volatile.Read(ref _masksPending))
         {
             return;
@@ -172,6 +194,11 @@ public sealed class TlbModel : IDisposable
         }
     }
 
+    /// <summary>Whether a 4K fill that evicts nothing waits for its CPU's next operation, so that the
+    /// zap's own INVLPG can cancel it (see Fused fill and INVLPG). On by default; tests turn it off
+    /// to compare against the plain path.</summary>
+    internal bool FuseZapFills { get; set; } = true;
+
     /// <summary>Number of simulated CPUs.</summary>
     public int CpuCount { get; }
 
@@ -189,41 +216,36 @@ public sealed class TlbModel : IDisposable
     public TlbLookup Lookup(int cpu, long pfn, bool pagePresent = true)
     {
         CheckPfn(pfn);
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
         uint clock = Tick(cpu, ref s);
         for (int level = 1; level <= 3; level++)
         {
             long vpn = pfn >> (PagesPer2MShift * (level - 1));
-            Span<TlbEntry> set = Set(cpu, level, vpn);
-            long key = (vpn << 2) | (uint)level;
-            for (int w = 0; w < set.Length; w++)
+            int w = Find(cpu, level, vpn, epoch);
+            if (w >= 0)
             {
-                ref TlbEntry e = ref set[w];
-                if (e.Key == key && e.Epoch == epoch)
+                Set(cpu, level, vpn)[w].Lru = clock;
+                s.Hits++;
+                if (level == 1)
                 {
-                    e.Lru = clock;
-                    s.Hits++;
-                    if (level == 1)
-                    {
-                        s.Hits4K++;
-                    }
-                    else if (level == 2)
-                    {
-                        s.Hits2M++;
-                    }
-                    else
-                    {
-                        s.Hits1G++;
-                    }
-
-                    if (!pagePresent)
-                    {
-                        s.StaleHits++;
-                    }
-
-                    return new TlbLookup((PageLevel)level, !pagePresent);
+                    s.Hits4K++;
                 }
+                else if (level == 2)
+                {
+                    s.Hits2M++;
+                }
+                else
+                {
+                    s.Hits1G++;
+                }
+
+                if (!pagePresent)
+                {
+                    s.StaleHits++;
+                }
+
+                return new TlbLookup((PageLevel)level, !pagePresent);
             }
         }
 
@@ -236,19 +258,13 @@ public sealed class TlbModel : IDisposable
     public bool Holds(int cpu, long pfn)
     {
         CheckPfn(pfn);
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
         for (int level = 1; level <= 3; level++)
         {
-            long vpn = pfn >> (PagesPer2MShift * (level - 1));
-            Span<TlbEntry> set = Set(cpu, level, vpn);
-            long key = (vpn << 2) | (uint)level;
-            foreach (ref TlbEntry e in set)
+            if (Find(cpu, level, pfn >> (PagesPer2MShift * (level - 1)), epoch) >= 0)
             {
-                if (e.Key == key && e.Epoch == epoch)
-                {
-                    return true;
-                }
+                return true;
             }
         }
 
@@ -266,27 +282,22 @@ public sealed class TlbModel : IDisposable
         }
 
         int level = (int)leafLevel;
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
         uint clock = Tick(cpu, ref s);
         long vpn = pfn >> (PagesPer2MShift * (level - 1));
         long key = (vpn << 2) | (uint)level;
-        Span<TlbEntry> set = Set(cpu, level, vpn);
-        int invalid = -1, lru = -1;
+        LevelArray la = _levels[level];
+        long set = vpn & la.SetMask;
+        ref WayMask mask = ref MaskOf(cpu, la, set);
+        ulong valid = ValidWays(mask, epoch);
+        Span<TlbEntry> ways = Ways(cpu, la, set);
+        int lru = -1;
         uint oldest = uint.MaxValue;
-        for (int w = 0; w < set.Length; w++)
+        for (ulong bits = valid; bits != 0; bits &= bits - 1)
         {
-            ref TlbEntry e = ref set[w];
-            if (e.Key == 0 || e.Epoch != epoch)
-            {
-                if (invalid < 0)
-                {
-                    invalid = w;
-                }
-
-                continue;
-            }
-
+            int w = BitOperations.TrailingZeroCount(bits);
+            ref TlbEntry e = ref ways[w];
             if (e.Key == key)
             {
                 e.Lru = clock;
@@ -300,27 +311,41 @@ public sealed class TlbModel : IDisposable
             }
         }
 
-        int victim = invalid >= 0 ? invalid : lru;
-        ref TlbEntry v = ref set[victim];
-        if (v.Key != 0 && v.Epoch == epoch)
+        s.Fills++;
+        ulong free = ~valid & AllWays(la.Ways);
+        if (free != 0)
         {
-            int vLevel = (int)(v.Key & 3);
-            RegionRemove(cpu, epoch, RegionKey(vLevel, v.Key >> 2));
-            s.Evictions++;
+            int way = BitOperations.TrailingZeroCount(free);
+            if (level == 1 && FuseZapFills)
+            {
+                // No eviction: the install can wait for this CPU's next operation, and the zap's
+                // own INVLPG may cancel it (see Fused fill and INVLPG).
+                s.PendingFillKey = key;
+                s.PendingFillWay = way;
+                s.PendingFillClock = clock;
+                if (!Volatile.Read(ref _fillsPending))
+                {
+                    Volatile.Write(ref _fillsPending, true);
+                }
+
+                return;
+            }
+
+            Install(cpu, epoch, la, set, way, key, clock);
+            return;
         }
 
-        v.Key = key;
-        v.Epoch = epoch;
-        v.Lru = clock;
-        RegionAdd(cpu, epoch, RegionKey(level, vpn));
-        s.Fills++;
+        ref TlbEntry v = ref ways[lru];
+        RegionRemove(cpu, epoch, RegionKey((int)(v.Key & 3), v.Key >> 2));
+        s.Evictions++;
+        Install(cpu, epoch, la, set, lru, key, clock);
     }
 
     /// <summary>Local full flush of one CPU (x86 <c>__flush_tlb_all</c> on this CPU, e.g. the
     /// mermap slot wrap-around; arm64 <c>local_flush_tlb_all</c>). O(1).</summary>
     public void FlushLocalAll(int cpu)
     {
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         SyncEpoch(cpu, ref s);
         BumpEpoch(cpu, ref s);
         s.FullFlushes++;
@@ -352,6 +377,15 @@ public sealed class TlbModel : IDisposable
             {
                 return new StaleTally(pages, 0, 0, 0);
             }
+        }
+        else if (pages == 1 && CancelPendingFill(onlyCpu, startPfn))
+        {
+            AssertRangeInvalidated(startPfn, pages, onlyCpu);
+            return new StaleTally(1, 1, 1, 1);
+        }
+        else
+        {
+            Owner(onlyCpu);
         }
 
         InvalidateScratch scratch = _scratch[onlyCpu < 0 ? CpuCount : onlyCpu] ??= new InvalidateScratch(_words);
@@ -427,7 +461,7 @@ public sealed class TlbModel : IDisposable
     /// <paramref name="cpu"/>, without touching LRU state or counters.</summary>
     internal PageLevel PeekLevel(int cpu, long pfn)
     {
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         uint epoch = EffectiveEpoch(ref s);
         for (int level = 1; level <= 3; level++)
         {
@@ -479,6 +513,12 @@ public sealed class TlbModel : IDisposable
             ref TlbCpuState s = ref _cpus[c];
             uint epoch = EffectiveEpoch(ref s);
             bool synced = s.SeenGlobalFlushes == Volatile.Read(ref _globalFlushes);
+            if (s.PendingFillKey != 0)
+            {
+                throw new InvalidOperationException($"cpu {c}: a pending fill survived SyncRegionMasks");
+            }
+
+            AssertWayMasks(c, epoch);
             Span<TlbEntry> all = _entries.Slice((long)c * _entriesPerCpu, _entriesPerCpu);
             foreach (ref TlbEntry e in all)
             {
@@ -524,15 +564,57 @@ public sealed class TlbModel : IDisposable
     /// <summary>Test hook: forces CPU <paramref name="cpu"/>'s epoch close to a wrap.</summary>
     internal void SetEpochForTest(int cpu, uint epoch)
     {
-        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbCpuState s = ref Owner(cpu);
         SyncEpoch(cpu, ref s);
         ClearCpu(cpu);
         ClearRegionTable(cpu);
         s.Epoch = epoch;
     }
 
+    /// <summary>Test hook: pending fills of <paramref name="cpu"/> that an INVLPG cancelled.</summary>
+    internal long FusedCancelsOf(int cpu) => _cpus[cpu].FusedCancels;
+
+    /// <summary>Test hook: whether some CPU has a fill pending.</summary>
+    internal bool AnyPendingFillForTest()
+    {
+        for (int c = 0; c < CpuCount; c++)
+        {
+            if (_cpus[c].PendingFillKey != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Test hook: every byte of model state (entries, way masks, region tables, region
+    /// masks, per-CPU state and queued regions), without the pending-fill bookkeeping, for
+    /// byte-exact comparisons of two models. Call it while no fill is pending.</summary>
+    internal byte[] StateForTest()
+    {
+        var bytes = new MemoryStream();
+        bytes.Write(MemoryMarshal.AsBytes(_entries.Slice(0, checked((int)_entries.Length))));
+        bytes.Write(MemoryMarshal.AsBytes(_wayMasks.Slice(0, checked((int)_wayMasks.Length))));
+        bytes.Write(MemoryMarshal.AsBytes(_regions.Slice(0, checked((int)_regions.Length))));
+        bytes.Write(MemoryMarshal.AsBytes(_mask2M.Slice(0, checked((int)_mask2M.Length))));
+        bytes.Write(MemoryMarshal.AsBytes(_mask1G.Slice(0, checked((int)_mask1G.Length))));
+        for (int c = 0; c < CpuCount; c++)
+        {
+            TlbCpuState s = _cpus[c];
+            s.PendingFillWay = 0;
+            s.PendingFillClock = 0;
+            s.FusedCancels = 0;
+            bytes.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<TlbCpuState>(in s)));
+            bytes.Write(MemoryMarshal.AsBytes((_pendingRegions[c] ?? []).AsSpan(0, s.PendingRegions)));
+        }
+
+        bytes.Write(BitConverter.GetBytes(_globalFlushes));
+        return bytes.ToArray();
+    }
+
     /// <summary>Test hook: forces CPU <paramref name="cpu"/>'s LRU clock close to a wrap.</summary>
-    internal void SetClockForTest(int cpu, uint clock) => _cpus[cpu].Clock = clock;
+    internal void SetClockForTest(int cpu, uint clock) => Owner(cpu).Clock = clock;
 
     // ---- per-CPU helpers (owner CPU, or the initiator under the contract) ----
 
@@ -601,7 +683,11 @@ public sealed class TlbModel : IDisposable
         return 1;
     }
 
-    private void ClearCpu(int cpu) => _entries.Fill((long)cpu * _entriesPerCpu, _entriesPerCpu, default);
+    private void ClearCpu(int cpu)
+    {
+        _entries.Fill((long)cpu * _entriesPerCpu, _entriesPerCpu, default);
+        _wayMasks.Fill((long)cpu * _setsPerCpu, _setsPerCpu, default);
+    }
 
     private void ClearRegionTable(int cpu) => _regions.Fill((long)cpu * _slotsPerCpu, _slotsPerCpu, default);
 
@@ -613,13 +699,25 @@ public sealed class TlbModel : IDisposable
         return _entries.Slice(start, la.Ways);
     }
 
+    /// <summary>The way of CPU <paramref name="cpu"/>'s valid entry (level, vpn), or −1: only the
+    /// set's valid ways are compared.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Find(int cpu, int level, long vpn, uint epoch)
     {
-        Span<TlbEntry> set = Set(cpu, level, vpn);
-        long key = (vpn << 2) | (uint)level;
-        for (int w = 0; w < set.Length; w++)
+        LevelArray la = _levels[level];
+        long set = vpn & la.SetMask;
+        ulong valid = ValidWays(MaskOf(cpu, la, set), epoch);
+        if (valid == 0)
         {
-            if (set[w].Key == key && set[w].Epoch == epoch)
+            return -1;
+        }
+
+        Span<TlbEntry> ways = Ways(cpu, la, set);
+        long key = (vpn << 2) | (uint)level;
+        for (; valid != 0; valid &= valid - 1)
+        {
+            int w = BitOperations.TrailingZeroCount(valid);
+            if (ways[w].Key == key)
             {
                 return w;
             }
@@ -637,8 +735,118 @@ public sealed class TlbModel : IDisposable
             return false;
         }
 
-        Set(cpu, level, vpn)[w].Key = 0;
+        LevelArray la = _levels[level];
+        long set = vpn & la.SetMask;
+        Ways(cpu, la, set)[w].Key = 0;
+        MaskOf(cpu, la, set).Valid &= ~(1UL << w);
         RegionRemove(cpu, epoch, RegionKey(level, vpn));
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<TlbEntry> Ways(int cpu, LevelArray la, long set) =>
+        _entries.Slice(((long)cpu * _entriesPerCpu) + la.Offset + (set * la.Ways), la.Ways);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref WayMask MaskOf(int cpu, LevelArray la, long set) => ref _wayMasks[((long)cpu * _setsPerCpu) + la.SetBase + set];
+
+    /// <summary>The valid ways of a set: its mask if written in the CPU's current epoch, else none
+    /// (a full flush invalidates every mask without touching it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ValidWays(in WayMask mask, uint epoch) => mask.Epoch == epoch ? mask.Valid : 0;
+
+    private static ulong AllWays(int ways) => ways == 64 ? ulong.MaxValue : (1UL << ways) - 1;
+
+    /// <summary>Makes <paramref name="mask"/> current for <paramref name="epoch"/> (empty if it was not).</summary>
+    private static void Renew(ref WayMask mask, uint epoch)
+    {
+        if (mask.Epoch != epoch)
+        {
+            mask = new WayMask { Epoch = epoch };
+        }
+    }
+
+    /// <summary>Writes entry <paramref name="key"/> into way <paramref name="way"/> (free or the
+    /// victim, already removed from the region table) and counts it in its region.</summary>
+    private void Install(int cpu, uint epoch, LevelArray la, long set, int way, long key, uint clock)
+    {
+        ref TlbEntry v = ref Ways(cpu, la, set)[way];
+        v.Key = key;
+        v.Epoch = epoch;
+        v.Lru = clock;
+        ref WayMask mask = ref MaskOf(cpu, la, set);
+        Renew(ref mask, epoch);
+        mask.Valid |= 1UL << way;
+        RegionAdd(cpu, epoch, RegionKey((int)(key & 3), key >> 2));
+    }
+
+    /// <summary>CPU <paramref name="cpu"/>'s state for an operation of its own: first installs a
+    /// fill it left pending, exactly as <see cref="Fill"/> would have then (nothing of this CPU
+    /// changed since).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref TlbCpuState Owner(int cpu)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        if (s.PendingFillKey != 0)
+        {
+            ApplyPendingFill(cpu, ref s);
+        }
+
+        return ref s;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ApplyPendingFill(int cpu, ref TlbCpuState s)
+    {
+        long key = s.PendingFillKey;
+        s.PendingFillKey = 0;
+        LevelArray la = _levels[1];
+        Install(cpu, s.Epoch, la, (key >> 2) & la.SetMask, s.PendingFillWay, key, s.PendingFillClock);
+    }
+
+    /// <summary>Installs every CPU's pending fill (initiator: before reading other CPUs' state).</summary>
+    private void ApplyPendingFills()
+    {
+        if (!Volatile.Read(ref _fillsPending))
+        {
+            return;
+        }
+
+        _fillsPending = false;
+        for (int c = 0; c < CpuCount; c++)
+        {
+            Owner(c);
+        }
+    }
+
+    /// <summary>
+    /// The zap's own INVLPG of the one page whose 4K fill CPU <paramref name="cpu"/> left pending:
+    /// when no full flush came between and no 2M/1G entry of the CPU covers the page, the general
+    /// path would install the entry, find it the only holder and remove it. Leaves exactly the state
+    /// that pair leaves (the way's stale contents, the set mask's epoch, the region slot the entry
+    /// would have taken and its mask bit) and returns true; false (nothing done) otherwise.
+    /// </summary>
+    private bool CancelPendingFill(int cpu, long pfn)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        if (s.PendingFillKey != ((pfn << 2) | 1) || s.SeenGlobalFlushes != Volatile.Read(ref _globalFlushes))
+        {
+            return false;
+        }
+
+        uint epoch = s.Epoch;
+        if (Find(cpu, 2, pfn >> PagesPer2MShift, epoch) >= 0 || Find(cpu, 3, pfn >> PagesPer1GShift, epoch) >= 0)
+        {
+            return false;
+        }
+
+        s.PendingFillKey = 0;
+        s.FusedCancels++;
+        LevelArray la = _levels[1];
+        long set = pfn & la.SetMask;
+        Ways(cpu, la, set)[s.PendingFillWay] = new TlbEntry { Key = 0, Epoch = epoch, Lru = s.PendingFillClock };
+        Renew(ref MaskOf(cpu, la, set), epoch);
+        RegionAddRemove(cpu, epoch, RegionKey(1, pfn));
         return true;
     }
 
@@ -725,6 +933,35 @@ public sealed class TlbModel : IDisposable
         }
 
         slots[hole] = default;
+        if (DeferRegionMasks)
+        {
+            QueueRegion(cpu, key);
+        }
+        else
+        {
+            Interlocked.And(ref MaskWord(key, cpu), ~(1L << cpu));
+        }
+    }
+
+    /// <summary>The net effect of <see cref="RegionAdd"/> then <see cref="RegionRemove"/> of one
+    /// entry: nothing for a live region; for a new one, the slot it would take is cleared (nothing
+    /// would shift back into it: every later slot of the run was placed with it empty) and the
+    /// CPU's mask bit ends as the remove leaves it.</summary>
+    private void RegionAddRemove(int cpu, uint epoch, uint key)
+    {
+        Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
+        int mask = _slotsPerCpu - 1;
+        ushort ep = (ushort)epoch;
+        int i = Hash(key);
+        for (; slots[i].Key != 0 && slots[i].Epoch == ep; i = (i + 1) & mask)
+        {
+            if (slots[i].Key == key)
+            {
+                return;
+            }
+        }
+
+        slots[i] = default;
         if (DeferRegionMasks)
         {
             QueueRegion(cpu, key);
@@ -929,7 +1166,46 @@ public sealed class TlbModel : IDisposable
     private void ThrowPfn(long pfn) =>
         throw new ArgumentOutOfRangeException(nameof(pfn), pfn, $"pfn outside the TLB model's range [0, {_endPfn})");
 
-    private readonly record struct LevelArray(int Offset, int SetMask, int Ways);
+    /// <summary>Test hook: sets way <paramref name="way"/>'s bit in the mask of CPU
+    /// <paramref name="cpu"/>'s 4K set of <paramref name="pfn"/> without a valid entry there.</summary>
+    internal void CorruptWayMaskForTest(int cpu, long pfn, int way)
+    {
+        ref TlbCpuState s = ref Owner(cpu);
+        uint epoch = SyncEpoch(cpu, ref s);
+        LevelArray la = _levels[1];
+        ref WayMask mask = ref MaskOf(cpu, la, pfn & la.SetMask);
+        Renew(ref mask, epoch);
+        mask.Valid |= 1UL << way;
+    }
+
+    /// <summary>Tests: each set's valid-way mask equals the ways whose entry is valid.</summary>
+    private void AssertWayMasks(int cpu, uint epoch)
+    {
+        for (int level = 1; level <= 3; level++)
+        {
+            LevelArray la = _levels[level];
+            for (long set = 0; set <= la.SetMask; set++)
+            {
+                Span<TlbEntry> ways = Ways(cpu, la, set);
+                ulong expected = 0;
+                for (int w = 0; w < ways.Length; w++)
+                {
+                    if (ways[w].Key != 0 && ways[w].Epoch == epoch)
+                    {
+                        expected |= 1UL << w;
+                    }
+                }
+
+                ulong got = ValidWays(MaskOf(cpu, la, set), epoch);
+                if (got != expected)
+                {
+                    throw new InvalidOperationException($"cpu {cpu}: set {set} of level {level} has valid-way mask {got:x}, entries {expected:x}");
+                }
+            }
+        }
+    }
+
+    private readonly record struct LevelArray(int Offset, int SetBase, int SetMask, int Ways);
 }
 
 /// <summary>One caller's scratch for <see cref="TlbModel.InvalidateRange"/>.</summary>

@@ -72,6 +72,25 @@ internal struct TlbCpuState
 
     /// <summary>The last region key queued, so a run of faults in one region queues it once.</summary>
     public uint LastPendingRegion;
+
+    /// <summary>Key of a 4K fill not installed yet (0 = none): way <see cref="PendingFillWay"/> of its
+    /// set, LRU stamp <see cref="PendingFillClock"/>, this CPU's current epoch (see TlbModel's
+    /// "Fused fill and INVLPG").</summary>
+    public long PendingFillKey;
+    public int PendingFillWay;
+    public uint PendingFillClock;
+
+    /// <summary>Pending fills the zap's own INVLPG cancelled (tests: the fused path is taken).</summary>
+    public long FusedCancels;
+}
+
+/// <summary>The valid ways of one TLB set: bit w is set iff way w holds a valid entry. Valid only
+/// while <see cref="Epoch"/> equals its CPU's epoch (a full flush empties every mask at once).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct WayMask
+{
+    public ulong Valid;
+    public uint Epoch;
 }
 
 /// <summary>One slot of a CPU's region table: how many valid entries the CPU holds in a 2M region

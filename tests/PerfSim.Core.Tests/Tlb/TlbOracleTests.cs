@@ -6,13 +6,6 @@ namespace PerfSim.Core.Tests.Tlb;
 /// keeps explicit entry lists and invalidates by brute force.</summary>
 public class TlbOracleTests
 {
-    /// <summary>Tiny arrays so that eviction, set conflicts and mixed sizes happen constantly.</summary>
-    private static readonly TlbGeometry s_tiny = new("tiny", "test",
-        [new TlbArrayGeometry(4, 3, true, true, false), new TlbArrayGeometry(1, 2, false, false, true)]);
-
-    private static readonly TlbGeometry s_unified = new("unified", "test",
-        [new TlbArrayGeometry(8, 2, true, true, true)]);
-
     /// <param name="deferMasks">Quantum mode's deferred region masks: owner operations only queue
     /// their mask changes, so every result must still match (the masks are hints).</param>
     [Theory]
@@ -25,7 +18,7 @@ public class TlbOracleTests
     [InlineData(1235, 130, true, 4_000, true)]
     public void Random_operations_match_the_naive_model(int seed, int cpus, bool unified, int steps, bool deferMasks)
     {
-        TlbGeometry geometry = unified ? s_unified : s_tiny;
+        TlbGeometry geometry = unified ? TestGeometries.Unified : TestGeometries.Tiny;
         const long endPfn = 3L << 18;
         using var tlb = new TlbModel(cpus, endPfn, geometry) { DeferRegionMasks = deferMasks };
         var naive = new NaiveTlb(cpus, geometry);
