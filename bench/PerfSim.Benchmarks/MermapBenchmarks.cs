@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using PerfSim.Benchmarks.Infrastructure;
 using PerfSim.Core;
+using PerfSim.Core.Allocator;
 using PerfSim.Core.Kernel;
 
 namespace PerfSim.Benchmarks;
@@ -16,15 +17,27 @@ namespace PerfSim.Benchmarks;
     Justification = "BenchmarkDotNet needs a non-sealed class and releases the native state in [GlobalCleanup].")]
 public class MermapBenchmarks
 {
+    /// <summary>Pages the benchmark writes through the mermap (allocated, as a write()'s folios are:
+    /// a free frame has no flags to mark stale).</summary>
+    private const int Pages = 4096;
+
     private SimKernel _kernel = null!;
     private Core.Mermap.Mermap _mermap = null!;
-    private long _pfn;
+    private readonly long[] _pfns = new long[Pages];
+    private int _next;
 
     [GlobalSetup]
     public void Setup()
     {
         _kernel = BenchHost.Create(cpus: 2, ramBytes: PageGeometry.GiB);
         _mermap = _kernel.CreateProcess().Mermap ?? throw new InvalidOperationException("no mermap");
+        for (int i = 0; i < Pages; i++)
+        {
+            if (!_kernel.Allocator.TryAllocatePages(0, 0, AllocFlags.None, out _pfns[i]))
+            {
+                throw new InvalidOperationException("out of pages");
+            }
+        }
     }
 
     [GlobalCleanup]
@@ -33,8 +46,9 @@ public class MermapBenchmarks
     [Benchmark]
     public long GetPut()
     {
-        _pfn = (_pfn + 4099) & ((1L << 18) - 1);
-        if (_mermap.TryGet(1, _pfn, 1, out Core.Mermap.MermapAllocation allocation, out _) != Core.Mermap.MermapGetResult.Ok)
+        // A stride co-prime with the page count walks every page in turn, scattered.
+        _next = (_next + 1031) & (Pages - 1);
+        if (_mermap.TryGet(1, _pfns[_next], 1, out Core.Mermap.MermapAllocation allocation, out _) != Core.Mermap.MermapGetResult.Ok)
         {
             throw new InvalidOperationException("mermap_get failed");
         }
