@@ -519,9 +519,10 @@ internal sealed class QuantumLane
         int kept = _closedCount - from;
         if (_carriedEnd + kept > _carried.Length)
         {
-            // Compact, and grow when the live part fills half the buffer (amortised O(1) per entry).
+            // Compact, and grow (doubling) when the live part would fill more than 3/4: a quarter
+            // stays free, so an entry is copied O(1) times however long the backlog.
             int live = CarriedCount;
-            QuantumEntry[] target = live + kept > _carried.Length / 2 ? new QuantumEntry[Math.Max(_carried.Length * 2, (live + kept) * 2)] : _carried;
+            QuantumEntry[] target = live + kept > _carried.Length / 4 * 3 ? new QuantumEntry[Math.Max(_carried.Length * 2, live + kept)] : _carried;
             Array.Copy(_carried, _carriedStart, target, 0, live);
             _carried = target;
             _carriedStart = 0;
