@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using PerfSim.Core.Costs;
 
 namespace PerfSim.Core.Timeline;
@@ -94,11 +95,12 @@ public static class IdleStates
     }
 }
 
-/// <summary>Receives the time an interrupt takes from a CPU's work (the weave: the lane's delay;
-/// the immediate timeline: the CPU's clock).</summary>
+/// <summary>Receives the time interrupts take from CPUs' work (the weave: the lanes' delays; the
+/// immediate timeline: the CPUs' clocks), once per call round.</summary>
 public interface IInterruptSink
 {
-    void Interrupted(int cpu, long ns);
+    /// <summary>CPU <paramref name="cpus"/>[i] lost <paramref name="ns"/>[i] ns (0: nothing).</summary>
+    void Interrupted(ReadOnlySpan<int> cpus, ReadOnlySpan<long> ns);
 }
 
 /// <summary>What one <c>smp_call_function_many_cond</c> did: IPIs sent, callbacks queued, when
@@ -124,9 +126,11 @@ public readonly record struct CallRound(int IpisSent, int Callbacks, long DoneNs
 /// <para><b>Groups.</b> CPUs without actors receive the same IPIs at the same times (a kernel flush
 /// goes to every online CPU), so their state is kept once per role: the cost of a broadcast is
 /// O(CPUs with actors), not O(CPUs). A call to a cpumask that names part of a group splits it (the
-/// named members get a state of their own), so a group's members always share their history.
-/// Not synchronised (but <see cref="MaskId"/>): one thread at a time (a serial step, the immediate
-/// timeline, or the weave).</para>
+/// named members get a state of their own), so a group's members always share their history.</para>
+/// <para><b>Layout.</b> A fault's flush reaches every vCPU, so a round is priced for all states at
+/// once: the states are a struct of arrays, and the non-idle ones (all but the governor's) are
+/// priced a vector of states per step without branches. Not synchronised (but <see cref="MaskId"/>):
+/// one thread at a time (a serial step, the immediate timeline, or the weave).</para>
 /// </remarks>
 public sealed class HostCpus
 {
@@ -135,9 +139,42 @@ public sealed class HostCpus
 
     private readonly int _cpuCount;
     private readonly CostProfile _costs;
-    private Slot[] _slots = [];
-    private int[] _slotOf = [];
     private readonly CpuCallCounters[] _counters;
+
+    /// <summary>The states in three runs: [0, <see cref="_actors"/>) CPUs with an actor, not idle
+    /// (the sink hears what they lose); [<see cref="_actors"/>, <see cref="_busy"/>) shared non-idle
+    /// states; [<see cref="_idleStart"/>, <see cref="_count"/>) idle states. The gap between the
+    /// second and third (no members) pads the vector-priced runs to whole vectors.</summary>
+    private int _actors;
+    private int _busy;
+    private int _idleStart;
+    private int _count;
+    private int[] _slotOf = [];
+    private int[] _cpu = [];
+    private long[] _members = [];
+    private ulong[] _clusters = [];
+
+    /// <summary>All ones for a vCPU's state, and for one inside a host path (masks, for the vector pass).</summary>
+    private long[] _isVcpu = [];
+    private long[] _inPath = [];
+
+    /// <summary>When the handler last took (or will take) the queue: before it, the queue is non-empty.</summary>
+    private long[] _drainStartNs = [];
+
+    /// <summary>When that handler's last callback ends.</summary>
+    private long[] _drainEndNs = [];
+
+    /// <summary>A vCPU re-enters the guest then (it is in the host until).</summary>
+    private long[] _guestResumeNs = [];
+
+    /// <summary>An idle CPU went back to idle then, and its recent idle intervals (null until it first wakes).</summary>
+    private long[] _idleSinceNs = [];
+    private IdleHistory?[] _idle = [];
+
+    /// <summary>A round's scratch: targets per state, whose queue was empty (mask), work lost.</summary>
+    private long[] _targets = [];
+    private long[] _needsIpi = [];
+    private long[] _lost = [];
 
     /// <summary>Interned cpumasks: id − 1 indexes <see cref="_masks"/>.</summary>
     private readonly Dictionary<string, int> _maskIds = new(StringComparer.Ordinal);
@@ -159,6 +196,8 @@ public sealed class HostCpus
     public IdlePolicy Idle { get; set; } = IdlePolicy.IntelIdle;
 
     public X2ApicMode ApicMode { get; set; } = X2ApicMode.Cluster;
+
+    private static int Width => Vector256<long>.Count;
 
     /// <summary>Sets who runs where. A CPU with <paramref name="hasActor"/> keeps its own state; the
     /// others share one state per role. Keeps every queue and idle history (call between phases).</summary>
@@ -199,29 +238,29 @@ public sealed class HostCpus
         }
 
         Slot[] array = [.. slots];
+        Slot[] old = _slotOf.Length == _cpuCount ? Snapshot() : [];
         for (int c = 0; c < _cpuCount; c++)
         {
             ref Slot s = ref array[slotOf[c]];
             s.Members++;
             s.Clusters |= 1UL << (c / ClusterCpus);
             // Carry what the CPU's queue and idle history were (a phase boundary changes no hardware).
-            if (_slotOf.Length == _cpuCount && s.Members == 1)
+            if (old.Length > 0 && s.Members == 1)
             {
-                Slot old = _slots[_slotOf[c]];
-                s.DrainStartNs = old.DrainStartNs;
-                s.DrainEndNs = old.DrainEndNs;
-                s.GuestResumeNs = old.GuestResumeNs;
-                s.IdleSinceNs = old.IdleSinceNs;
-                s.Idle = old.Idle?.Clone();
+                Slot was = old[_slotOf[c]];
+                s.DrainStartNs = was.DrainStartNs;
+                s.DrainEndNs = was.DrainEndNs;
+                s.GuestResumeNs = was.GuestResumeNs;
+                s.IdleSinceNs = was.IdleSinceNs;
+                s.Idle = was.Idle?.Clone();
             }
         }
 
-        _slots = array;
-        _slotOf = slotOf;
+        Store(array, slotOf);
     }
 
     /// <summary>A host path starts (<paramref name="inPath"/>) or ends on <paramref name="cpu"/>.</summary>
-    public void SetInPath(int cpu, bool inPath) => _slots[_slotOf[cpu]].InPath = inPath;
+    public void SetInPath(int cpu, bool inPath) => _inPath[_slotOf[cpu]] = inPath ? -1 : 0;
 
     /// <summary>The mask of <see cref="CallFunctionMany"/> that means every CPU but the initiator
     /// (<c>on_each_cpu</c>, <c>smp_call_function_many(cpu_online_mask, …)</c>).</summary>
@@ -255,7 +294,9 @@ public sealed class HostCpus
             return new CallRound(0, 0, sendNs);
         }
 
-        return Round(initiator, sendNs, callbackNs, sink, targets, [], refillNs);
+        Array.Copy(_members, _targets, _count);
+        _targets[_slotOf[initiator]]--;
+        return Round(initiator, sendNs, callbackNs, sink, targets, refillNs);
     }
 
     /// <summary>Marks, in a logged cross call's id, a call whose targets refill their TLBs (mask ids are small).</summary>
@@ -301,26 +342,26 @@ public sealed class HostCpus
     /// keep a state of their own from here), so every slot is priced for its members in the mask.</summary>
     private CallRound CallFunctionMask(int initiator, long sendNs, long callbackNs, IInterruptSink sink, ulong[] words, long refillNs)
     {
-        int self = _slotOf[initiator];
-        Span<int> perSlot = _slots.Length <= 256 ? stackalloc int[_slots.Length] : new int[_slots.Length];
-        int targets = CountPerSlot(initiator, words, perSlot);
-        for (int i = 0; i < perSlot.Length; i++)
+        int targets = CountTargets(initiator, words);
+        for (int i = 0; i < _count; i++)
         {
-            int members = _slots[i].Members - (i == self ? 1 : 0);
-            if (perSlot[i] > 0 && perSlot[i] < members)
+            int members = (int)_members[i] - (i == _slotOf[initiator] ? 1 : 0);
+            if (_targets[i] > 0 && _targets[i] < members)
             {
                 SplitSlot(i, initiator, words);
-                perSlot = new int[_slots.Length];
-                CountPerSlot(initiator, words, perSlot);
+                CountTargets(initiator, words);
+                i = -1; // the layout changed: look again from the start
             }
         }
 
-        return targets == 0 ? new CallRound(0, 0, sendNs) : Round(initiator, sendNs, callbackNs, sink, targets, perSlot, refillNs);
+        return targets == 0 ? new CallRound(0, 0, sendNs) : Round(initiator, sendNs, callbackNs, sink, targets, refillNs);
     }
 
-    private int CountPerSlot(int initiator, ulong[] words, Span<int> perSlot)
+    /// <summary>Fills <see cref="_targets"/> with each slot's members that <paramref name="words"/>
+    /// names but the initiator; returns their count.</summary>
+    private int CountTargets(int initiator, ulong[] words)
     {
-        perSlot.Clear();
+        Array.Clear(_targets);
         int targets = 0;
         for (int w = 0; w < words.Length; w++)
         {
@@ -329,7 +370,7 @@ public sealed class HostCpus
                 int c = (w << 6) | BitOperations.TrailingZeroCount(bits);
                 if (c != initiator)
                 {
-                    perSlot[_slotOf[c]]++;
+                    _targets[_slotOf[c]]++;
                     targets++;
                 }
             }
@@ -342,134 +383,242 @@ public sealed class HostCpus
     /// names (the initiator aside) to a new slot with the same state.</summary>
     private void SplitSlot(int index, int initiator, ulong[] words)
     {
-        Slot[] slots = [.. _slots, _slots[index]];
+        Slot[] slots = [.. Snapshot(), default];
         int moved = slots.Length - 1;
+        slots[moved] = slots[index] with { Idle = slots[index].Idle?.Clone() };
         slots[index].Members = 0;
         slots[index].Clusters = 0;
         slots[moved].Members = 0;
         slots[moved].Clusters = 0;
-        slots[moved].Idle = slots[index].Idle?.Clone();
+        int[] slotOf = [.. _slotOf];
         for (int c = 0; c < _cpuCount; c++)
         {
-            if (_slotOf[c] != index)
+            if (slotOf[c] != index)
             {
                 continue;
             }
 
             if (c != initiator && (words[c >> 6] & (1UL << (c & 63))) != 0)
             {
-                _slotOf[c] = moved;
+                slotOf[c] = moved;
             }
 
-            ref Slot s = ref slots[_slotOf[c]];
+            ref Slot s = ref slots[slotOf[c]];
             s.Members++;
             s.Clusters |= 1UL << (c / ClusterCpus);
         }
 
-        _slots = slots;
+        Store(slots, slotOf);
     }
 
-    /// <summary>One call round: <paramref name="perSlot"/> holds each slot's targets (empty: every
-    /// member but the initiator).</summary>
-    private CallRound Round(int initiator, long sendNs, long callbackNs, IInterruptSink sink, int targets, ReadOnlySpan<int> perSlot, long refillNs)
+    /// <summary>One call round to the targets in <see cref="_targets"/>.</summary>
+    private CallRound Round(int initiator, long sendNs, long callbackNs, IInterruptSink sink, int targets, long refillNs)
     {
-        Slot[] slots = _slots;
-        int self = _slotOf[initiator];
-        bool all = perSlot.IsEmpty;
-
         // llist_add to every target: which queues were empty (they get an IPI)?
-        int ipis = 0;
-        ulong clusters = 0;
-        for (int i = 0; i < slots.Length; i++)
+        Vector256<long> send = Vector256.Create(sendNs);
+        Vector256<long> ipiVector = Vector256<long>.Zero;
+        Vector256<ulong> clusterVector = Vector256<ulong>.Zero;
+        for (int i = 0; i < _idleStart; i += Width)
         {
-            ref Slot s = ref slots[i];
-            int members = all ? s.Members - (i == self ? 1 : 0) : perSlot[i];
-            s.NeedsIpi = members > 0 && sendNs >= s.DrainStartNs;
-            if (s.NeedsIpi)
-            {
-                ipis += members;
-                clusters |= s.Clusters;
-            }
+            Vector256<long> t = Load(_targets, i);
+            Vector256<long> need = Vector256.GreaterThan(t, Vector256<long>.Zero) & Vector256.GreaterThanOrEqual(send, Load(_drainStartNs, i));
+            need.CopyTo(_needsIpi, i);
+            ipiVector += t & need;
+            clusterVector |= Vector256.Create(_clusters.AsSpan(i, Width)) & need.AsUInt64();
         }
 
-        int icrWrites = ApicMode == X2ApicMode.Physical ? ipis : BitOperations.PopCount(clusters);
-        long arrival = sendNs + (icrWrites == 0 ? 0 : _costs.IpiSendNs + ((icrWrites - 1) * _costs.IcrWriteNs)) + _costs.IpiDeliveryNs;
-        long handlerFixed = _costs.IpiHandlerNs;
-        long latest = sendNs;
-        ref CpuCallCounters counters = ref _counters[initiator];
-        for (int i = 0; i < slots.Length; i++)
+        long ipis = Vector256.Sum(ipiVector);
+        ulong clusters = clusterVector[0] | clusterVector[1] | clusterVector[2] | clusterVector[3];
+        for (int i = _idleStart; i < _count; i++)
         {
-            ref Slot s = ref slots[i];
-            int members = all ? s.Members - (i == self ? 1 : 0) : perSlot[i];
-            if (members == 0)
-            {
-                continue;
-            }
+            bool need = _targets[i] > 0 && sendNs >= _drainStartNs[i];
+            _needsIpi[i] = need ? -1 : 0;
+            ipis += need ? _targets[i] : 0;
+            clusters |= need ? _clusters[i] : 0;
+        }
 
-            long lost;
-            bool guestMode = s.Role == CpuRole.Vcpu && !s.InPath;
-            if (!s.NeedsIpi)
-            {
-                // Queued behind a csd not yet taken: it runs in the same interrupt.
-                s.DrainEndNs += callbackNs;
-                lost = s.Role == CpuRole.Idle ? 0 : callbackNs;
-                if (s.Role == CpuRole.Vcpu && s.GuestResumeNs > sendNs)
-                {
-                    s.GuestResumeNs += callbackNs;
-                }
-            }
-            else
-            {
-                long start = arrival;
-                lost = handlerFixed + callbackNs;
-                if (s.Role == CpuRole.Idle)
-                {
-                    long idleFor = Math.Max(0, arrival - s.IdleSinceNs);
-                    s.Idle ??= new IdleHistory();
-                    int state = IdleStates.Choose(Idle, s.Idle.Predicted(), idleFor);
-                    start += IdleStates.ExitNs[state];
-                    s.Idle.Remember(idleFor);
-                    counters.AddWakeups(state, members);
-                    lost = 0;
-                }
-                else if (s.Role == CpuRole.Vcpu && !s.InPath && arrival >= s.GuestResumeNs)
-                {
-                    // External-interrupt VM exit: the handler runs in the host, then VM entry.
-                    start += _costs.GuestExitNs;
-                    lost += _costs.GuestExitAndEntryNs;
-                    counters.VmExits += members;
-                }
-
-                start = Math.Max(start, s.DrainEndNs);
-                s.DrainStartNs = start;
-                s.DrainEndNs = start + handlerFixed + callbackNs;
-                if (s.Role == CpuRole.Vcpu && !s.InPath)
-                {
-                    s.GuestResumeNs = s.DrainEndNs + (_costs.GuestExitAndEntryNs - _costs.GuestExitNs);
-                }
-                else if (s.Role == CpuRole.Idle)
-                {
-                    s.IdleSinceNs = s.DrainEndNs;
-                }
-            }
-
-            latest = Math.Max(latest, s.DrainEndNs);
-            if (s.Role != CpuRole.Idle && !guestMode)
-            {
-                lost += refillNs;
-            }
-
-            if (lost > 0 && s.Cpu >= 0)
-            {
-                sink.Interrupted(s.Cpu, lost);
-            }
+        long icrWrites = ApicMode == X2ApicMode.Physical ? ipis : BitOperations.PopCount(clusters);
+        long arrivalNs = sendNs + (icrWrites == 0 ? 0 : _costs.IpiSendNs + ((icrWrites - 1) * _costs.IcrWriteNs)) + _costs.IpiDeliveryNs;
+        ref CpuCallCounters counters = ref _counters[initiator];
+        long latest = Math.Max(PriceBusy(sendNs, arrivalNs, callbackNs, refillNs, ref counters), PriceIdle(arrivalNs, callbackNs, ref counters));
+        if (_actors > 0)
+        {
+            sink.Interrupted(_cpu.AsSpan(0, _actors), _lost.AsSpan(0, _actors));
         }
 
         counters.IpisSent += ipis;
         counters.Callbacks += targets;
         // csd_lock_wait polls each target's csd in turn: one cache-line transfer per extra target.
-        long done = latest + ((targets - 1) * _costs.AckWaitPerExtraTargetNs);
-        return new CallRound(ipis, targets, done);
+        long done = Math.Max(sendNs, latest) + ((targets - 1) * _costs.AckWaitPerExtraTargetNs);
+        return new CallRound((int)ipis, targets, done);
+    }
+
+    /// <summary>Prices the round on the non-idle states, a vector of them per step: a queued
+    /// callback runs in the interrupt already coming; an IPI's handler starts at arrival (after a VM
+    /// exit for a vCPU in guest mode) or when the previous one ends. Writes what each loses to
+    /// <see cref="_lost"/>; returns when the last of their handlers ends (<see cref="long.MinValue"/>: none).</summary>
+    private long PriceBusy(long sendNs, long arrivalNs, long callbackNs, long refillNs, ref CpuCallCounters counters)
+    {
+        Vector256<long> zero = Vector256<long>.Zero;
+        Vector256<long> send = Vector256.Create(sendNs);
+        Vector256<long> arrival = Vector256.Create(arrivalNs);
+        Vector256<long> callback = Vector256.Create(callbackNs);
+        Vector256<long> handlerAndCallback = Vector256.Create(_costs.IpiHandlerNs + callbackNs);
+        Vector256<long> exit = Vector256.Create(_costs.GuestExitNs);
+        Vector256<long> exitAndEntry = Vector256.Create(_costs.GuestExitAndEntryNs);
+        Vector256<long> entry = Vector256.Create(_costs.GuestExitAndEntryNs - _costs.GuestExitNs);
+        Vector256<long> refill = Vector256.Create(refillNs);
+        Vector256<long> latest = Vector256.Create(long.MinValue);
+        Vector256<long> vmExits = zero;
+        for (int i = 0; i < _idleStart; i += Width)
+        {
+            Vector256<long> t = Load(_targets, i);
+            Vector256<long> need = Load(_needsIpi, i);
+            Vector256<long> vcpu = Load(_isVcpu, i);
+            Vector256<long> guestMode = Vector256.AndNot(vcpu, Load(_inPath, i));
+            Vector256<long> targeted = Vector256.GreaterThan(t, zero);
+            Vector256<long> queued = Vector256.AndNot(targeted, need);
+            Vector256<long> drainEnd = Load(_drainEndNs, i);
+            Vector256<long> guestResume = Load(_guestResumeNs, i);
+
+            // Queued behind a csd not yet taken: it runs in the same interrupt, which it lengthens.
+            Vector256<long> queuedResume = guestResume + (callback & vcpu & Vector256.GreaterThan(guestResume, send));
+
+            // Sent: an external-interrupt VM exit when the vCPU is in guest mode, the handler in the host, then VM entry.
+            Vector256<long> vmExit = need & guestMode & Vector256.GreaterThanOrEqual(arrival, guestResume);
+            Vector256<long> start = Vector256.Max(arrival + (exit & vmExit), drainEnd);
+            Vector256<long> sentEnd = start + handlerAndCallback;
+
+            Vector256<long> newEnd = Vector256.ConditionalSelect(need, sentEnd, drainEnd + (callback & queued));
+            Vector256<long> lost = Vector256.ConditionalSelect(need, handlerAndCallback + (exitAndEntry & vmExit), callback & queued);
+            lost += refill & Vector256.AndNot(targeted, guestMode);
+            Vector256.ConditionalSelect(need, start, Load(_drainStartNs, i)).CopyTo(_drainStartNs, i);
+            newEnd.CopyTo(_drainEndNs, i);
+            Vector256.ConditionalSelect(need, Vector256.ConditionalSelect(guestMode, sentEnd + entry, guestResume), Vector256.ConditionalSelect(queued, queuedResume, guestResume)).CopyTo(_guestResumeNs, i);
+            lost.CopyTo(_lost, i);
+            latest = Vector256.Max(latest, Vector256.ConditionalSelect(targeted, newEnd, latest));
+            vmExits += t & vmExit;
+        }
+
+        counters.VmExits += Vector256.Sum(vmExits);
+        return Math.Max(Math.Max(latest[0], latest[1]), Math.Max(latest[2], latest[3]));
+    }
+
+    /// <summary>Prices the round on the idle states, one by one: the governor picks the C-state
+    /// each waits in, whose exit latency delays its handler. An idle CPU loses no work.</summary>
+    private long PriceIdle(long arrivalNs, long callbackNs, ref CpuCallCounters counters)
+    {
+        long latest = long.MinValue;
+        for (int i = _idleStart; i < _count; i++)
+        {
+            long members = _targets[i];
+            if (members == 0)
+            {
+                continue;
+            }
+
+            if (_needsIpi[i] == 0)
+            {
+                _drainEndNs[i] += callbackNs;
+            }
+            else
+            {
+                long idleFor = Math.Max(0, arrivalNs - _idleSinceNs[i]);
+                IdleHistory history = _idle[i] ??= new IdleHistory();
+                int state = IdleStates.Choose(Idle, history.Predicted(), idleFor);
+                history.Remember(idleFor);
+                counters.AddWakeups(state, members);
+                long start = Math.Max(arrivalNs + IdleStates.ExitNs[state], _drainEndNs[i]);
+                _drainStartNs[i] = start;
+                _drainEndNs[i] = start + _costs.IpiHandlerNs + callbackNs;
+                _idleSinceNs[i] = _drainEndNs[i];
+            }
+
+            latest = Math.Max(latest, _drainEndNs[i]);
+        }
+
+        return latest;
+    }
+
+    private static Vector256<long> Load(long[] array, int index) => Vector256.Create(array.AsSpan(index, Width));
+
+    /// <summary>The states as records (for the rare changes of layout: a phase, a split).</summary>
+    private Slot[] Snapshot()
+    {
+        var slots = new Slot[_count];
+        for (int i = 0; i < _count; i++)
+        {
+            slots[i] = new Slot
+            {
+                Role = i >= _idleStart ? CpuRole.Idle : _isVcpu[i] != 0 ? CpuRole.Vcpu : CpuRole.Host,
+                InPath = _inPath[i] != 0,
+                Cpu = _cpu[i],
+                Members = (int)_members[i],
+                Clusters = _clusters[i],
+                DrainStartNs = _drainStartNs[i],
+                DrainEndNs = _drainEndNs[i],
+                GuestResumeNs = _guestResumeNs[i],
+                IdleSinceNs = _idleSinceNs[i],
+                Idle = _idle[i],
+            };
+        }
+
+        return slots;
+    }
+
+    /// <summary>Lays <paramref name="slots"/> out in the three runs (slots without members are
+    /// dropped) and maps each CPU of <paramref name="slotOf"/> to its slot's new place.</summary>
+    private void Store(Slot[] slots, int[] slotOf)
+    {
+        int[] order =
+        [
+            .. Enumerable.Range(0, slots.Length).Where(i => slots[i].Members > 0 && slots[i].Role != CpuRole.Idle && slots[i].Cpu >= 0),
+            .. Enumerable.Range(0, slots.Length).Where(i => slots[i].Members > 0 && slots[i].Role != CpuRole.Idle && slots[i].Cpu < 0),
+            .. Enumerable.Range(0, slots.Length).Where(i => slots[i].Members > 0 && slots[i].Role == CpuRole.Idle),
+        ];
+        _actors = order.Count(i => slots[i].Role != CpuRole.Idle && slots[i].Cpu >= 0);
+        _busy = order.Count(i => slots[i].Role != CpuRole.Idle);
+        _idleStart = (_busy + Width - 1) / Width * Width;
+        _count = _idleStart + (order.Length - _busy);
+        int length = Math.Max(_count, Width);
+        _cpu = new int[length];
+        _members = new long[length];
+        _clusters = new ulong[length];
+        _isVcpu = new long[length];
+        _inPath = new long[length];
+        _drainStartNs = new long[length];
+        _drainEndNs = new long[length];
+        _guestResumeNs = new long[length];
+        _idleSinceNs = new long[length];
+        _idle = new IdleHistory?[length];
+        _targets = new long[length];
+        _needsIpi = new long[length];
+        _lost = new long[length];
+        Array.Fill(_cpu, -1);
+        var placeOf = new int[slots.Length];
+        for (int k = 0; k < order.Length; k++)
+        {
+            int at = k < _busy ? k : _idleStart + (k - _busy);
+            Slot s = slots[order[k]];
+            placeOf[order[k]] = at;
+            _cpu[at] = s.Cpu;
+            _members[at] = s.Members;
+            _clusters[at] = s.Clusters;
+            _isVcpu[at] = s.Role == CpuRole.Vcpu ? -1 : 0;
+            _inPath[at] = s.InPath ? -1 : 0;
+            _drainStartNs[at] = s.DrainStartNs;
+            _drainEndNs[at] = s.DrainEndNs;
+            _guestResumeNs[at] = s.GuestResumeNs;
+            _idleSinceNs[at] = s.IdleSinceNs;
+            _idle[at] = s.Idle;
+        }
+
+        for (int c = 0; c < slotOf.Length; c++)
+        {
+            slotOf[c] = placeOf[slotOf[c]];
+        }
+
+        _slotOf = slotOf;
     }
 
     /// <summary>Call-queue counters of initiating CPU <paramref name="cpu"/>.</summary>
@@ -487,30 +636,20 @@ public sealed class HostCpus
         return total;
     }
 
-    private struct Slot
+    /// <summary>One state as a record (<see cref="Snapshot"/>, <see cref="Store"/>).</summary>
+    private record struct Slot
     {
         public CpuRole Role;
         public bool InPath;
-        public bool NeedsIpi;
 
         /// <summary>The CPU (−1 for a group of CPUs without actors).</summary>
         public int Cpu;
         public int Members;
         public ulong Clusters;
-
-        /// <summary>When the handler last took (or will take) the queue: before it, the queue is non-empty.</summary>
         public long DrainStartNs;
-
-        /// <summary>When that handler's last callback ends.</summary>
         public long DrainEndNs;
-
-        /// <summary>A vCPU re-enters the guest then (it is in the host until).</summary>
         public long GuestResumeNs;
-
-        /// <summary>An idle CPU went back to idle then.</summary>
         public long IdleSinceNs;
-
-        /// <summary>An idle CPU's recent idle intervals (null until it first wakes).</summary>
         public IdleHistory? Idle;
     }
 

@@ -23,7 +23,13 @@ public sealed class CpuClocks : IInterruptSink
     /// <summary>CPU <paramref name="cpu"/>'s clock.</summary>
     public ref long this[int cpu] => ref _ns[cpu * Stride];
 
-    void IInterruptSink.Interrupted(int cpu, long ns) => this[cpu] += ns;
+    void IInterruptSink.Interrupted(ReadOnlySpan<int> cpus, ReadOnlySpan<long> ns)
+    {
+        for (int i = 0; i < cpus.Length; i++)
+        {
+            this[cpus[i]] += ns[i];
+        }
+    }
 }
 
 /// <summary>

@@ -308,13 +308,23 @@ public sealed class QuantumWeaver : IInterruptSink
         }
     }
 
-    void IInterruptSink.Interrupted(int cpu, long ns)
+    void IInterruptSink.Interrupted(ReadOnlySpan<int> cpus, ReadOnlySpan<long> ns)
     {
-        Delay(_lanes[cpu], ns, extendsAnyLock: false);
-        int position = _position[cpu];
-        if (position >= 0 && _keys[position] != long.MaxValue)
+        for (int i = 0; i < cpus.Length; i++)
         {
-            _keys[position] += ns << 10;
+            long lost = ns[i];
+            if (lost == 0)
+            {
+                continue;
+            }
+
+            int cpu = cpus[i];
+            Delay(_lanes[cpu], lost, extendsAnyLock: false);
+            int position = _position[cpu];
+            if (position >= 0 && _keys[position] != long.MaxValue)
+            {
+                _keys[position] += lost << 10;
+            }
         }
     }
 

@@ -56,7 +56,7 @@ public class CalibrationTests
 
     private sealed class NoWork : IInterruptSink
     {
-        public void Interrupted(int cpu, long ns)
+        public void Interrupted(ReadOnlySpan<int> cpus, ReadOnlySpan<long> ns)
         {
         }
     }

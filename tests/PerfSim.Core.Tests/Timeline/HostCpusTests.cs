@@ -203,6 +203,15 @@ public sealed class HostCpusTests
 
         public long Of(int cpu) => _ns.GetValueOrDefault(cpu);
 
-        public void Interrupted(int cpu, long ns) => _ns[cpu] = Of(cpu) + ns;
+        public void Interrupted(ReadOnlySpan<int> cpus, ReadOnlySpan<long> ns)
+        {
+            for (int i = 0; i < cpus.Length; i++)
+            {
+                if (ns[i] != 0)
+                {
+                    _ns[cpus[i]] = Of(cpus[i]) + ns[i];
+                }
+            }
+        }
     }
 }
