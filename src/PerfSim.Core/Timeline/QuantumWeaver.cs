@@ -32,10 +32,16 @@ public sealed class QuantumWeaver : IInterruptSink
 {
     private readonly QuantumLog[] _logs;
     private readonly QuantumLane[] _lanes;
-    /// <summary>The next key of each CPU due in the weave, densely (<see cref="_position"/> maps a
-    /// CPU to its slot, −1 when it has none), padded to a whole number of vectors.</summary>
+
+    /// <summary>Per CPU, the hot part of its side of the weave, as arrays (a cross call delays
+    /// nearly every CPU at once: a vector of CPUs per step), padded to a whole number of vectors:
+    /// the next key due ((time &lt;&lt; 10) | cpu; <see cref="long.MaxValue"/>: none), the delay this
+    /// weave found, the part since its last path entry, and when the lock it took last is released
+    /// (in delayed time: an interrupt while it spins for the lock does not lengthen the hold).</summary>
     private readonly long[] _keys;
-    private readonly int[] _position;
+    private readonly long[] _delayNs;
+    private readonly long[] _stepDelayNs;
+    private readonly long[] _heldUntilNs;
     private long? _closedUntil;
 
     /// <summary>The time of the entry being applied (a delay found then extends a lock held past it).</summary>
@@ -63,8 +69,11 @@ public sealed class QuantumWeaver : IInterruptSink
             _lanes[c] = new QuantumLane();
         }
 
-        _keys = new long[(cpus + KeyWidth - 1) / KeyWidth * KeyWidth];
-        _position = new int[cpus];
+        int padded = (cpus + KeyWidth - 1) / KeyWidth * KeyWidth;
+        _keys = new long[padded];
+        _delayNs = new long[padded];
+        _stepDelayNs = new long[padded];
+        _heldUntilNs = new long[padded];
     }
 
     /// <summary>Weave keys hold the CPU in 10 bits.</summary>
@@ -125,9 +134,10 @@ public sealed class QuantumWeaver : IInterruptSink
     /// </summary>
     /// <remarks>Every entry is ordered: a cross-CPU call delays other CPUs, so whether a fault's
     /// latency includes an interrupt, or a lock acquisition comes after it, depends on times across
-    /// CPUs. The CPUs' next keys (time, cpu) sit in one dense array, each kept exact as delays land
-    /// (<see cref="IInterruptSink.Interrupted"/> adds to it); each step takes the two smallest in
-    /// one vector pass. A binary heap did worse: a cross call delays nearly every CPU, so its keys
+    /// CPUs. The CPUs' next keys (time, cpu) sit in one array indexed by CPU, each kept exact as
+    /// delays land (<see cref="IInterruptSink.Interrupted"/> adds to them, a vector of CPUs at a
+    /// time); each step takes the two smallest in one vector pass over the CPUs up to the last one
+    /// with entries. A binary heap did worse: a cross call delays nearly every CPU, so its keys
     /// went stale together and were re-keyed and re-heapified once per fault.</remarks>
     private void Weave(long untilNs)
     {
@@ -142,21 +152,21 @@ public sealed class QuantumWeaver : IInterruptSink
         }
 
         // Keys (time << 10) | cpu: times < 2^53 ns, cpus < 1024; long.MaxValue once a CPU is done.
-        int active = 0;
+        // The scan covers the CPUs up to the last one with entries (vCPUs sit on the low CPUs).
+        Array.Fill(_keys, long.MaxValue);
+        int end = 0;
         for (int c = 0; c < lanes.Length; c++)
         {
             QuantumLane lane = lanes[c];
-            _position[c] = -1;
-            if (lane.HasNext && (orderAll ? lane.NextTime < untilNs : ApplyUnordered(c, lane, untilNs)))
+            if (lane.HasNext && (orderAll ? NextTime(c, lane) < untilNs : ApplyUnordered(c, lane, untilNs)))
             {
-                _position[c] = active;
-                _keys[active++] = KeyOf(lane, c);
+                _keys[c] = KeyOf(c, lane);
+                end = c + 1;
             }
         }
 
-        Span<long> keys = _keys.AsSpan(0, (active + KeyWidth - 1) / KeyWidth * KeyWidth);
-        keys[active..].Fill(long.MaxValue);
-        while (active > 0)
+        Span<long> keys = _keys.AsSpan(0, (end + KeyWidth - 1) / KeyWidth * KeyWidth);
+        while (!keys.IsEmpty)
         {
             long top = TwoSmallest(keys, out long second);
             long time = top >> 10;
@@ -176,25 +186,29 @@ public sealed class QuantumWeaver : IInterruptSink
                 _now = time;
                 Apply(cpu, lane, in lane.Next, time);
                 lane.Head++;
-                if (orderAll ? !lane.HasNext || lane.NextTime >= untilNs : !ApplyUnordered(cpu, lane, untilNs))
+                if (orderAll ? !lane.HasNext || NextTime(cpu, lane) >= untilNs : !ApplyUnordered(cpu, lane, untilNs))
                 {
                     next = long.MaxValue;
                     break;
                 }
 
-                time = lane.NextTime;
+                time = NextTime(cpu, lane);
                 next = (time << 10) | (long)cpu;
             }
             while (next < second);
 
-            keys[_position[cpu]] = next;
+            keys[cpu] = next;
         }
 
-        foreach (QuantumLane lane in lanes)
+        for (int c = 0; c < lanes.Length; c++)
         {
-            lane.Carry();
+            lanes[c].Carry(_delayNs[c]);
+            _delayNs[c] = 0;
         }
     }
+
+    /// <summary>The next entry's time on <paramref name="cpu"/> with every delay found so far.</summary>
+    private long NextTime(int cpu, QuantumLane lane) => lane.NextTimeBeforeWeave + _delayNs[cpu];
 
     /// <summary>Keys compared per vector step.</summary>
     private static int KeyWidth => Vector256<long>.Count;
@@ -212,29 +226,12 @@ public sealed class QuantumWeaver : IInterruptSink
             min = Vector256.Min(min, v);
         }
 
-        // The two smallest of all are among each column's two smallest.
-        long first = long.MaxValue;
-        second = long.MaxValue;
-        for (int j = 0; j < KeyWidth; j++)
-        {
-            Keep(min[j], ref first, ref second);
-            Keep(next[j], ref first, ref second);
-        }
-
+        // The smallest is the least column minimum (keys are unique: the CPU is in them); the
+        // second, the least of the other columns' minima and that column's second.
+        long first = Math.Min(Math.Min(min[0], min[1]), Math.Min(min[2], min[3]));
+        Vector256<long> rest = Vector256.ConditionalSelect(Vector256.Equals(min, Vector256.Create(first)), next, min);
+        second = Math.Min(Math.Min(rest[0], rest[1]), Math.Min(rest[2], rest[3]));
         return first;
-    }
-
-    private static void Keep(long key, ref long first, ref long second)
-    {
-        if (key < first)
-        {
-            second = first;
-            first = key;
-        }
-        else if (key < second)
-        {
-            second = key;
-        }
     }
 
     /// <summary>Applies the CPU's path entries and latencies up to its next lock, event or cross
@@ -244,7 +241,7 @@ public sealed class QuantumWeaver : IInterruptSink
         while (lane.HasNext)
         {
             ref QuantumEntry e = ref lane.Next;
-            long time = lane.NextTime;
+            long time = NextTime(cpu, lane);
             if (time >= untilNs)
             {
                 return false;
@@ -268,7 +265,7 @@ public sealed class QuantumWeaver : IInterruptSink
         switch (e.Kind)
         {
             case QuantumKind.Enter:
-                lane.StepDelay = 0;
+                _stepDelayNs[cpu] = 0;
                 Host.SetInPath(cpu, true);
                 break;
 
@@ -276,11 +273,11 @@ public sealed class QuantumWeaver : IInterruptSink
             {
                 long at = time;
                 long wait = Locks[e.Id].Hold(ref at, e.A, e.B);
-                lane.Delay += wait;
-                lane.StepDelay += wait;
+                _delayNs[cpu] += wait;
+                _stepDelayNs[cpu] += wait;
                 lane.HeldLock = e.Id;
                 lane.HeldFromNs = at - e.A;
-                lane.HeldUntilNs = at;
+                _heldUntilNs[cpu] = at;
                 if (e.Id == SimLockTable.CpaLock)
                 {
                     // Kept on the weave's side: the CPU's counters share lines with what its round writes.
@@ -294,13 +291,13 @@ public sealed class QuantumWeaver : IInterruptSink
             {
                 // The lane charged e.B (the local part) from e.TimeNs; the call ends when every target ran it.
                 CallRound round = Host.CallFunctionMany(cpu, time, e.A, this, e.Id & ~HostCpus.RefillBit, (e.Id & HostCpus.RefillBit) != 0);
-                Delay(lane, Math.Max(0, round.DoneNs - (time + e.B)), extendsAnyLock: true);
+                Delay(cpu, Math.Max(0, round.DoneNs - (time + e.B)), extendsAnyLock: true);
                 break;
             }
 
             case QuantumKind.Latency:
                 Host.SetInPath(cpu, false);
-                Latencies?.Record(cpu, e.Id, e.A, e.A + lane.StepDelay);
+                Latencies?.Record(cpu, e.Id, e.A, e.A + _stepDelayNs[cpu]);
                 break;
             default:
                 Events?.Emit(new SimEvent(time, e.A, e.B, cpu, (SimEventKind)e.Id));
@@ -310,46 +307,75 @@ public sealed class QuantumWeaver : IInterruptSink
 
     void IInterruptSink.Interrupted(ReadOnlySpan<int> cpus, ReadOnlySpan<long> ns)
     {
-        for (int i = 0; i < cpus.Length; i++)
+        int i = 0;
+        if (cpus.Length >= KeyWidth && cpus[^1] - cpus[0] == cpus.Length - 1)
+        {
+            // Consecutive CPUs (HostCpus lists them in order; the vCPUs sit together): a vector at a time.
+            int first = cpus[0];
+            Vector256<long> now = Vector256.Create(_now);
+            Vector256<long> none = Vector256.Create(long.MaxValue);
+            for (; i + KeyWidth <= cpus.Length; i += KeyWidth)
+            {
+                int c = first + i;
+                Vector256<long> lost = Vector256.Create(ns.Slice(i, KeyWidth));
+                (Load(_delayNs, c) + lost).CopyTo(_delayNs, c);
+                (Load(_stepDelayNs, c) + lost).CopyTo(_stepDelayNs, c);
+                Vector256<long> key = Load(_keys, c);
+                Vector256.ConditionalSelect(Vector256.Equals(key, none), key, key + (lost << 10)).CopyTo(_keys, c);
+                if (Vector256.GreaterThanAny(Load(_heldUntilNs, c), now))
+                {
+                    for (int j = 0; j < KeyWidth; j++)
+                    {
+                        if (_now < _heldUntilNs[c + j])
+                        {
+                            ExtendHeldLock(c + j, lost[j], extendsAnyLock: false);
+                        }
+                    }
+                }
+            }
+        }
+
+        for (; i < cpus.Length; i++)
         {
             long lost = ns[i];
-            if (lost == 0)
-            {
-                continue;
-            }
-
             int cpu = cpus[i];
-            Delay(_lanes[cpu], lost, extendsAnyLock: false);
-            int position = _position[cpu];
-            if (position >= 0 && _keys[position] != long.MaxValue)
+            Delay(cpu, lost, extendsAnyLock: false);
+            if (_keys[cpu] != long.MaxValue)
             {
-                _keys[position] += lost << 10;
+                _keys[cpu] += lost << 10;
             }
         }
     }
+
+    private static Vector256<long> Load(long[] array, int index) => Vector256.Create(array.AsSpan(index, KeyWidth));
 
     /// <summary>Moves a CPU's later entries by <paramref name="ns"/>, inside its current path's
-    /// latency, and past the end of a lock it holds now (granted, not still spinning): its own wait always; an interrupt only for a
-    /// lock taken with interrupts on (<c>cpa_lock</c>, <c>pgtable_split_lock</c>: <c>spin_lock</c>;
-    /// an <c>i_pages</c> lock is <c>xas_lock_irq</c>, so the interrupt waits for its release).</summary>
-    private void Delay(QuantumLane lane, long ns, bool extendsAnyLock)
+    /// latency, and past the end of a lock it holds now (<see cref="ExtendHeldLock"/>).</summary>
+    private void Delay(int cpu, long ns, bool extendsAnyLock)
     {
-        if (ns == 0)
+        _delayNs[cpu] += ns;
+        _stepDelayNs[cpu] += ns;
+        if (_now < _heldUntilNs[cpu])
         {
-            return;
-        }
-
-        lane.Delay += ns;
-        lane.StepDelay += ns;
-        if (lane.HeldLock >= 0 && _now >= lane.HeldFromNs && _now < lane.HeldUntilNs
-            && (extendsAnyLock || SimLockTable.TakenWithIrqsOn(lane.HeldLock)))
-        {
-            Locks[lane.HeldLock].FreeAtNs += ns;
-            lane.HeldUntilNs += ns;
+            ExtendHeldLock(cpu, ns, extendsAnyLock);
         }
     }
 
-    private static long KeyOf(QuantumLane lane, int cpu) => (lane.NextTime << 10) | (long)cpu;
+    /// <summary>A delay while the CPU holds a lock (granted, not still spinning) moves its release:
+    /// its own wait always; an interrupt only for a lock taken with interrupts on (<c>cpa_lock</c>,
+    /// <c>pgtable_split_lock</c>: <c>spin_lock</c>; an <c>i_pages</c> lock is <c>xas_lock_irq</c>, so
+    /// the interrupt waits for its release).</summary>
+    private void ExtendHeldLock(int cpu, long ns, bool extendsAnyLock)
+    {
+        QuantumLane lane = _lanes[cpu];
+        if (lane.HeldLock >= 0 && _now >= lane.HeldFromNs && (extendsAnyLock || SimLockTable.TakenWithIrqsOn(lane.HeldLock)))
+        {
+            Locks[lane.HeldLock].FreeAtNs += ns;
+            _heldUntilNs[cpu] += ns;
+        }
+    }
+
+    private long KeyOf(int cpu, QuantumLane lane) => (NextTime(cpu, lane) << 10) | (long)cpu;
 }
 
 internal enum QuantumKind : byte
@@ -455,23 +481,16 @@ internal sealed class QuantumLane
     /// <summary>Delays of the weave before, not on the clock when the closed log was written.</summary>
     public long Base;
 
-    /// <summary>Delay added to this CPU by the current weave (lock waits, interrupts, flush waits).</summary>
-    public long Delay;
-
-    /// <summary>Delays since the CPU's last path entry: part of that path's elapsed latency.</summary>
-    public long StepDelay;
-
     /// <summary>Waits for <c>cpa_lock</c> woven but not yet in the CPU's counters.</summary>
     public long CpaLockWaitNs;
 
     /// <summary>Cross calls among the input entries.</summary>
     public int CrossCalls;
 
-    /// <summary>The lock this CPU took last (−1: none yet), when it got it and when it releases it,
-    /// in delayed time (an interrupt while it spins for the lock does not lengthen the hold).</summary>
+    /// <summary>The lock this CPU took last (−1: none yet) and when it got it, in delayed time
+    /// (when it releases it: the weave's <c>_heldUntilNs</c>).</summary>
     public int HeldLock = -1;
     public long HeldFromNs;
-    public long HeldUntilNs;
 
     /// <summary>Delays woven but not yet on the CPU's clock.</summary>
     private long _pending;
@@ -480,13 +499,13 @@ internal sealed class QuantumLane
 
     public bool HasNext => Head < CarriedCount + _closedCount;
 
-    /// <summary>The next entry (its stored time may be relative: read <see cref="NextTime"/>).</summary>
+    /// <summary>The next entry (its stored time may be relative: read <see cref="NextTimeBeforeWeave"/>).</summary>
     public ref QuantumEntry Next => ref Head < CarriedCount ? ref _carried[_carriedStart + Head] : ref _closed[Head - CarriedCount];
 
-    /// <summary>The next entry's time with every delay found so far.</summary>
-    public long NextTime => Head < CarriedCount
-        ? _carried[_carriedStart + Head].TimeNs + _carriedShift + Delay
-        : _closed[Head - CarriedCount].TimeNs + Base + Delay;
+    /// <summary>The next entry's time with every delay found before the current weave (which adds its own).</summary>
+    public long NextTimeBeforeWeave => Head < CarriedCount
+        ? _carried[_carriedStart + Head].TimeNs + _carriedShift
+        : _closed[Head - CarriedCount].TimeNs + Base;
 
     /// <summary>The delays woven since the last call, for the clock (they become the base of the
     /// next closed log, written before the clock had them), and the <c>cpa_lock</c> waits among
@@ -513,9 +532,10 @@ internal sealed class QuantumLane
         log.CrossCalls = 0;
     }
 
-    /// <summary>Keeps the entries not yet woven, their times moved by every delay found, and sets
-    /// this weave's delays aside for the clock. O(entries woven + closed entries kept).</summary>
-    public void Carry()
+    /// <summary>Keeps the entries not yet woven, their times moved by every delay found
+    /// (<paramref name="delay"/>: the current weave's), and sets this weave's delays aside for the
+    /// clock. O(entries woven + closed entries kept).</summary>
+    public void Carry(long delay)
     {
         int woven = Math.Min(Head, CarriedCount);
         for (int i = _carriedStart; i < _carriedStart + woven; i++)
@@ -524,7 +544,7 @@ internal sealed class QuantumLane
         }
 
         _carriedStart += woven;
-        _carriedShift += Delay;
+        _carriedShift += delay;
         int from = Head - woven;
         int kept = _closedCount - from;
         if (_carriedEnd + kept > _carried.Length)
@@ -539,7 +559,7 @@ internal sealed class QuantumLane
             _carriedEnd = live;
         }
 
-        long toCarried = Base + Delay - _carriedShift;
+        long toCarried = Base + delay - _carriedShift;
         for (int i = from; i < _closedCount; i++)
         {
             QuantumEntry e = _closed[i];
@@ -555,7 +575,6 @@ internal sealed class QuantumLane
         CrossCalls = _carriedCrossCalls;
         _closedCount = 0;
         Head = 0;
-        _pending += Delay;
-        Delay = 0;
+        _pending += delay;
     }
 }

@@ -107,6 +107,52 @@ public sealed class QuantumWeaverTests
         Assert.Equal(guestLoss, weaver.Settle(2, out _));
     }
 
+    [Fact]
+    public void Interrupts_to_consecutive_cpus_land_as_they_do_one_cpu_at_a_time()
+    {
+        // Eight CPUs in a row take the vector path; one call per CPU takes the scalar one. CPU 0
+        // still holds cpa_lock (taken with interrupts on) when they land, so its hold grows too.
+        const int Cpus = 8;
+        long[] lost = [.. Enumerable.Range(0, Cpus).Select(c => 100L * (c + 1))];
+        int[] cpus = [.. Enumerable.Range(0, Cpus)];
+        (long[] Settled, long FreeAt) Run(bool together)
+        {
+            var weaver = new QuantumWeaver(Cpus, new SimLockTable(), Host(Cpus));
+            for (int c = 0; c < Cpus; c++)
+            {
+                weaver.Logs[c].Add(new QuantumEntry(QuantumKind.Lock, 100 * (c + 1), 10_000, Handoff, SimLockTable.CpaLock));
+            }
+
+            weaver.Close(1_000_000);
+            weaver.WeaveClosed();
+            IInterruptSink sink = weaver;
+            if (together)
+            {
+                sink.Interrupted(cpus, lost);
+            }
+            else
+            {
+                for (int c = 0; c < Cpus; c++)
+                {
+                    sink.Interrupted(cpus.AsSpan(c, 1), lost.AsSpan(c, 1));
+                }
+            }
+
+            weaver.Close(2_000_000);
+            weaver.WeaveClosed();
+            return ([.. Enumerable.Range(0, Cpus).Select(c => weaver.Settle(c, out _))], weaver.Locks[SimLockTable.CpaLock].FreeAtNs);
+        }
+
+        (long[] vector, long vectorFreeAt) = Run(together: true);
+        (long[] scalar, long scalarFreeAt) = Run(together: false);
+
+        Assert.Equal(scalar, vector);
+        Assert.Equal(scalarFreeAt, vectorFreeAt);
+        Assert.Equal(lost[0], vector[0]);
+        // Eight 10 µs holds back to back, the last released 100 ns (CPU 0's interrupt) later.
+        Assert.Equal(100 + (8 * 10_000) + (7 * Handoff) + lost[0], vectorFreeAt);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
