@@ -307,16 +307,16 @@ public sealed class QuantumWeaver : IInterruptSink
 
     void IInterruptSink.Interrupted(ReadOnlySpan<int> cpus, ReadOnlySpan<long> ns)
     {
+        // HostCpus lists the CPUs in order and the vCPUs sit together: four consecutive CPUs take
+        // one vector step, any other CPU a step of its own.
+        Vector256<long> now = Vector256.Create(_now);
+        Vector256<long> none = Vector256.Create(long.MaxValue);
         int i = 0;
-        if (cpus.Length >= KeyWidth && cpus[^1] - cpus[0] == cpus.Length - 1)
+        while (i < cpus.Length)
         {
-            // Consecutive CPUs (HostCpus lists them in order; the vCPUs sit together): a vector at a time.
-            int first = cpus[0];
-            Vector256<long> now = Vector256.Create(_now);
-            Vector256<long> none = Vector256.Create(long.MaxValue);
-            for (; i + KeyWidth <= cpus.Length; i += KeyWidth)
+            int c = cpus[i];
+            if (i + KeyWidth <= cpus.Length && cpus[i + KeyWidth - 1] - c == KeyWidth - 1)
             {
-                int c = first + i;
                 Vector256<long> lost = Vector256.Create(ns.Slice(i, KeyWidth));
                 (Load(_delayNs, c) + lost).CopyTo(_delayNs, c);
                 (Load(_stepDelayNs, c) + lost).CopyTo(_stepDelayNs, c);
@@ -332,18 +332,18 @@ public sealed class QuantumWeaver : IInterruptSink
                         }
                     }
                 }
-            }
-        }
 
-        for (; i < cpus.Length; i++)
-        {
-            long lost = ns[i];
-            int cpu = cpus[i];
-            Delay(cpu, lost, extendsAnyLock: false);
-            if (_keys[cpu] != long.MaxValue)
-            {
-                _keys[cpu] += lost << 10;
+                i += KeyWidth;
+                continue;
             }
+
+            Delay(c, ns[i], extendsAnyLock: false);
+            if (_keys[c] != long.MaxValue)
+            {
+                _keys[c] += ns[i] << 10;
+            }
+
+            i++;
         }
     }
 

@@ -108,13 +108,14 @@ public sealed class QuantumWeaverTests
     }
 
     [Fact]
-    public void Interrupts_to_consecutive_cpus_land_as_they_do_one_cpu_at_a_time()
+    public void Interrupts_to_runs_of_consecutive_cpus_land_as_they_do_one_cpu_at_a_time()
     {
-        // Eight CPUs in a row take the vector path; one call per CPU takes the scalar one. CPU 0
-        // still holds cpa_lock (taken with interrupts on) when they land, so its hold grows too.
-        const int Cpus = 8;
-        long[] lost = [.. Enumerable.Range(0, Cpus).Select(c => 100L * (c + 1))];
-        int[] cpus = [.. Enumerable.Range(0, Cpus)];
+        // CPUs 0-4 and 6-9: runs of four take the vector path, CPU 4 the scalar one; one call per
+        // CPU takes the scalar path throughout. CPU 0 still holds cpa_lock (taken with interrupts
+        // on) when they land, so its hold grows too.
+        const int Cpus = 10;
+        int[] cpus = [0, 1, 2, 3, 4, 6, 7, 8, 9];
+        long[] lost = [.. cpus.Select(c => 100L * (c + 1))];
         (long[] Settled, long FreeAt) Run(bool together)
         {
             var weaver = new QuantumWeaver(Cpus, new SimLockTable(), Host(Cpus));
@@ -132,9 +133,9 @@ public sealed class QuantumWeaverTests
             }
             else
             {
-                for (int c = 0; c < Cpus; c++)
+                for (int i = 0; i < cpus.Length; i++)
                 {
-                    sink.Interrupted(cpus.AsSpan(c, 1), lost.AsSpan(c, 1));
+                    sink.Interrupted(cpus.AsSpan(i, 1), lost.AsSpan(i, 1));
                 }
             }
 
@@ -149,8 +150,8 @@ public sealed class QuantumWeaverTests
         Assert.Equal(scalar, vector);
         Assert.Equal(scalarFreeAt, vectorFreeAt);
         Assert.Equal(lost[0], vector[0]);
-        // Eight 10 µs holds back to back, the last released 100 ns (CPU 0's interrupt) later.
-        Assert.Equal(100 + (8 * 10_000) + (7 * Handoff) + lost[0], vectorFreeAt);
+        // Ten 10 µs holds back to back, the last released 100 ns (CPU 0's interrupt) later.
+        Assert.Equal(100 + (Cpus * 10_000) + ((Cpus - 1) * Handoff) + lost[0], vectorFreeAt);
     }
 
     [Theory]
