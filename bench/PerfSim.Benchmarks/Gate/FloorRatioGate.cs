@@ -37,8 +37,9 @@ public static class FloorRatioGate
 {
     public const string DefaultPath = "perf-reports/engine/floor-ratio.json";
 
-    /// <summary>Tolerance of a newly written file (an existing file's is kept): see its <c>why</c>.</summary>
-    public const double DefaultTolerance = 0.30;
+    /// <summary>Tolerance of a newly written file (an existing file's is kept): the committed
+    /// record's, for the reason <see cref="DefaultWhy"/> gives (a test keeps the two equal).</summary>
+    public const double DefaultTolerance = 0.40;
 
     /// <summary>The engine's run: issue 19's x86 per-folio guest boot (64 CPUs, 32 vCPUs) with a
     /// 4 GiB guest on a 16 GiB host, 1,048,576 faults: 2-4 s on the quiet 2-core machine, where the
@@ -66,8 +67,9 @@ public static class FloorRatioGate
     public static string FloorDescription { get; } = string.Create(CultureInfo.InvariantCulture,
         $"FloorLoop scattered, {FloorLoopBenchmarks.Faults} guest pages, {FloorLoopBenchmarks.HostBytes / PageGeometry.PageSize} host frames, 1 thread, {FloorPasses} passes per sample");
 
-    /// <summary>The reason for <see cref="DefaultTolerance"/>, written into a new file.</summary>
-    public const string DefaultWhy = "Measured here (floor-ratio.md): 10 back-to-back gate runs of the same code, 5 pairs each, on the shared 2-core VM at load 18-28: engine 0.077-0.430 M/s and floor 3.0-16.6 M/s (5.5x each), pair ratios 0.0088-0.047, run medians 0.0148-0.0283, the lowest 15.5% below the median of all 50 pairs. Resampling those 50 pairs (record = median of 15, check = median of 7): 30% fails 1.1% of checks of unchanged code and catches a 2x slower engine 97% of the time (1.5x: 66%); 25% would fail 4.4% of unchanged checks. The CI machine is dedicated (load ~2), so its spread is smaller: tighten after measuring there.";
+    /// <summary>The reason for <see cref="DefaultTolerance"/>, written into a new file: the committed
+    /// record's reason without the sentence on its own recording (a new file records its own pairs).</summary>
+    public const string DefaultWhy = "Under load 18-28, 10 back-to-back gate runs of the same code gave run medians 0.0148-0.0283 (floor-ratio.md), so the ratio moves little with load here; resampled, 30% failed 1.1% of unchanged checks there. Tolerance 40% for now, not the 30% the loaded-VM resampling chose: the CI machine's own ratio is not known yet (its CPU and memory may weigh the memory-bound floor and the engine differently), and a false failure there blocks every submission; 40% still fails a 2x slower engine. Tighten to 30% once CI logs show its ratio (the gate prints every pair).";
 
     public static FloorRatioBaseline Read(string path)
     {

@@ -74,34 +74,6 @@ public sealed class EngineTests
         Assert.Empty(runs[0].Violations);
     }
 
-    /// <summary>The quantum decides how far CPUs run apart before their shared effects are woven; it
-    /// may move timing a little, never what the kernel did: faults, zaps, flushes, callbacks and
-    /// splits are the same from a 1 µs to a 10 ms quantum, simulated time stays within 1%, and what
-    /// depends on timing across CPUs stays within a stated bound: IPIs sent (a callback finds a queue
-    /// not yet drained) within 2%, contended <c>cpa_lock</c> acquisitions within 15% (which frames a
-    /// staged batch holds moves with the quantum, and so which faults meet at the lock). (Charging IPI
-    /// handler time when a quantum closed, instead of in time order, once doubled the contention.)</summary>
-    [Theory]
-    [InlineData(ScenarioNames.GuestBoot, Strategy.PerFolio)]
-    [InlineData(ScenarioNames.SecretmemTouch, Strategy.None)]
-    public void The_quantum_moves_timing_only(string scenario, Strategy strategy)
-    {
-        string[] functional = ["faults", "dm_zaps", "dm_restores", "flush_kernel_range", "flush_all", "ipi_callbacks", "direct_map_level2_splits", "direct_map_level3_splits", "pt_pages"];
-        // Eight vCPUs on 64 MiB: enough contention (≈150 contended cpa_lock acquisitions) to bound.
-        ScenarioConfig config = Small(scenario, strategy) with { Vcpus = 8, GuestMemoryBytes = 64 * PageGeometry.MiB, Threads = 2 };
-        RunResult fine = SimulationRun.Execute(config with { QuantumNs = 1000 });
-        RunResult coarse = SimulationRun.Execute(config with { QuantumNs = 10_000_000 });
-
-        foreach (string name in functional)
-        {
-            Assert.Equal(fine.Counters.Single(c => c.Key == name).Value, coarse.Counters.Single(c => c.Key == name).Value);
-        }
-
-        Assert.InRange(coarse.ElapsedSimNs, fine.ElapsedSimNs * 0.99, fine.ElapsedSimNs * 1.01);
-        Assert.InRange(coarse.Counter("ipis"), fine.Counter("ipis") * 0.98, fine.Counter("ipis") * 1.02);
-        Assert.InRange(coarse.Counter("cpa_lock_contended"), fine.Counter("cpa_lock_contended") * 0.85, (fine.Counter("cpa_lock_contended") * 1.15) + 2);
-    }
-
     [Fact]
     public void A_different_seed_gives_a_different_run_and_the_same_seed_the_same()
     {
