@@ -186,13 +186,14 @@ public sealed class QuantumWeaver : IInterruptSink
                 _now = time;
                 Apply(cpu, lane, in lane.Next, time);
                 lane.Head++;
-                if (orderAll ? !lane.HasNext || NextTime(cpu, lane) >= untilNs : !ApplyUnordered(cpu, lane, untilNs))
+                bool due = orderAll ? lane.HasNext : ApplyUnordered(cpu, lane, untilNs);
+                time = due ? NextTime(cpu, lane) : long.MaxValue;
+                if (time >= untilNs)
                 {
                     next = long.MaxValue;
                     break;
                 }
 
-                time = NextTime(cpu, lane);
                 next = (time << 10) | (long)cpu;
             }
             while (next < second);
