@@ -50,8 +50,7 @@ public sealed partial class SimKernel
             || (Flush.Arch.Flush is X86InvlpgbFlush && mm.ActiveCpus >= GlobalAsidMinCpus);
         int others = mm.ActiveCpus - (mm.CpuSet.Contains(cpu) ? 1 : 0);
         FlushOutcome o = Flush.FlushMmRange(cpu, pages, broadcast ? 0 : others, broadcast);
-        o = CrossCall(cpu, o, mm.CpuMaskId);
-        Charge(cpu, o.InitiatorLatencyNs);
+        Charge(cpu, CrossCall(cpu, o, mm.CpuMaskId));
     }
 
     /// <summary>
@@ -81,8 +80,7 @@ public sealed partial class SimKernel
         RequireSerial("kvm_flush_remote_tlbs");
         Flush.CountCallbacks(cpu, targets);
         var o = new FlushOutcome(0, false, targets, 0, targets, 0, default);
-        o = CrossCall(cpu, o, vmm.VcpuMaskId);
-        Charge(cpu, o.InitiatorLatencyNs);
+        Charge(cpu, CrossCall(cpu, o, vmm.VcpuMaskId));
     }
 
     /// <summary>

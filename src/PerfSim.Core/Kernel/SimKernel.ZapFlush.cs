@@ -135,8 +135,8 @@ public sealed partial class SimKernel
             }
         }
 
-        o = CrossCall(initiator, o);
-        clock += o.InitiatorLatencyNs;
+        long latency = CrossCall(initiator, o); // may move the clock itself (a channel hold): add after it
+        clock += latency;
         Trace(initiator, Events.SimEventKind.FlushKernelRange, ranges[0].StartPfn, o.FullFlush ? 0 : batch.TotalPages);
         foreach (PfnRange r in ranges)
         {

@@ -261,7 +261,11 @@ internal sealed class CpuLane(int cpu, List<Actor> actors)
         Steps++;
         if (actors[_next].Step(context))
         {
-            _next = (_next + 1) % actors.Count;
+            // Round robin without a division per step (most lanes hold one actor).
+            if (++_next == actors.Count)
+            {
+                _next = 0;
+            }
         }
         else
         {
