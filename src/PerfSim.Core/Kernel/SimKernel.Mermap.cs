@@ -46,7 +46,8 @@ public sealed partial class SimKernel
         bool arm64 = DirectMap.Profile.IsArm64;
         int mask = remote > 0 && !arm64 ? Host.MaskId(mapped[..count]) : Timeline.HostCpus.AllOthers;
         FlushOutcome o = Flush.FlushMmRange(cpu, FlushEngine.WholeMm, arm64 ? 0 : remote, broadcast: arm64);
-        Charge(cpu, CrossCall(cpu, o, mask));
+        o = CrossCall(cpu, o, mask);
+        Charge(cpu, o.InitiatorLatencyNs);
         CountersOf(cpu).MermapFreeFlushes++;
         Trace(cpu, SimEventKind.FlushLocal, 0, o.IpiCallbacks);
     }

@@ -50,7 +50,8 @@ public sealed partial class SimKernel
             || (Flush.Arch.Flush is X86InvlpgbFlush && mm.ActiveCpus >= GlobalAsidMinCpus);
         int others = mm.ActiveCpus - (mm.CpuSet.Contains(cpu) ? 1 : 0);
         FlushOutcome o = Flush.FlushMmRange(cpu, pages, broadcast ? 0 : others, broadcast);
-        Charge(cpu, CrossCall(cpu, o, mm.CpuMaskId));
+        o = CrossCall(cpu, o, mm.CpuMaskId);
+        Charge(cpu, o.InitiatorLatencyNs);
     }
 
     /// <summary>
@@ -80,7 +81,8 @@ public sealed partial class SimKernel
         RequireSerial("kvm_flush_remote_tlbs");
         Flush.CountCallbacks(cpu, targets);
         var o = new FlushOutcome(0, false, targets, 0, targets, 0, default);
-        Charge(cpu, CrossCall(cpu, o, vmm.VcpuMaskId));
+        o = CrossCall(cpu, o, vmm.VcpuMaskId);
+        Charge(cpu, o.InitiatorLatencyNs);
     }
 
     /// <summary>

@@ -135,8 +135,8 @@ public sealed partial class SimKernel
             }
         }
 
-        long latency = CrossCall(initiator, o); // may move the clock itself (a channel hold): add after it
-        clock += latency;
+        o = CrossCall(initiator, o);
+        clock += o.InitiatorLatencyNs;
         Trace(initiator, Events.SimEventKind.FlushKernelRange, ranges[0].StartPfn, o.FullFlush ? 0 : batch.TotalPages);
         foreach (PfnRange r in ranges)
         {

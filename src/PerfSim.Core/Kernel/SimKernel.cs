@@ -297,8 +297,8 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
             logs[cpu].AddInvalidation(new RemoteInvalidation(pfn, pages, zap));
         }
 
-        long latency = CrossCall(cpu, o); // may move the clock itself (a channel hold): add after it
-        clock += latency;
+        o = CrossCall(cpu, o);
+        clock += o.InitiatorLatencyNs;
         if (pages > 0)
         {
             Trace(cpu, SimEventKind.FlushKernelRange, pfn, o.FullFlush ? 0 : pages);
@@ -443,8 +443,7 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     internal FlushOutcome FlushAllCpus(int cpu, long nowNs)
     {
         RequireSerial("flush_tlb_all");
-        FlushOutcome o = Flush.FlushAll(cpu, nowNs);
-        return o with { InitiatorLatencyNs = CrossCall(cpu, o) };
+        return CrossCall(cpu, Flush.FlushAll(cpu, nowNs));
     }
 
     /// <summary>
@@ -455,10 +454,8 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
     /// take their interrupts at once; in quantum mode the call is logged and the weave applies it
     /// in simulated-time order (the initiator's latency here is its local part).
     /// <paramref name="mask"/>: the targets' cpumask (<see cref="HostCpus.MaskId"/>) or every other CPU.
-    /// Returns the initiator's latency; the outcome is read in place (it is ~90 bytes, and a
-    /// per-folio fault made several copies of it on the way).
     /// </summary>
-    private long CrossCall(int cpu, in FlushOutcome o, int mask = HostCpus.AllOthers)
+    private FlushOutcome CrossCall(int cpu, FlushOutcome o, int mask = HostCpus.AllOthers)
     {
         // A kernel full flush empties the TLBs: the initiator (and, below, each target that was
         // running host code) then refills its working set (calibration C10). A whole-mm flush of
@@ -470,17 +467,17 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
         {
             // arm64 / INVLPGB: the invalidations queue in the broadcast channel behind other CPUs'.
             HoldLock(cpu, SimLockTable.TlbBroadcast, o.ChannelNs, handoffNs: 0);
-            return o.InitiatorLatencyNs - o.ChannelNs + refill;
+            return o with { InitiatorLatencyNs = o.InitiatorLatencyNs - o.ChannelNs + refill };
         }
 
         if (o.IpiCallbacks == 0)
         {
-            return o.InitiatorLatencyNs + refill;
+            return o with { InitiatorLatencyNs = o.InitiatorLatencyNs + refill };
         }
 
         long send = _clocks[cpu] + o.CallAtNs;
         long wait = _effects.CrossCall(cpu, send, o.CallbackNs, o.InitiatorLatencyNs - o.CallAtNs, mask, refills);
-        return o.InitiatorLatencyNs + wait + refill;
+        return o with { InitiatorLatencyNs = o.InitiatorLatencyNs + wait + refill };
     }
 
     void IDirectMapFlush.FlushKernelRange(int cpu, long startPfn, long pages) =>

@@ -261,11 +261,7 @@ internal sealed class CpuLane(int cpu, List<Actor> actors)
         Steps++;
         if (actors[_next].Step(context))
         {
-            // Round robin without a division per step (most lanes hold one actor).
-            if (++_next == actors.Count)
-            {
-                _next = 0;
-            }
+            _next = (_next + 1) % actors.Count;
         }
         else
         {
