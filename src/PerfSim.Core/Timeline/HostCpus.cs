@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using PerfSim.Core.Costs;
 
@@ -419,17 +418,13 @@ public sealed class HostCpus
         Vector256<long> send = Vector256.Create(sendNs);
         Vector256<long> ipiVector = Vector256<long>.Zero;
         Vector256<ulong> clusterVector = Vector256<ulong>.Zero;
-        Span<Vector256<long>> targetsOf = Busy(_targets);
-        Span<Vector256<long>> drainStart = Busy(_drainStartNs);
-        Span<Vector256<long>> needsIpi = Busy(_needsIpi);
-        Span<Vector256<ulong>> clustersOf = MemoryMarshal.Cast<ulong, Vector256<ulong>>(_clusters.AsSpan(0, _idleStart));
-        for (int v = 0; v < targetsOf.Length; v++)
+        for (int i = 0; i < _idleStart; i += Width)
         {
-            Vector256<long> t = targetsOf[v];
-            Vector256<long> need = Vector256.GreaterThan(t, Vector256<long>.Zero) & Vector256.GreaterThanOrEqual(send, drainStart[v]);
-            needsIpi[v] = need;
+            Vector256<long> t = Load(_targets, i);
+            Vector256<long> need = Vector256.GreaterThan(t, Vector256<long>.Zero) & Vector256.GreaterThanOrEqual(send, Load(_drainStartNs, i));
+            need.CopyTo(_needsIpi, i);
             ipiVector += t & need;
-            clusterVector |= clustersOf[v] & need.AsUInt64();
+            clusterVector |= Vector256.Create(_clusters.AsSpan(i, Width)) & need.AsUInt64();
         }
 
         long ipis = Vector256.Sum(ipiVector);
@@ -475,39 +470,32 @@ public sealed class HostCpus
         Vector256<long> refill = Vector256.Create(refillNs);
         Vector256<long> latest = Vector256.Create(long.MinValue);
         Vector256<long> vmExits = zero;
-        Span<Vector256<long>> targetsOf = Busy(_targets);
-        Span<Vector256<long>> needsIpi = Busy(_needsIpi);
-        Span<Vector256<long>> isVcpu = Busy(_isVcpu);
-        Span<Vector256<long>> inPath = Busy(_inPath);
-        Span<Vector256<long>> drainStart = Busy(_drainStartNs);
-        Span<Vector256<long>> drainEnd = Busy(_drainEndNs);
-        Span<Vector256<long>> guestResume = Busy(_guestResumeNs);
-        Span<Vector256<long>> lostBy = Busy(_lost);
-        for (int v = 0; v < targetsOf.Length; v++)
+        for (int i = 0; i < _idleStart; i += Width)
         {
-            Vector256<long> t = targetsOf[v];
-            Vector256<long> need = needsIpi[v];
-            Vector256<long> vcpu = isVcpu[v];
-            Vector256<long> guestMode = Vector256.AndNot(vcpu, inPath[v]);
+            Vector256<long> t = Load(_targets, i);
+            Vector256<long> need = Load(_needsIpi, i);
+            Vector256<long> vcpu = Load(_isVcpu, i);
+            Vector256<long> guestMode = Vector256.AndNot(vcpu, Load(_inPath, i));
             Vector256<long> targeted = Vector256.GreaterThan(t, zero);
             Vector256<long> queued = Vector256.AndNot(targeted, need);
-            Vector256<long> end = drainEnd[v];
-            Vector256<long> resume = guestResume[v];
+            Vector256<long> drainEnd = Load(_drainEndNs, i);
+            Vector256<long> guestResume = Load(_guestResumeNs, i);
 
             // Queued behind a csd not yet taken: it runs in the same interrupt, which it lengthens.
-            Vector256<long> queuedResume = resume + (callback & vcpu & Vector256.GreaterThan(resume, send));
+            Vector256<long> queuedResume = guestResume + (callback & vcpu & Vector256.GreaterThan(guestResume, send));
 
             // Sent: an external-interrupt VM exit when the vCPU is in guest mode, the handler in the host, then VM entry.
-            Vector256<long> vmExit = need & guestMode & Vector256.GreaterThanOrEqual(arrival, resume);
-            Vector256<long> start = Vector256.Max(arrival + (exit & vmExit), end);
+            Vector256<long> vmExit = need & guestMode & Vector256.GreaterThanOrEqual(arrival, guestResume);
+            Vector256<long> start = Vector256.Max(arrival + (exit & vmExit), drainEnd);
             Vector256<long> sentEnd = start + handlerAndCallback;
 
-            Vector256<long> newEnd = Vector256.ConditionalSelect(need, sentEnd, end + (callback & queued));
+            Vector256<long> newEnd = Vector256.ConditionalSelect(need, sentEnd, drainEnd + (callback & queued));
             Vector256<long> lost = Vector256.ConditionalSelect(need, handlerAndCallback + (exitAndEntry & vmExit), callback & queued);
-            lostBy[v] = lost + (refill & Vector256.AndNot(targeted, guestMode));
-            drainStart[v] = Vector256.ConditionalSelect(need, start, drainStart[v]);
-            drainEnd[v] = newEnd;
-            guestResume[v] = Vector256.ConditionalSelect(need, Vector256.ConditionalSelect(guestMode, sentEnd + entry, resume), Vector256.ConditionalSelect(queued, queuedResume, resume));
+            lost += refill & Vector256.AndNot(targeted, guestMode);
+            Vector256.ConditionalSelect(need, start, Load(_drainStartNs, i)).CopyTo(_drainStartNs, i);
+            newEnd.CopyTo(_drainEndNs, i);
+            Vector256.ConditionalSelect(need, Vector256.ConditionalSelect(guestMode, sentEnd + entry, guestResume), Vector256.ConditionalSelect(queued, queuedResume, guestResume)).CopyTo(_guestResumeNs, i);
+            lost.CopyTo(_lost, i);
             latest = Vector256.Max(latest, Vector256.ConditionalSelect(targeted, newEnd, latest));
             vmExits += t & vmExit;
         }
@@ -552,8 +540,7 @@ public sealed class HostCpus
         return latest;
     }
 
-    /// <summary>The non-idle runs of <paramref name="array"/> (padded to whole vectors) as vectors.</summary>
-    private Span<Vector256<long>> Busy(long[] array) => MemoryMarshal.Cast<long, Vector256<long>>(array.AsSpan(0, _idleStart));
+    private static Vector256<long> Load(long[] array, int index) => Vector256.Create(array.AsSpan(index, Width));
 
     /// <summary>The states as records (for the rare changes of layout: a phase, a split).</summary>
     private Slot[] Snapshot()

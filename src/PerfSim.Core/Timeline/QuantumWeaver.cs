@@ -220,8 +220,9 @@ public sealed class QuantumWeaver : IInterruptSink
     {
         Vector256<long> min = Vector256.Create(long.MaxValue);
         Vector256<long> next = min;
-        foreach (Vector256<long> v in MemoryMarshal.Cast<long, Vector256<long>>(keys))
+        for (int i = 0; i < keys.Length; i += KeyWidth)
         {
+            Vector256<long> v = Vector256.Create(keys.Slice(i, KeyWidth));
             next = Vector256.Min(next, Vector256.Max(min, v));
             min = Vector256.Min(min, v);
         }
@@ -318,11 +319,11 @@ public sealed class QuantumWeaver : IInterruptSink
             if (i + KeyWidth <= cpus.Length && cpus[i + KeyWidth - 1] - c == KeyWidth - 1)
             {
                 Vector256<long> lost = Vector256.Create(ns.Slice(i, KeyWidth));
-                At(_delayNs, c) += lost;
-                At(_stepDelayNs, c) += lost;
-                ref Vector256<long> key = ref At(_keys, c);
-                key = Vector256.ConditionalSelect(Vector256.Equals(key, none), key, key + (lost << 10));
-                if (Vector256.GreaterThanAny(At(_heldUntilNs, c), now))
+                (Load(_delayNs, c) + lost).CopyTo(_delayNs, c);
+                (Load(_stepDelayNs, c) + lost).CopyTo(_stepDelayNs, c);
+                Vector256<long> key = Load(_keys, c);
+                Vector256.ConditionalSelect(Vector256.Equals(key, none), key, key + (lost << 10)).CopyTo(_keys, c);
+                if (Vector256.GreaterThanAny(Load(_heldUntilNs, c), now))
                 {
                     for (int j = 0; j < KeyWidth; j++)
                     {
@@ -347,8 +348,7 @@ public sealed class QuantumWeaver : IInterruptSink
         }
     }
 
-    /// <summary>The vector of <paramref name="array"/>'s elements from <paramref name="index"/>.</summary>
-    private static ref Vector256<long> At(long[] array, int index) => ref MemoryMarshal.Cast<long, Vector256<long>>(array.AsSpan(index, KeyWidth))[0];
+    private static Vector256<long> Load(long[] array, int index) => Vector256.Create(array.AsSpan(index, KeyWidth));
 
     /// <summary>Moves a CPU's later entries by <paramref name="ns"/>, inside its current path's
     /// latency, and past the end of a lock it holds now (<see cref="ExtendHeldLock"/>).</summary>
