@@ -99,7 +99,8 @@ public static class IdleStates
 /// immediate timeline: the CPUs' clocks), once per call round.</summary>
 public interface IInterruptSink
 {
-    /// <summary>CPU <paramref name="cpus"/>[i] lost <paramref name="ns"/>[i] ns (0: nothing).</summary>
+    /// <summary>CPU <paramref name="cpus"/>[i] lost <paramref name="ns"/>[i] ns (0: nothing); the CPUs
+    /// come in ascending order, each once.</summary>
     void Interrupted(ReadOnlySpan<int> cpus, ReadOnlySpan<long> ns);
 }
 
