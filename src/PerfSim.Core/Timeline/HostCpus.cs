@@ -143,11 +143,10 @@ public sealed class HostCpus
     private readonly CpuCallCounters[] _counters;
 
     /// <summary>The states in three runs: [0, <see cref="_actors"/>) CPUs with an actor, not idle
-    /// (the sink hears what they lose); [<see cref="_actors"/>, <see cref="_busy"/>) shared non-idle
-    /// states; [<see cref="_idleStart"/>, <see cref="_count"/>) idle states. The gap between the
-    /// second and third (no members) pads the vector-priced runs to whole vectors.</summary>
+    /// (the sink hears what they lose); then the shared non-idle states; [<see cref="_idleStart"/>,
+    /// <see cref="_count"/>) idle states. The gap before the idle run (no members) pads the
+    /// vector-priced runs to whole vectors.</summary>
     private int _actors;
-    private int _busy;
     private int _idleStart;
     private int _count;
     private int[] _slotOf = [];
@@ -578,9 +577,9 @@ public sealed class HostCpus
             .. Enumerable.Range(0, slots.Length).Where(i => slots[i].Members > 0 && slots[i].Role == CpuRole.Idle),
         ];
         _actors = order.Count(i => slots[i].Role != CpuRole.Idle && slots[i].Cpu >= 0);
-        _busy = order.Count(i => slots[i].Role != CpuRole.Idle);
-        _idleStart = (_busy + Width - 1) / Width * Width;
-        _count = _idleStart + (order.Length - _busy);
+        int busy = order.Count(i => slots[i].Role != CpuRole.Idle);
+        _idleStart = (busy + Width - 1) / Width * Width;
+        _count = _idleStart + (order.Length - busy);
         int length = Math.Max(_count, Width);
         _cpu = new int[length];
         _members = new long[length];
@@ -599,7 +598,7 @@ public sealed class HostCpus
         var placeOf = new int[slots.Length];
         for (int k = 0; k < order.Length; k++)
         {
-            int at = k < _busy ? k : _idleStart + (k - _busy);
+            int at = k < busy ? k : _idleStart + (k - busy);
             Slot s = slots[order[k]];
             placeOf[order[k]] = at;
             _cpu[at] = s.Cpu;
