@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PerfSim.Core.Frames;
 
@@ -127,29 +128,26 @@ public sealed partial class PageAllocator
         return free;
     }
 
-    /// <summary><c>move_freepages_block</c>: relabel a pageblock and move its free blocks to the
-    /// lists of the new type (to the tail, as <c>move_to_free_list</c> does).</summary>
+    /// <summary><c>move_freepages_block</c>: move the free blocks of a pageblock to the lists of
+    /// the new type (to the tail, as <c>move_to_free_list</c> does), then relabel the pageblock.</summary>
     private void MoveFreePagesBlockLocked(Zone zone, long pageblock, FreeType type)
     {
         zone.AssertLockedInvariants();
-        for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
+        FreeType from = FreeTypeOfPageblock(pageblock);
+        if (from != type)
         {
-            byte state = _buddyState[pfn];
-            int order = BuddyOrder(state);
-            if (order < 0)
+            for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
             {
-                pfn++;
-                continue;
-            }
+                int order = BuddyOrder(_buddyState[pfn]);
+                if (order < 0)
+                {
+                    pfn++;
+                    continue;
+                }
 
-            FreeType from = BuddyFreeType(state);
-            if (from != type)
-            {
-                DeleteFromFreeListLocked(zone, pfn, order, from);
-                AddToFreeListLocked(zone, pfn, order, type, toTail: true);
+                MoveToFreeListLocked(zone, pfn, order, from, type);
+                pfn += 1L << order;
             }
-
-            pfn += 1L << order;
         }
 
         SetPageblockType(pageblock, PageblockOrder, type);
@@ -213,20 +211,30 @@ public sealed partial class PageAllocator
             return false;
         }
 
-        byte state = _buddyState[pfn];
-        if (BuddyOrder(state) != order)
+        if (BuddyOrder(_buddyState[pfn]) != order)
         {
             return false;
         }
 
-        type = BuddyFreeType(state);
+        type = FreeTypeOfPageblock(pfn);
         return true;
     }
+
+    // A free block sits on the list of its pageblock's type, always: since Linux 6.10 (Johannes
+    // Weiner's "mm: page_alloc: freelist migratetype hygiene" series) mm/page_alloc.c warns in
+    // __add_to_free_list(), move_to_free_list() and __del_page_from_free_list() when the
+    // migratetype passed differs from get_pageblock_migratetype(page), and move_freepages_block()
+    // moves every free block of a pageblock whose type changes. The model keeps the same rule
+    // (every SetPageblockType moves, relabels only blocks off the lists, or matches a merging
+    // buddy, as __free_one_page() does), so a block's freetype is read from its pageblock and
+    // stored nowhere else. The asserts below are the kernel's warnings; the test hooks check it
+    // for every listed block.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddToFreeListLocked(Zone zone, long pfn, int order, FreeType type, bool toTail)
     {
-        _buddyState[pfn] = (byte)((order + 1) | ((int)type << 4));
+        Debug.Assert(FreeTypeOfPageblock(pfn) == type, "a free block added to a list other than its pageblock's");
+        _buddyState[pfn] = (byte)(order + 1);
         ref FreeList area = ref zone.FreeArea(order, type);
         if (toTail)
         {
@@ -243,15 +251,23 @@ public sealed partial class PageAllocator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void DeleteFromFreeListLocked(Zone zone, long pfn, int order, FreeType type)
     {
+        Debug.Assert(FreeTypeOfPageblock(pfn) == type, "a free block deleted from a list other than its pageblock's");
         Unlink(ref zone.FreeArea(order, type), pfn);
         _buddyState[pfn] = 0;
         zone.FreeBuddyPages -= 1L << order;
     }
 
-    /// <summary>The order of a free block head, or -1 when the frame is not one.</summary>
-    private static int BuddyOrder(byte state) => (state & 0xF) - 1;
+    /// <summary><c>move_to_free_list</c>: to the tail of the list of <paramref name="to"/>, before
+    /// the caller relabels the pageblock.</summary>
+    private void MoveToFreeListLocked(Zone zone, long pfn, int order, FreeType from, FreeType to)
+    {
+        Debug.Assert(FreeTypeOfPageblock(pfn) == from, "a free block moved from a list other than its pageblock's");
+        Unlink(ref zone.FreeArea(order, from), pfn);
+        PushBack(ref zone.FreeArea(order, to), pfn);
+    }
 
-    private static FreeType BuddyFreeType(byte state) => (FreeType)(state >> 4);
+    /// <summary>The order of a free block head, or -1 when the frame is not one.</summary>
+    private static int BuddyOrder(byte state) => state - 1;
 
     // ---- Intrusive lists: both links in the free frame's record (Frame.FreeNext/FreePrev), pfn + 1. ----
 

@@ -166,11 +166,13 @@ public sealed partial class PageAllocator
             return Invariant($"{where}: block {pfn} misaligned or outside the zone");
         }
 
-        if (BuddyOrder(_buddyState[pfn]) != order || BuddyFreeType(_buddyState[pfn]) != type)
+        if (BuddyOrder(_buddyState[pfn]) != order)
         {
             return Invariant($"{where}: block {pfn} has head state {_buddyState[pfn]}");
         }
 
+        // The freetype is not stored: it is the pageblock's (the 6.10 freelist hygiene rule,
+        // PageAllocator.Buddy.cs), so a block on another type's list is a broken invariant.
         for (long p = pfn; p < pfn + pages; p += PageblockPages)
         {
             if (FreeTypeOfPageblock(p) != type)

@@ -58,7 +58,8 @@ public sealed partial class PageAllocator : IPageTableAllocator
     private readonly int _cpuCount;
 
     /// <summary>Per frame: 0, or the head of a free buddy block (<c>PageBuddy</c> +
-    /// <c>buddy_order</c>): <c>(order + 1) | freetype &lt;&lt; 4</c>. Written under the zone lock only.</summary>
+    /// <c>buddy_order</c>): <c>order + 1</c>. The block's freetype is its pageblock's
+    /// (<see cref="AddToFreeListLocked"/>). Written under the zone lock only.</summary>
     private readonly NativeArray<byte> _buddyState;
 
     /// <summary>Per pageblock: <see cref="PageblockFlags"/> (the migratetype bits and the unmapped
