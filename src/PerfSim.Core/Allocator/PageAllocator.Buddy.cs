@@ -114,7 +114,7 @@ public sealed partial class PageAllocator
         long free = 0;
         for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
         {
-            int order = BuddyOrder(_buddyState[pfn]);
+            int order = BuddyOrderAt(pfn);
             if (order < 0)
             {
                 pfn++;
@@ -138,7 +138,7 @@ public sealed partial class PageAllocator
         {
             for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
             {
-                int order = BuddyOrder(_buddyState[pfn]);
+                int order = BuddyOrderAt(pfn);
                 if (order < 0)
                 {
                     pfn++;
@@ -211,7 +211,7 @@ public sealed partial class PageAllocator
             return false;
         }
 
-        if (BuddyOrder(_buddyState[pfn]) != order)
+        if (BuddyOrderAt(pfn) != order)
         {
             return false;
         }
@@ -234,7 +234,6 @@ public sealed partial class PageAllocator
     private void AddToFreeListLocked(Zone zone, long pfn, int order, FreeType type, bool toTail)
     {
         Debug.Assert(FreeTypeOfPageblock(pfn) == type, "a free block added to a list other than its pageblock's");
-        _buddyState[pfn] = (byte)(order + 1);
         ref FreeList area = ref zone.FreeArea(order, type);
         if (toTail)
         {
@@ -245,6 +244,12 @@ public sealed partial class PageAllocator
             PushFront(ref area, pfn);
         }
 
+        _frames[pfn].SetBuddyHead();
+        if (order > 0)
+        {
+            _frames[pfn + 1].SetBuddyOrderMark(order);
+        }
+
         zone.FreeBuddyPages += 1L << order;
     }
 
@@ -253,7 +258,11 @@ public sealed partial class PageAllocator
     {
         Debug.Assert(FreeTypeOfPageblock(pfn) == type, "a free block deleted from a list other than its pageblock's");
         Unlink(ref zone.FreeArea(order, type), pfn);
-        _buddyState[pfn] = 0;
+        if (order > 0)
+        {
+            _frames[pfn + 1].Reset(FrameOwner.Free, FrameFlags.None);
+        }
+
         zone.FreeBuddyPages -= 1L << order;
     }
 
@@ -264,10 +273,28 @@ public sealed partial class PageAllocator
         Debug.Assert(FreeTypeOfPageblock(pfn) == from, "a free block moved from a list other than its pageblock's");
         Unlink(ref zone.FreeArea(order, from), pfn);
         PushBack(ref zone.FreeArea(order, to), pfn);
+        _frames[pfn].SetBuddyHead();
     }
 
-    /// <summary>The order of a free block head, or -1 when the frame is not one.</summary>
-    private static int BuddyOrder(byte state) => state - 1;
+    /// <summary>
+    /// <c>PageBuddy</c> and <c>buddy_order</c>: the order of the free buddy block headed at
+    /// <paramref name="pfn"/>, or -1 when the frame heads none (owned, on a per-CPU list, inside a
+    /// block, or off every list). Kept in the free frames' records (<see cref="Frame"/>): the head's
+    /// bit 63, and for order 1 or more the order in the block's second frame, which shares the
+    /// head's cache line (an order-1+ block starts at an even pfn). A head at an odd pfn, or
+    /// whose next frame holds no order mark, is of order 0: the next frame of an order-0 head
+    /// is never a mark, since marks sit only in the second frame of a listed block of order 1+.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int BuddyOrderAt(long pfn)
+    {
+        if (!_frames[pfn].IsBuddyHead)
+        {
+            return -1;
+        }
+
+        return (pfn & 1) != 0 || pfn + 1 >= _frames.EndPfn ? 0 : _frames[pfn + 1].BuddyOrderMark;
+    }
 
     // ---- Intrusive lists: both links in the free frame's record (Frame.FreeNext/FreePrev), pfn + 1. ----
 
