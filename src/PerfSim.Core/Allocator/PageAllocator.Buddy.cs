@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PerfSim.Core.Frames;
 
@@ -113,7 +114,7 @@ public sealed partial class PageAllocator
         long free = 0;
         for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
         {
-            int order = BuddyOrder(_buddyState[pfn]);
+            int order = BuddyOrderAt(pfn);
             if (order < 0)
             {
                 pfn++;
@@ -127,29 +128,26 @@ public sealed partial class PageAllocator
         return free;
     }
 
-    /// <summary><c>move_freepages_block</c>: relabel a pageblock and move its free blocks to the
-    /// lists of the new type (to the tail, as <c>move_to_free_list</c> does).</summary>
+    /// <summary><c>move_freepages_block</c>: move the free blocks of a pageblock to the lists of
+    /// the new type (to the tail, as <c>move_to_free_list</c> does), then relabel the pageblock.</summary>
     private void MoveFreePagesBlockLocked(Zone zone, long pageblock, FreeType type)
     {
         zone.AssertLockedInvariants();
-        for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
+        FreeType from = FreeTypeOfPageblock(pageblock);
+        if (from != type)
         {
-            byte state = _buddyState[pfn];
-            int order = BuddyOrder(state);
-            if (order < 0)
+            for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
             {
-                pfn++;
-                continue;
-            }
+                int order = BuddyOrderAt(pfn);
+                if (order < 0)
+                {
+                    pfn++;
+                    continue;
+                }
 
-            FreeType from = BuddyFreeType(state);
-            if (from != type)
-            {
-                DeleteFromFreeListLocked(zone, pfn, order, from);
-                AddToFreeListLocked(zone, pfn, order, type, toTail: true);
+                MoveToFreeListLocked(zone, pfn, order, from, type);
+                pfn += 1L << order;
             }
-
-            pfn += 1L << order;
         }
 
         SetPageblockType(pageblock, PageblockOrder, type);
@@ -213,20 +211,29 @@ public sealed partial class PageAllocator
             return false;
         }
 
-        byte state = _buddyState[pfn];
-        if (BuddyOrder(state) != order)
+        if (BuddyOrderAt(pfn) != order)
         {
             return false;
         }
 
-        type = BuddyFreeType(state);
+        type = FreeTypeOfPageblock(pfn);
         return true;
     }
+
+    // A free block sits on the list of its pageblock's type, always: since Linux 6.10 (Johannes
+    // Weiner's "mm: page_alloc: freelist migratetype hygiene" series) mm/page_alloc.c warns in
+    // __add_to_free_list(), move_to_free_list() and __del_page_from_free_list() when the
+    // migratetype passed differs from get_pageblock_migratetype(page), and move_freepages_block()
+    // moves every free block of a pageblock whose type changes. The model keeps the same rule
+    // (every SetPageblockType moves, relabels only blocks off the lists, or matches a merging
+    // buddy, as __free_one_page() does), so a block's freetype is read from its pageblock and
+    // stored nowhere else. The asserts below are the kernel's warnings; the test hooks check it
+    // for every listed block.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddToFreeListLocked(Zone zone, long pfn, int order, FreeType type, bool toTail)
     {
-        _buddyState[pfn] = (byte)((order + 1) | ((int)type << 4));
+        Debug.Assert(FreeTypeOfPageblock(pfn) == type, "a free block added to a list other than its pageblock's");
         ref FreeList area = ref zone.FreeArea(order, type);
         if (toTail)
         {
@@ -237,21 +244,57 @@ public sealed partial class PageAllocator
             PushFront(ref area, pfn);
         }
 
+        _frames[pfn].SetBuddyHead();
+        if (order > 0)
+        {
+            _frames[pfn + 1].SetBuddyOrderMark(order);
+        }
+
         zone.FreeBuddyPages += 1L << order;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void DeleteFromFreeListLocked(Zone zone, long pfn, int order, FreeType type)
     {
+        Debug.Assert(FreeTypeOfPageblock(pfn) == type, "a free block deleted from a list other than its pageblock's");
         Unlink(ref zone.FreeArea(order, type), pfn);
-        _buddyState[pfn] = 0;
+        if (order > 0)
+        {
+            _frames[pfn + 1].Reset(FrameOwner.Free, FrameFlags.None);
+        }
+
         zone.FreeBuddyPages -= 1L << order;
     }
 
-    /// <summary>The order of a free block head, or -1 when the frame is not one.</summary>
-    private static int BuddyOrder(byte state) => (state & 0xF) - 1;
+    /// <summary><c>move_to_free_list</c>: to the tail of the list of <paramref name="to"/>, before
+    /// the caller relabels the pageblock.</summary>
+    private void MoveToFreeListLocked(Zone zone, long pfn, int order, FreeType from, FreeType to)
+    {
+        Debug.Assert(FreeTypeOfPageblock(pfn) == from, "a free block moved from a list other than its pageblock's");
+        Unlink(ref zone.FreeArea(order, from), pfn);
+        PushBack(ref zone.FreeArea(order, to), pfn);
+        _frames[pfn].SetBuddyHead();
+    }
 
-    private static FreeType BuddyFreeType(byte state) => (FreeType)(state >> 4);
+    /// <summary>
+    /// <c>PageBuddy</c> and <c>buddy_order</c>: the order of the free buddy block headed at
+    /// <paramref name="pfn"/>, or -1 when the frame heads none (owned, on a per-CPU list, inside a
+    /// block, or off every list). Kept in the free frames' records (<see cref="Frame"/>): the head's
+    /// bit 63, and for order 1 or more the order in the block's second frame, which shares the
+    /// head's cache line (an order-1+ block starts at an even pfn). A head at an odd pfn, or
+    /// whose next frame holds no order mark, is of order 0: the next frame of an order-0 head
+    /// is never a mark, since marks sit only in the second frame of a listed block of order 1+.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int BuddyOrderAt(long pfn)
+    {
+        if (!_frames[pfn].IsBuddyHead)
+        {
+            return -1;
+        }
+
+        return (pfn & 1) != 0 || pfn + 1 >= _frames.EndPfn ? 0 : _frames[pfn + 1].BuddyOrderMark;
+    }
 
     // ---- Intrusive lists: both links in the free frame's record (Frame.FreeNext/FreePrev), pfn + 1. ----
 

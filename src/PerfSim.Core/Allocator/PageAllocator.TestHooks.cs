@@ -29,17 +29,27 @@ public sealed partial class PageAllocator
         return pages;
     }
 
+    /// <summary>The buddy state of <paramref name="pfn"/> as the allocator reads it (<c>page_is_buddy</c>
+    /// and <c>buddy_order</c>): the order of the free block headed there, or -1.</summary>
+    internal int TestHookBuddyOrder(long pfn) => BuddyOrderAt(pfn);
+
     /// <summary>
     /// Checks every structural invariant and returns the first violation, or null:
     /// every free frame is on exactly one list (buddy or per-CPU) and every listed frame is free;
-    /// buddy blocks are aligned to their order, inside their zone, carry a matching head state and
-    /// sit on the list of their pageblocks' freetype; no two free buddies of the same order and
-    /// direct-map state are left unmerged; per-CPU pages sit in the bank of their pageblock's
-    /// mapped/unmapped state; list counts and zone free counts are exact.
+    /// buddy blocks are aligned to their order, inside their zone and sit on the list of their
+    /// pageblocks' freetype (the freetype is not stored: this is the 6.10 rule the allocator
+    /// relies on); no two free buddies of the same order and direct-map state are left unmerged;
+    /// per-CPU pages sit in the bank of their pageblock's mapped/unmapped state; list counts and
+    /// zone free counts are exact; and the buddy state kept in the frames decodes, at every pfn, to
+    /// exactly the blocks the lists hold (head mark and order), with no other frame of a block
+    /// holding a link or a mark.
     /// </summary>
     internal string? TestHookFindInvariantViolation()
     {
         var listed = new BitArray(checked((int)_frames.EndPfn));
+        // The reference: per pfn, the order of the buddy block the lists say starts there, or -1.
+        sbyte[] listedOrder = new sbyte[_frames.EndPfn];
+        Array.Fill(listedOrder, (sbyte)-1);
         foreach (Zone zone in _zonelist)
         {
             long buddyPages = 0;
@@ -49,7 +59,7 @@ public sealed partial class PageAllocator
                 {
                     var type = (FreeType)t;
                     ref FreeList list = ref zone.FreeArea(order, type);
-                    string? error = WalkList(ref list, listed, Describe(zone, order, type), (pfn, where) => CheckBuddyHead(zone, pfn, order, type, where));
+                    string? error = WalkList(ref list, listed, Describe(zone, order, type), (pfn, where) => CheckBuddyHead(zone, pfn, order, type, where), order, listedOrder);
                     if (error is not null)
                     {
                         return error;
@@ -79,14 +89,14 @@ public sealed partial class PageAllocator
                     ref FreeList list = ref staged ? ref StagedBatch(cpu) : ref PcpList(cpu, zone, bank);
                     string? error = WalkList(ref list, listed, Invariant($"pcp cpu {cpu} {zone.Type} {bank}{(staged ? " staged" : "")}"), (pfn, where) =>
                     {
-                        if (!zone.Contains(pfn) || _buddyState[pfn] != 0)
+                        if (!zone.Contains(pfn) || _frames[pfn].IsBuddyHead)
                         {
                             return Invariant($"{where}: pfn {pfn} outside the zone or marked as a buddy head");
                         }
 
                         bool unmapped = IsPageblockUnmapped(pfn);
                         return unmapped != (bank == FreeType.UnmappedUnmovable) ? Invariant($"{where}: pfn {pfn} in the wrong bank (pageblock unmapped = {unmapped})") : null;
-                    });
+                    }, -1, listedOrder);
                     if (error is not null)
                     {
                         return error;
@@ -102,12 +112,50 @@ public sealed partial class PageAllocator
             {
                 return Invariant($"pfn {pfn} is {_frames[pfn].Owner} but {(listed[(int)pfn] ? "is" : "is not")} on a free list");
             }
+
+            int decoded = BuddyOrderAt(pfn);
+            if (decoded != listedOrder[pfn])
+            {
+                return Invariant($"pfn {pfn} reads as a buddy head of order {decoded}, the lists say {listedOrder[pfn]}");
+            }
+
+            if (listedOrder[pfn] >= 0)
+            {
+                string? error = CheckBlockFrames(pfn, listedOrder[pfn]);
+                if (error is not null)
+                {
+                    return error;
+                }
+            }
+            else if (_frames[pfn].BuddyOrderMark != 0 && (pfn == 0 || listedOrder[pfn - 1] != _frames[pfn].BuddyOrderMark))
+            {
+                return Invariant($"pfn {pfn} holds order mark {_frames[pfn].BuddyOrderMark} but is not the second frame of a listed block of that order");
+            }
         }
 
         return null;
     }
 
-    private string? WalkList(ref FreeList list, BitArray listed, string where, Func<long, string, string?> checkHead)
+    /// <summary>The frames of a listed block after its head: the second holds the order (no
+    /// links), every other is a bare free frame (no links, no mark, no head bit).</summary>
+    private string? CheckBlockFrames(long head, int order)
+    {
+        for (long p = head + 1; p < head + (1L << order); p++)
+        {
+            Frame f = _frames[p];
+            int mark = p == head + 1 ? order : 0;
+            if (f.IsBuddyHead || f.BuddyOrderMark != mark || f.FreeNext != 0 || (mark == 0 && f.FreePrev != 0))
+            {
+                return Invariant($"block {head} order {order}: frame {p} holds links or buddy state (head {f.IsBuddyHead}, mark {f.BuddyOrderMark}, next {f.FreeNext})");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Walks one list; <paramref name="order"/> is the buddy order of its blocks (recorded
+    /// in <paramref name="listedOrder"/>), or -1 for a per-CPU list of single pages.</summary>
+    private string? WalkList(ref FreeList list, BitArray listed, string where, Func<long, string, string?> checkHead, int order, sbyte[] listedOrder)
     {
         int count = 0;
         uint previous = 0;
@@ -135,7 +183,11 @@ public sealed partial class PageAllocator
                 return error;
             }
 
-            int order = BuddyOrder(_buddyState[head]);
+            if (order >= 0)
+            {
+                listedOrder[head] = (sbyte)order;
+            }
+
             long pages = order < 0 ? 1 : 1L << order;
             for (long p = head; p < head + pages; p++)
             {
@@ -166,11 +218,13 @@ public sealed partial class PageAllocator
             return Invariant($"{where}: block {pfn} misaligned or outside the zone");
         }
 
-        if (BuddyOrder(_buddyState[pfn]) != order || BuddyFreeType(_buddyState[pfn]) != type)
+        if (BuddyOrderAt(pfn) != order)
         {
-            return Invariant($"{where}: block {pfn} has head state {_buddyState[pfn]}");
+            return Invariant($"{where}: block {pfn} reads as buddy order {BuddyOrderAt(pfn)}");
         }
 
+        // The freetype is not stored: it is the pageblock's (the 6.10 freelist hygiene rule,
+        // PageAllocator.Buddy.cs), so a block on another type's list is a broken invariant.
         for (long p = pfn; p < pfn + pages; p += PageblockPages)
         {
             if (FreeTypeOfPageblock(p) != type)

@@ -57,10 +57,6 @@ public sealed partial class PageAllocator : IPageTableAllocator
     private readonly IPageblockMapper? _mapper;
     private readonly int _cpuCount;
 
-    /// <summary>Per frame: 0, or the head of a free buddy block (<c>PageBuddy</c> +
-    /// <c>buddy_order</c>): <c>(order + 1) | freetype &lt;&lt; 4</c>. Written under the zone lock only.</summary>
-    private readonly NativeArray<byte> _buddyState;
-
     /// <summary>Per pageblock: <see cref="PageblockFlags"/> (the migratetype bits and the unmapped
     /// flag of <c>pageblock_flags</c>).</summary>
     private readonly NativeArray<byte> _pageblocks;
@@ -96,14 +92,13 @@ public sealed partial class PageAllocator : IPageTableAllocator
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CpuCount, 1);
         if (frames.EndPfn >= Frame.MaxLink)
         {
-            throw new ArgumentException($"the allocator links free frames with {Frame.LinkBits}-bit pfns (less than 8 TiB of physical address space)", nameof(frames));
+            throw new ArgumentException($"the allocator links free frames with {Frame.LinkBits}-bit pfns (less than 8 TiB of physical address space less 64 KiB)", nameof(frames));
         }
 
         _frames = frames;
         _mapper = mapper;
         _freeCheck = freeCheck;
         _cpuCount = options.CpuCount;
-        _buddyState = arena.Allocate<byte>(frames.EndPfn);
         _pageblocks = arena.Allocate<byte>((frames.EndPfn + PageblockPages - 1) >> PageblockOrder);
         _pcp = arena.Allocate<FreeList>((long)_cpuCount * s_pcpStride);
         _counters = arena.Allocate<CpuAllocatorCounters>(_cpuCount);

@@ -73,29 +73,43 @@ public enum FrameFlags : byte
 /// in 32–63. A free frame holds only what the page allocator needs: the two links of the
 /// intrusive free list it is on (bits 1–31 forward, 32–62 backward, each <c>pfn + 1</c>, 0 = none),
 /// as the kernel keeps <c>page-&gt;buddy_list</c> in the words of <c>struct page</c> that a free
-/// page does not use (include/linux/mm_types.h). The allocator's per-frame state is thus the
-/// buddy byte alone instead of 5 bytes.</para>
+/// page does not use (include/linux/mm_types.h), and the buddy state: bit 63 marks the head of a
+/// free buddy block (<c>PageBuddy</c>), and a block of order 1 or more keeps its order
+/// (<c>buddy_order</c>, which the kernel keeps in the head's <c>page-&gt;private</c>) in its second
+/// frame, a free frame on no list: its backward field holds <see cref="OrderMark"/> | order, a
+/// value no link takes. The allocator thus needs no per-frame state of its own.</para>
 /// <para>The view is the same for both: a free frame reads as no flags, mapping 0, and its
-/// forward link as <see cref="Index"/> (what it read as when the link was kept there). Setting
-/// <see cref="Owner"/> of a free frame, or setting it to free, leaves a frame with no flags,
-/// mapping, index or links. A free page has no flags (mm/page_alloc.c: PAGE_FLAGS_CHECK_AT_FREE),
-/// so clearing a free frame's flags or mapping changes nothing, and setting one, or writing its
-/// index, is a model bug that throws.</para>
+/// forward link as <see cref="Index"/> (what it read as when the link was kept there; the buddy
+/// bits do not show). Setting <see cref="Owner"/> of a free frame, or setting it to free, leaves a
+/// frame with no flags, mapping, index, links or buddy state. A free page has no flags
+/// (mm/page_alloc.c: PAGE_FLAGS_CHECK_AT_FREE), so clearing a free frame's flags or mapping
+/// changes nothing, and setting one, or writing its index, is a model bug that throws.</para>
 /// </remarks>
 public struct Frame
 {
-    /// <summary>Links are 31 bits: the allocator serves fewer than 2^31 - 1 pfns (8 TiB of
-    /// physical address space, twice the largest host PerfSim accepts).</summary>
+    /// <summary>Links are 31-bit fields.</summary>
     public const int LinkBits = 31;
 
-    /// <summary>The largest pfn + 1 a link can hold.</summary>
-    public const uint MaxLink = (1u << LinkBits) - 1;
+    /// <summary>The largest pfn + 1 a link can hold: the field's top 16 values are order marks
+    /// (<see cref="OrderMark"/>), so the allocator serves fewer than 2^31 - 17 pfns (8 TiB of
+    /// physical address space less 64 KiB, twice the largest host PerfSim accepts).</summary>
+    public const uint MaxLink = OrderMark - 1;
 
+    /// <summary>A backward field of this value | order (1–15) is no link: it marks the second frame
+    /// of a free buddy block and holds the block's order.</summary>
+    internal const uint OrderMark = LinkMask & ~0xFu;
+
+    private const uint LinkMask = (1u << LinkBits) - 1;
     private const ulong FreeBit = 1;
+    private const ulong BuddyBit = 1UL << 63;
     private const int OwnerShift = 1;
     private const ulong OwnerField = 0x7UL << OwnerShift;
     private const int NextShift = 1;
     private const int PrevShift = 32;
+
+    /// <summary>The bits that identify an order mark: free, the mark in the backward field, no buddy bit.</summary>
+    private const ulong OrderMarkMask = FreeBit | ((ulong)OrderMark << PrevShift) | BuddyBit;
+    private const ulong OrderMarkBits = FreeBit | ((ulong)OrderMark << PrevShift);
 
     private ulong _bits;
 
@@ -156,10 +170,18 @@ public struct Frame
     }
 
     /// <summary>The forward free-list link (<c>pfn + 1</c> of the next frame, 0 = none) of a free frame.</summary>
-    internal readonly uint FreeNext => (uint)(_bits >> NextShift) & MaxLink;
+    internal readonly uint FreeNext => (uint)(_bits >> NextShift) & LinkMask;
 
     /// <summary>The backward free-list link of a free frame.</summary>
-    internal readonly uint FreePrev => (uint)(_bits >> PrevShift) & MaxLink;
+    internal readonly uint FreePrev => (uint)(_bits >> PrevShift) & LinkMask;
+
+    /// <summary><c>PageBuddy</c>: a free frame that heads a free buddy block (on a buddy list; a
+    /// per-CPU list's frames are free and linked but no buddy heads).</summary>
+    internal readonly bool IsBuddyHead => (_bits & (FreeBit | BuddyBit)) == (FreeBit | BuddyBit);
+
+    /// <summary>The order (1–15) this frame holds as the second frame of a free buddy block, or 0
+    /// when it holds none.</summary>
+    internal readonly int BuddyOrderMark => (_bits & OrderMarkMask) == OrderMarkBits ? (int)(_bits >> PrevShift) & 0xF : 0;
 
     private readonly bool IsFree => (_bits & FreeBit) != 0;
 
@@ -171,13 +193,29 @@ public struct Frame
     internal void SetFreeNext(uint link)
     {
         Debug.Assert(IsFree && link <= MaxLink, "a free-list link on an owned frame, or out of range");
-        _bits = (_bits & ~((ulong)MaxLink << NextShift)) | ((ulong)link << NextShift);
+        _bits = (_bits & ~((ulong)LinkMask << NextShift)) | ((ulong)link << NextShift);
     }
 
     internal void SetFreePrev(uint link)
     {
         Debug.Assert(IsFree && link <= MaxLink, "a free-list link on an owned frame, or out of range");
-        _bits = (_bits & ~((ulong)MaxLink << PrevShift)) | ((ulong)link << PrevShift);
+        _bits = (_bits & ~((ulong)LinkMask << PrevShift)) | ((ulong)link << PrevShift);
+    }
+
+    /// <summary>Marks this free frame as a buddy head (<c>__SetPageBuddy</c>); its links stay.
+    /// <see cref="Reset"/> (an unlink) clears the mark.</summary>
+    internal void SetBuddyHead()
+    {
+        Debug.Assert(IsFree, "a buddy head that is not free");
+        _bits |= BuddyBit;
+    }
+
+    /// <summary>Makes this free frame, on no list, the second frame of a free buddy block of
+    /// <paramref name="order"/> (1–15). <see cref="Reset"/> clears it.</summary>
+    internal void SetBuddyOrderMark(int order)
+    {
+        Debug.Assert(_bits == FreeBit && order is >= 1 and <= 15, "an order mark on a frame that is not free and unlinked, or out of range");
+        _bits = OrderMarkBits | ((ulong)order << PrevShift);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

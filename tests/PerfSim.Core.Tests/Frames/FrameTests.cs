@@ -74,4 +74,60 @@ public sealed class FrameTests
         Assert.Equal((0u, 0u, 0u), (owned.FreeNext, owned.FreePrev, owned.Index));
         Assert.Equal(FrameFlags.None, owned.Flags);
     }
+
+    [Fact]
+    public void The_buddy_head_mark_keeps_the_links_and_does_not_show_in_the_view()
+    {
+        var f = new Frame { Owner = FrameOwner.Free };
+        f.SetFreeNext(Frame.MaxLink);
+        f.SetFreePrev(Frame.MaxLink);
+        f.SetBuddyHead();
+
+        Assert.True(f.IsBuddyHead);
+        Assert.Equal(0, f.BuddyOrderMark);
+        Assert.Equal((Frame.MaxLink, Frame.MaxLink), (f.FreeNext, f.FreePrev));
+        Assert.Equal((FrameOwner.Free, FrameFlags.None, (ushort)0, Frame.MaxLink), (f.Owner, f.Flags, f.MappingId, f.Index));
+        f.SetFreePrev(3);
+        f.SetFreeNext(0);
+        Assert.True(f.IsBuddyHead, "relinking keeps the mark");
+        f.Reset(FrameOwner.Free, FrameFlags.None);
+        Assert.False(f.IsBuddyHead);
+        Assert.Equal((0u, 0u), (f.FreeNext, f.FreePrev));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9)]
+    [InlineData(10)]
+    [InlineData(15)]
+    public void An_order_mark_reads_back_and_shows_as_a_bare_free_frame(int order)
+    {
+        var f = new Frame { Owner = FrameOwner.Free };
+        f.SetBuddyOrderMark(order);
+
+        Assert.Equal(order, f.BuddyOrderMark);
+        Assert.False(f.IsBuddyHead);
+        Assert.Equal((FrameOwner.Free, FrameFlags.None, (ushort)0, 0u), (f.Owner, f.Flags, f.MappingId, f.Index));
+        f.Owner = FrameOwner.Allocated;
+        Assert.Equal(0, f.BuddyOrderMark);
+        Assert.Equal((FrameFlags.None, 0u), (f.Flags, f.Index));
+    }
+
+    [Fact]
+    public void No_link_owned_frame_or_head_reads_as_an_order_mark()
+    {
+        // The largest link sits just below the marks.
+        var linked = new Frame { Owner = FrameOwner.Free };
+        linked.SetFreePrev(Frame.MaxLink);
+        linked.SetFreeNext(Frame.MaxLink);
+        Assert.Equal(0, linked.BuddyOrderMark);
+
+        // An owned frame whose index has the mark's bit pattern is not free, so no mark.
+        var owned = new Frame { Owner = FrameOwner.PageCache, Index = 0xFFFF_FFF3 };
+        Assert.Equal(0, owned.BuddyOrderMark);
+        Assert.False(owned.IsBuddyHead);
+
+        Assert.Equal(0x7FFF_FFF0u, Frame.OrderMark);
+        Assert.Equal(Frame.OrderMark - 1, Frame.MaxLink);
+    }
 }
