@@ -36,11 +36,12 @@ public sealed class QuantumWeaver : IInterruptSink
     /// <summary>Per CPU, the hot part of its side of the weave, as arrays (a cross call delays
     /// nearly every CPU at once: a vector of CPUs per step), padded to a whole number of vectors:
     /// the next key due ((time &lt;&lt; 10) | cpu; <see cref="long.MaxValue"/>: none), the delay this
-    /// weave found, the part since its last path entry, and when the lock it took last is released
-    /// (in delayed time: an interrupt while it spins for the lock does not lengthen the hold).</summary>
+    /// weave found, that delay when the CPU entered its current path (the path's share is the
+    /// difference, so a loss lands on one array, not two), and when the lock it took last is
+    /// released (in delayed time: an interrupt while it spins for the lock does not lengthen the hold).</summary>
     private readonly long[] _keys;
     private readonly long[] _delayNs;
-    private readonly long[] _stepDelayNs;
+    private readonly long[] _pathEntryDelayNs;
     private readonly long[] _heldUntilNs;
     private long? _closedUntil;
 
@@ -69,10 +70,10 @@ public sealed class QuantumWeaver : IInterruptSink
             _lanes[c] = new QuantumLane();
         }
 
-        int padded = (cpus + KeyWidth - 1) / KeyWidth * KeyWidth;
+        int padded = PadToScan(cpus);
         _keys = new long[padded];
         _delayNs = new long[padded];
-        _stepDelayNs = new long[padded];
+        _pathEntryDelayNs = new long[padded];
         _heldUntilNs = new long[padded];
     }
 
@@ -165,7 +166,7 @@ public sealed class QuantumWeaver : IInterruptSink
             }
         }
 
-        Span<long> keys = _keys.AsSpan(0, (end + KeyWidth - 1) / KeyWidth * KeyWidth);
+        Span<long> keys = _keys.AsSpan(0, PadToScan(end));
         while (!keys.IsEmpty)
         {
             long top = TwoSmallest(keys, out long second);
@@ -204,6 +205,7 @@ public sealed class QuantumWeaver : IInterruptSink
         for (int c = 0; c < lanes.Length; c++)
         {
             lanes[c].Carry(_delayNs[c]);
+            _pathEntryDelayNs[c] -= _delayNs[c];
             _delayNs[c] = 0;
         }
     }
@@ -214,18 +216,32 @@ public sealed class QuantumWeaver : IInterruptSink
     /// <summary>Keys compared per vector step.</summary>
     private static int KeyWidth => Vector256<long>.Count;
 
-    /// <summary>The smallest key of <paramref name="keys"/> (a multiple of <see cref="KeyWidth"/>
-    /// long) and, in <paramref name="second"/>, the next smallest.</summary>
+    /// <summary><paramref name="cpus"/> rounded up to the keys <see cref="TwoSmallest"/> reads per step.</summary>
+    private static int PadToScan(int cpus) => (cpus + (2 * KeyWidth) - 1) / (2 * KeyWidth) * 2 * KeyWidth;
+
+    /// <summary>The smallest key of <paramref name="keys"/> (a multiple of two vectors long) and, in
+    /// <paramref name="second"/>, the next smallest.</summary>
+    /// <remarks>Two vectors per step in two independent chains: each min depends on the previous
+    /// one, so one chain waits on the min's latency at every step.</remarks>
     private static long TwoSmallest(ReadOnlySpan<long> keys, out long second)
     {
-        Vector256<long> min = Vector256.Create(long.MaxValue);
-        Vector256<long> next = min;
-        for (int i = 0; i < keys.Length; i += KeyWidth)
+        Vector256<long> minA = Vector256.Create(long.MaxValue);
+        Vector256<long> nextA = minA;
+        Vector256<long> minB = minA;
+        Vector256<long> nextB = minA;
+        for (int i = 0; i < keys.Length; i += 2 * KeyWidth)
         {
-            Vector256<long> v = Vector256.Create(keys.Slice(i, KeyWidth));
-            next = Vector256.Min(next, Vector256.Max(min, v));
-            min = Vector256.Min(min, v);
+            Vector256<long> a = Vector256.Create(keys.Slice(i, KeyWidth));
+            Vector256<long> b = Vector256.Create(keys.Slice(i + KeyWidth, KeyWidth));
+            nextA = Vector256.Min(nextA, Vector256.Max(minA, a));
+            minA = Vector256.Min(minA, a);
+            nextB = Vector256.Min(nextB, Vector256.Max(minB, b));
+            minB = Vector256.Min(minB, b);
         }
+
+        // Per column, the two smallest of both chains.
+        Vector256<long> min = Vector256.Min(minA, minB);
+        Vector256<long> next = Vector256.Min(Vector256.Min(nextA, nextB), Vector256.Max(minA, minB));
 
         // The smallest is the least column minimum (keys are unique: the CPU is in them); the
         // second, the least of the other columns' minima and that column's second.
@@ -266,7 +282,7 @@ public sealed class QuantumWeaver : IInterruptSink
         switch (e.Kind)
         {
             case QuantumKind.Enter:
-                _stepDelayNs[cpu] = 0;
+                _pathEntryDelayNs[cpu] = _delayNs[cpu];
                 Host.SetInPath(cpu, true);
                 break;
 
@@ -275,7 +291,6 @@ public sealed class QuantumWeaver : IInterruptSink
                 long at = time;
                 long wait = Locks[e.Id].Hold(ref at, e.A, e.B);
                 _delayNs[cpu] += wait;
-                _stepDelayNs[cpu] += wait;
                 lane.HeldLock = e.Id;
                 lane.HeldFromNs = at - e.A;
                 _heldUntilNs[cpu] = at;
@@ -298,7 +313,7 @@ public sealed class QuantumWeaver : IInterruptSink
 
             case QuantumKind.Latency:
                 Host.SetInPath(cpu, false);
-                Latencies?.Record(cpu, e.Id, e.A, e.A + _stepDelayNs[cpu]);
+                Latencies?.Record(cpu, e.Id, e.A, e.A + _delayNs[cpu] - _pathEntryDelayNs[cpu]);
                 break;
             default:
                 Events?.Emit(new SimEvent(time, e.A, e.B, cpu, (SimEventKind)e.Id));
@@ -320,7 +335,6 @@ public sealed class QuantumWeaver : IInterruptSink
             {
                 Vector256<long> lost = Vector256.Create(ns.Slice(i, KeyWidth));
                 (Load(_delayNs, c) + lost).CopyTo(_delayNs, c);
-                (Load(_stepDelayNs, c) + lost).CopyTo(_stepDelayNs, c);
                 Vector256<long> key = Load(_keys, c);
                 Vector256.ConditionalSelect(Vector256.Equals(key, none), key, key + (lost << 10)).CopyTo(_keys, c);
                 if (Vector256.GreaterThanAny(Load(_heldUntilNs, c), now))
@@ -355,7 +369,6 @@ public sealed class QuantumWeaver : IInterruptSink
     private void Delay(int cpu, long ns, bool extendsAnyLock)
     {
         _delayNs[cpu] += ns;
-        _stepDelayNs[cpu] += ns;
         if (_now < _heldUntilNs[cpu])
         {
             ExtendHeldLock(cpu, ns, extendsAnyLock);
