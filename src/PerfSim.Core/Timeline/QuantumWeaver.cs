@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using PerfSim.Core.Events;
@@ -43,6 +44,11 @@ public sealed class QuantumWeaver : IInterruptSink
     private readonly long[] _delayNs;
     private readonly long[] _pathEntryDelayNs;
     private readonly long[] _heldUntilNs;
+
+    /// <summary>Per CPU, when it got the lock it took last if an interrupt lengthens that lock's
+    /// hold (<see cref="SimLockTable.TakenWithIrqsOn"/>), else <see cref="long.MaxValue"/>: with
+    /// <see cref="_heldUntilNs"/>, a vector test of who holds such a lock now.</summary>
+    private readonly long[] _irqsOnHeldFromNs;
     private long? _closedUntil;
 
     /// <summary>The time of the entry being applied (a delay found then extends a lock held past it).</summary>
@@ -75,6 +81,8 @@ public sealed class QuantumWeaver : IInterruptSink
         _delayNs = new long[padded];
         _pathEntryDelayNs = new long[padded];
         _heldUntilNs = new long[padded];
+        _irqsOnHeldFromNs = new long[padded];
+        Array.Fill(_irqsOnHeldFromNs, long.MaxValue);
     }
 
     /// <summary>Weave keys hold the CPU in 10 bits.</summary>
@@ -294,6 +302,7 @@ public sealed class QuantumWeaver : IInterruptSink
                 lane.HeldLock = e.Id;
                 lane.HeldFromNs = at - e.A;
                 _heldUntilNs[cpu] = at;
+                _irqsOnHeldFromNs[cpu] = SimLockTable.TakenWithIrqsOn(e.Id) ? lane.HeldFromNs : long.MaxValue;
                 if (e.Id == SimLockTable.CpaLock)
                 {
                     // Kept on the weave's side: the CPU's counters share lines with what its round writes.
@@ -337,15 +346,12 @@ public sealed class QuantumWeaver : IInterruptSink
                 (Load(_delayNs, c) + lost).CopyTo(_delayNs, c);
                 Vector256<long> key = Load(_keys, c);
                 Vector256.ConditionalSelect(Vector256.Equals(key, none), key, key + (lost << 10)).CopyTo(_keys, c);
-                if (Vector256.GreaterThanAny(Load(_heldUntilNs, c), now))
+                // Who holds (granted, not still spinning) a lock an interrupt lengthens.
+                Vector256<long> holds = Vector256.GreaterThan(Load(_heldUntilNs, c), now) & Vector256.GreaterThanOrEqual(now, Load(_irqsOnHeldFromNs, c));
+                for (uint m = holds.ExtractMostSignificantBits(); m != 0; m &= m - 1)
                 {
-                    for (int j = 0; j < KeyWidth; j++)
-                    {
-                        if (_now < _heldUntilNs[c + j])
-                        {
-                            ExtendHeldLock(c + j, lost[j], extendsAnyLock: false);
-                        }
-                    }
+                    int j = BitOperations.TrailingZeroCount(m);
+                    ExtendHeldLock(c + j, lost[j], extendsAnyLock: false);
                 }
 
                 i += KeyWidth;
