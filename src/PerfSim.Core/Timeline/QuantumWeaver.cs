@@ -157,6 +157,7 @@ public sealed class QuantumWeaver : IInterruptSink
         bool orderAll = false;
         foreach (QuantumLane lane in lanes)
         {
+            lane.Absorb();
             orderAll |= lane.CrossCalls > 0;
         }
 
@@ -480,22 +481,28 @@ internal sealed class QuantumLog
 /// <summary>One CPU's side of the weave: the closed log it reads and the delays it found. Only the
 /// weave touches it (<see cref="QuantumWeaver"/>).</summary>
 /// <remarks>A lane that delays pile up on lags its log by several quanta (32 vCPUs on 64 CPUs:
-/// ~9 entries carried per entry woven), so carried entries stay where they are: their stored times
-/// are relative to <see cref="_carriedShift"/>, which each weave's delay moves at once.</remarks>
+/// ~9 entries carried per entry woven), so its input is one array: the weave first appends the
+/// closed log to the entries carried from before (<see cref="Absorb"/>), and carried entries stay
+/// where they are: their stored times are relative to <see cref="_shift"/>, which each weave's
+/// delay moves at once. One array, not the carried entries and the closed log side by side, so
+/// reading an entry takes no branch (the weave reads each several times).</remarks>
 internal sealed class QuantumLane
 {
-    /// <summary>The weave's input: entries carried from earlier weaves (<see cref="_carried"/>
-    /// [<see cref="_carriedStart"/>, <see cref="_carriedEnd"/>), times stored less
-    /// <see cref="_carriedShift"/>), then the closed quantum's log (times before <see cref="Base"/>).</summary>
-    private QuantumEntry[] _carried = new QuantumEntry[4];
-    private int _carriedStart;
-    private int _carriedEnd;
-    private long _carriedShift;
-    private int _carriedCrossCalls;
+    /// <summary>The weave's input: <see cref="_entries"/> [<see cref="_start"/>, <see cref="_end"/>),
+    /// times stored less <see cref="_shift"/>; then, until <see cref="Absorb"/>, the closed quantum's
+    /// log (times before <see cref="Base"/>).</summary>
+    private QuantumEntry[] _entries = new QuantumEntry[16];
+    private int _start;
+    private int _end;
+    private long _shift;
     private QuantumEntry[] _closed = new QuantumEntry[16];
     private int _closedCount;
+    private int _closedCrossCalls;
 
-    /// <summary>The next input entry the weave applies (carried entries first).</summary>
+    /// <summary>Cross calls among the input entries (<see cref="Absorb"/> on).</summary>
+    public int CrossCalls;
+
+    /// <summary>The next input entry the weave applies (relative to the first not yet woven).</summary>
     public int Head;
 
     /// <summary>Delays of the weave before, not on the clock when the closed log was written.</summary>
@@ -503,9 +510,6 @@ internal sealed class QuantumLane
 
     /// <summary>Waits for <c>cpa_lock</c> woven but not yet in the CPU's counters.</summary>
     public long CpaLockWaitNs;
-
-    /// <summary>Cross calls among the input entries.</summary>
-    public int CrossCalls;
 
     /// <summary>The lock this CPU took last (−1: none yet) and when it got it, in delayed time
     /// (when it releases it: the weave's <c>_heldUntilNs</c>).</summary>
@@ -515,17 +519,13 @@ internal sealed class QuantumLane
     /// <summary>Delays woven but not yet on the CPU's clock.</summary>
     private long _pending;
 
-    private int CarriedCount => _carriedEnd - _carriedStart;
+    public bool HasNext => _start + Head < _end;
 
-    public bool HasNext => Head < CarriedCount + _closedCount;
-
-    /// <summary>The next entry (its stored time may be relative: read <see cref="NextTimeBeforeWeave"/>).</summary>
-    public ref QuantumEntry Next => ref Head < CarriedCount ? ref _carried[_carriedStart + Head] : ref _closed[Head - CarriedCount];
+    /// <summary>The next entry (its stored time is relative: read <see cref="NextTimeBeforeWeave"/>).</summary>
+    public ref QuantumEntry Next => ref _entries[_start + Head];
 
     /// <summary>The next entry's time with every delay found before the current weave (which adds its own).</summary>
-    public long NextTimeBeforeWeave => Head < CarriedCount
-        ? _carried[_carriedStart + Head].TimeNs + _carriedShift
-        : _closed[Head - CarriedCount].TimeNs + Base;
+    public long NextTimeBeforeWeave => _entries[_start + Head].TimeNs + _shift;
 
     /// <summary>The delays woven since the last call, for the clock (they become the base of the
     /// next closed log, written before the clock had them), and the <c>cpa_lock</c> waits among
@@ -547,53 +547,57 @@ internal sealed class QuantumLane
         Debug.Assert(_closedCount == 0 && Head == 0, "the previous weave did not carry its input");
         (log.Entries, _closed) = (_closed, log.Entries);
         _closedCount = log.Count;
-        CrossCalls += log.CrossCalls;
+        _closedCrossCalls = log.CrossCalls;
         log.Count = 0;
         log.CrossCalls = 0;
     }
 
-    /// <summary>Keeps the entries not yet woven, their times moved by every delay found
-    /// (<paramref name="delay"/>: the current weave's), and sets this weave's delays aside for the
-    /// clock. O(entries woven + closed entries kept).</summary>
-    public void Carry(long delay)
+    /// <summary>At the start of a weave: the closed log joins the input, its times made relative to
+    /// <see cref="_shift"/>. Compacts, and grows (doubling) when the live part would fill more
+    /// than 3/4: a quarter stays free, so an entry is copied O(1) times however long the backlog.</summary>
+    public void Absorb()
     {
-        int woven = Math.Min(Head, CarriedCount);
-        for (int i = _carriedStart; i < _carriedStart + woven; i++)
+        int live = _end - _start;
+        if (_end + _closedCount > _entries.Length)
         {
-            _carriedCrossCalls -= _carried[i].Kind == QuantumKind.CrossCall ? 1 : 0;
+            QuantumEntry[] target = live + _closedCount > _entries.Length / 4 * 3
+                ? new QuantumEntry[Math.Max(_entries.Length * 2, live + _closedCount)]
+                : _entries;
+            Array.Copy(_entries, _start, target, 0, live);
+            _entries = target;
+            _start = 0;
+            _end = live;
         }
 
-        _carriedStart += woven;
-        _carriedShift += delay;
-        int from = Head - woven;
-        int kept = _closedCount - from;
-        if (_carriedEnd + kept > _carried.Length)
-        {
-            // Compact, and grow (doubling) when the live part would fill more than 3/4: a quarter
-            // stays free, so an entry is copied O(1) times however long the backlog.
-            int live = CarriedCount;
-            QuantumEntry[] target = live + kept > _carried.Length / 4 * 3 ? new QuantumEntry[Math.Max(_carried.Length * 2, live + kept)] : _carried;
-            Array.Copy(_carried, _carriedStart, target, 0, live);
-            _carried = target;
-            _carriedStart = 0;
-            _carriedEnd = live;
-        }
-
-        long toCarried = Base + delay - _carriedShift;
-        for (int i = from; i < _closedCount; i++)
+        long toRelative = Base - _shift;
+        for (int i = 0; i < _closedCount; i++)
         {
             QuantumEntry e = _closed[i];
-            _carried[_carriedEnd++] = e with { TimeNs = e.TimeNs + toCarried };
-            _carriedCrossCalls += e.Kind == QuantumKind.CrossCall ? 1 : 0;
+            _entries[_end++] = e with { TimeNs = e.TimeNs + toRelative };
         }
 
-        if (_carriedStart == _carriedEnd)
-        {
-            _carriedStart = _carriedEnd = 0;
-        }
-
-        CrossCalls = _carriedCrossCalls;
         _closedCount = 0;
+        CrossCalls += _closedCrossCalls;
+        _closedCrossCalls = 0;
+    }
+
+    /// <summary>Keeps the entries not yet woven, their times moved by every delay found
+    /// (<paramref name="delay"/>: the current weave's), and sets this weave's delays aside for the
+    /// clock. O(entries woven).</summary>
+    public void Carry(long delay)
+    {
+        for (int i = _start; i < _start + Head; i++)
+        {
+            CrossCalls -= _entries[i].Kind == QuantumKind.CrossCall ? 1 : 0;
+        }
+
+        _start += Head;
+        _shift += delay;
+        if (_start == _end)
+        {
+            _start = _end = 0;
+        }
+
         Head = 0;
         _pending += delay;
     }
