@@ -235,10 +235,10 @@ public sealed class TlbModel : IDisposable
         for (int level = 1; level <= 3; level++)
         {
             long vpn = pfn >> (PagesPer2MShift * (level - 1));
-            int w = Find(cpu, level, vpn, epoch);
+            int w = Find(in s, level, vpn, epoch);
             if (w >= 0)
             {
-                Set(cpu, level, vpn)[w].Lru = clock;
+                Set(in s, level, vpn)[w].Lru = clock;
                 s.Hits++;
                 if (level == 1)
                 {
@@ -280,7 +280,7 @@ public sealed class TlbModel : IDisposable
 
         for (int level = 1; level <= 3; level++)
         {
-            if (Find(cpu, level, pfn >> (PagesPer2MShift * (level - 1)), epoch) >= 0)
+            if (Find(in s, level, pfn >> (PagesPer2MShift * (level - 1)), epoch) >= 0)
             {
                 return true;
             }
@@ -307,9 +307,9 @@ public sealed class TlbModel : IDisposable
         long key = (vpn << 2) | (uint)level;
         LevelArray la = _levels[level];
         long set = vpn & la.SetMask;
-        ref WayMask mask = ref MaskOf(cpu, la, set);
+        ref WayMask mask = ref MaskOf(in s, la, set);
         ulong valid = ValidWays(mask, epoch);
-        Span<TlbEntry> ways = Ways(cpu, la, set);
+        Span<TlbEntry> ways = Ways(in s, la, set);
         int lru = -1;
         uint oldest = uint.MaxValue;
         for (ulong bits = valid; bits != 0; bits &= bits - 1)
@@ -491,7 +491,7 @@ public sealed class TlbModel : IDisposable
         for (int level = 1; level <= 3; level++)
         {
             long vpn = pfn >> (PagesPer2MShift * (level - 1));
-            if (Find(cpu, level, vpn, epoch) >= 0)
+            if (Find(in s, level, vpn, epoch) >= 0)
             {
                 return (PageLevel)level;
             }
@@ -522,7 +522,7 @@ public sealed class TlbModel : IDisposable
                 {
                     long vpn = p >> (PagesPer2MShift * (level - 1));
                     long key = (vpn << 2) | (uint)level;
-                    foreach (ref TlbEntry e in Set(cpu, level, vpn))
+                    foreach (ref TlbEntry e in Set(in _cpus[cpu], level, vpn))
                     {
                         Debug.Assert(e.Key != key || e.Epoch != epoch, $"cpu {cpu} still translates pfn {p} (level {level}) after its invalidation");
                     }
@@ -795,26 +795,26 @@ public sealed class TlbModel : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Span<TlbEntry> Set(int cpu, int level, long vpn)
+    private Span<TlbEntry> Set(in TlbCpuState s, int level, long vpn)
     {
         LevelArray la = _levels[level];
-        return _cpus[cpu].Entries.Slice(la.Offset + ((vpn & la.SetMask) * la.Ways), la.Ways);
+        return s.Entries.Slice(la.Offset + ((vpn & la.SetMask) * la.Ways), la.Ways);
     }
 
-    /// <summary>The way of CPU <paramref name="cpu"/>'s valid entry (level, vpn), or −1: only the
+    /// <summary>The way of the valid entry (level, vpn) of the CPU whose state is <paramref name="s"/>, or −1: only the
     /// set's valid ways are compared.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find(int cpu, int level, long vpn, uint epoch)
+    private int Find(in TlbCpuState s, int level, long vpn, uint epoch)
     {
         LevelArray la = _levels[level];
         long set = vpn & la.SetMask;
-        ulong valid = ValidWays(MaskOf(cpu, la, set), epoch);
+        ulong valid = ValidWays(MaskOf(in s, la, set), epoch);
         if (valid == 0)
         {
             return -1;
         }
 
-        Span<TlbEntry> ways = Ways(cpu, la, set);
+        Span<TlbEntry> ways = Ways(in s, la, set);
         long key = (vpn << 2) | (uint)level;
         for (; valid != 0; valid &= valid - 1)
         {
@@ -831,7 +831,8 @@ public sealed class TlbModel : IDisposable
     /// <summary>Drops CPU <paramref name="cpu"/>'s valid entry (level, vpn) if present.</summary>
     private bool RemoveIfValid(int cpu, int level, long vpn, uint epoch)
     {
-        int w = Find(cpu, level, vpn, epoch);
+        ref TlbCpuState s = ref _cpus[cpu];
+        int w = Find(in s, level, vpn, epoch);
         if (w < 0)
         {
             return false;
@@ -839,18 +840,18 @@ public sealed class TlbModel : IDisposable
 
         LevelArray la = _levels[level];
         long set = vpn & la.SetMask;
-        Ways(cpu, la, set)[w].Key = 0;
-        MaskOf(cpu, la, set).Valid &= ~(1UL << w);
+        Ways(in s, la, set)[w].Key = 0;
+        MaskOf(in s, la, set).Valid &= ~(1UL << w);
         RegionRemove(cpu, epoch, RegionKey(level, vpn));
         return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Span<TlbEntry> Ways(int cpu, LevelArray la, long set) =>
-        _cpus[cpu].Entries.Slice(la.Offset + (set * la.Ways), la.Ways);
+    private static Span<TlbEntry> Ways(in TlbCpuState s, LevelArray la, long set) =>
+        s.Entries.Slice(la.Offset + (set * la.Ways), la.Ways);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref WayMask MaskOf(int cpu, LevelArray la, long set) => ref _cpus[cpu].WayMasks[la.SetBase + set];
+    private static ref WayMask MaskOf(in TlbCpuState s, LevelArray la, long set) => ref s.WayMasks[la.SetBase + set];
 
     /// <summary>The valid ways of a set: its mask if written in the CPU's current epoch, else none
     /// (a full flush invalidates every mask without touching it).</summary>
@@ -872,11 +873,12 @@ public sealed class TlbModel : IDisposable
     /// victim, already removed from the region table) and counts it in its region.</summary>
     private void Install(int cpu, uint epoch, LevelArray la, long set, int way, long key, uint clock)
     {
-        ref TlbEntry v = ref Ways(cpu, la, set)[way];
+        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbEntry v = ref Ways(in s, la, set)[way];
         v.Key = key;
         v.Epoch = epoch;
         v.Lru = clock;
-        ref WayMask mask = ref MaskOf(cpu, la, set);
+        ref WayMask mask = ref MaskOf(in s, la, set);
         Renew(ref mask, epoch);
         mask.Valid |= 1UL << way;
         RegionAdd(cpu, epoch, RegionKey((int)(key & 3), key >> 2));
@@ -965,7 +967,7 @@ public sealed class TlbModel : IDisposable
         }
 
         uint epoch = s.Epoch;
-        if (Find(cpu, 2, pfn >> PagesPer2MShift, epoch) >= 0 || Find(cpu, 3, pfn >> PagesPer1GShift, epoch) >= 0)
+        if (Find(in s, 2, pfn >> PagesPer2MShift, epoch) >= 0 || Find(in s, 3, pfn >> PagesPer1GShift, epoch) >= 0)
         {
             return false;
         }
@@ -974,8 +976,8 @@ public sealed class TlbModel : IDisposable
         s.FusedCancels++;
         LevelArray la = _levels[1];
         long set = pfn & la.SetMask;
-        Ways(cpu, la, set)[s.PendingFillWay] = new TlbEntry { Key = 0, Epoch = epoch, Lru = s.PendingFillClock };
-        Renew(ref MaskOf(cpu, la, set), epoch);
+        Ways(in s, la, set)[s.PendingFillWay] = new TlbEntry { Key = 0, Epoch = epoch, Lru = s.PendingFillClock };
+        Renew(ref MaskOf(in s, la, set), epoch);
         RegionAddRemove(cpu, epoch, RegionKey(1, pfn));
         return true;
     }
@@ -1187,7 +1189,7 @@ public sealed class TlbModel : IDisposable
                         _mask1G[(g * _words) + w] &= ~(1L << b);
                     }
                 }
-                else if (Find(cpu, 3, g, epoch) >= 0)
+                else if (Find(in _cpus[cpu], 3, g, epoch) >= 0)
                 {
                     held |= 1L << b;
                 }
@@ -1323,7 +1325,7 @@ public sealed class TlbModel : IDisposable
         ref TlbCpuState s = ref Owner(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
         LevelArray la = _levels[1];
-        ref WayMask mask = ref MaskOf(cpu, la, pfn & la.SetMask);
+        ref WayMask mask = ref MaskOf(in s, la, pfn & la.SetMask);
         Renew(ref mask, epoch);
         mask.Valid |= 1UL << way;
     }
@@ -1336,7 +1338,7 @@ public sealed class TlbModel : IDisposable
             LevelArray la = _levels[level];
             for (long set = 0; set <= la.SetMask; set++)
             {
-                Span<TlbEntry> ways = Ways(cpu, la, set);
+                Span<TlbEntry> ways = Ways(in _cpus[cpu], la, set);
                 ulong expected = 0;
                 for (int w = 0; w < ways.Length; w++)
                 {
@@ -1346,7 +1348,7 @@ public sealed class TlbModel : IDisposable
                     }
                 }
 
-                ulong got = ValidWays(MaskOf(cpu, la, set), epoch);
+                ulong got = ValidWays(MaskOf(in _cpus[cpu], la, set), epoch);
                 if (got != expected)
                 {
                     throw new InvalidOperationException($"cpu {cpu}: set {set} of level {level} has valid-way mask {got:x}, entries {expected:x}");
