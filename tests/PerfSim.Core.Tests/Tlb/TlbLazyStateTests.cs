@@ -1,4 +1,3 @@
-using PerfSim.Core.Memory;
 using PerfSim.Core.Tlb;
 
 namespace PerfSim.Core.Tests.Tlb;
@@ -176,38 +175,5 @@ public class TlbLazyStateTests
         Assert.Equal(new StaleTally(1, 1, 2, 2), tlb.InvalidateRange(5, 1));
         Assert.Equal((2, 1), tlb.AllocatedForTest());
         tlb.AssertInvariants();
-    }
-
-    [Fact]
-    public void Every_cpu_used_still_costs_under_one_byte_per_frame_at_1_TiB_and_1024_cpus()
-    {
-        using var tlb = new TlbModel(TlbModel.MaxCpus, TiBFrames, TlbGeometry.SkylakeSp);
-        Assert.True((double)tlb.NativeBytes / TiBFrames < 0.002, $"{tlb.NativeBytes} B before any use");
-        tlb.AllocateEverythingForTest();
-        double perFrame = (double)tlb.NativeBytes / TiBFrames;
-        Assert.True(perFrame < 1.0, $"{perFrame:F3} bytes per frame");
-    }
-}
-
-[Collection(NativeMemoryCollection.Name)]
-public class TlbLazyNativeMemoryTests
-{
-    [Fact]
-    public void Arrays_allocated_on_first_use_are_freed_with_the_model()
-    {
-        long before = NativeArena.LiveBytes;
-        var tlb = new TlbModel(64, 1 << 23, TlbGeometry.SkylakeSp);
-        long empty = tlb.NativeBytes;
-        for (int c = 0; c < 64; c += 7)
-        {
-            tlb.Fill(c, c * 100_003L, PageLevel.Level4K);
-            tlb.Fill(c, (c * 100_003L) + 1, PageLevel.Level4K);
-        }
-
-        Assert.True(tlb.NativeBytes > empty);
-        Assert.Equal(before + tlb.NativeBytes, NativeArena.LiveBytes);
-        tlb.Dispose();
-        Assert.Equal(0, tlb.NativeBytes);
-        Assert.Equal(before, NativeArena.LiveBytes);
     }
 }
