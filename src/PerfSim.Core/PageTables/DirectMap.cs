@@ -107,6 +107,9 @@ public sealed partial class DirectMap
     /// mapped 4K at boot.</summary>
     public int PteTableCount => _pte.Count;
 
+    /// <summary>Chunks of PTE-table handles allocated (tests: untouched 2 GiB spans cost nothing).</summary>
+    internal int PteHandleChunks => _pte.HandleChunks;
+
     /// <summary>Page-table pages allocated by splits (boot-time tables come from memblock and are
     /// not counted).</summary>
     public long PageTablePages { get; private set; }

@@ -27,9 +27,13 @@ namespace PerfSim.Core.Tlb;
 /// full flush are cleared the first time a flush probes them. A ranged flush therefore probes only
 /// CPUs that really hold something in the regions it touches, removes the matching entries (an
 /// INVLPG of a 4K address also drops a 2M/1G entry covering it, as on hardware), and counts, per
-/// page, how many CPUs could still reach it: the stale-holder count. There is no per-frame array:
-/// native memory is <c>(cpus/64 words × 8 + ...)</c> bytes per 2M region, about 0.02 B/frame at 64
-/// CPUs and 0.25 B/frame at 1024, plus ~59 KiB per CPU.</para>
+/// page, how many CPUs could still reach it: the stale-holder count. There is no per-frame array,
+/// and nothing is sized for the whole host up front but the 1G masks and 256 bytes of state per
+/// CPU: a CPU's entries, way masks and region table (~59 KiB) are allocated at its first own
+/// operation, and the 2M masks (<c>cpus/64</c> words per region, 0.0625 B/frame at 256 CPUs if
+/// all were there) in chunks of 2,048 words when a region of the chunk first gets a holder. A CPU
+/// or chunk never used reads as the all-zero state it would have had, so results are the same as
+/// with everything allocated.</para>
 /// <para><b>Valid-way masks.</b> Each set keeps a bitmask of its valid ways, tagged with the CPU
 /// epoch it was written in (so a full flush empties every mask without touching one). Lookups,
 /// fills and invalidations compare only valid ways, and a fill finds its free way with one bit
@@ -69,12 +73,13 @@ public sealed class TlbModel : IDisposable
     private const int PagesPer1GShift = 18;
     private const uint GigaTag = 0x8000_0000;
 
+    /// <summary>2M region mask words per chunk: 2,048 words = 16 KiB, the masks of 512 regions
+    /// (1 GiB) at 256 CPUs.</summary>
+    private const int Mask2MChunkShift = 11;
+
     private readonly NativeArena _arena = new();
-    private readonly NativeArray<TlbEntry> _entries;
-    private readonly NativeArray<WayMask> _wayMasks;
     private readonly NativeArray<TlbCpuState> _cpus;
-    private readonly NativeArray<RegionSlot> _regions;
-    private readonly NativeArray<long> _mask2M;
+    private readonly ChunkedNativeArray<long> _mask2M;
     private readonly NativeArray<long> _mask1G;
     private readonly LevelArray[] _levels = new LevelArray[4];
     private readonly int _entriesPerCpu;
@@ -133,11 +138,13 @@ public sealed class TlbModel : IDisposable
         _slotShift = 32 - BitOperations.Log2((uint)_slotsPerCpu);
         _words = (cpus + 63) / 64;
 
-        _entries = _arena.Allocate<TlbEntry>((long)cpus * _entriesPerCpu);
-        _wayMasks = _arena.Allocate<WayMask>((long)cpus * _setsPerCpu);
+        // Each CPU's entries, way masks and region table are allocated at its first own operation
+        // (AllocateCpu): a host of 256 CPUs running 16 vCPUs pays for the CPUs it uses.
         _cpus = _arena.Allocate<TlbCpuState>(cpus);
-        _regions = _arena.Allocate<RegionSlot>((long)cpus * _slotsPerCpu);
-        _mask2M = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer2M - 1) >> PagesPer2MShift) * _words);
+        // 2M region masks in chunks allocated when a region of theirs first gets a holder: a 1 GiB
+        // guest on a 1 TiB host sets bits in a few of them. The 1G masks (8 B per CPU word per GiB)
+        // stay whole.
+        _mask2M = new ChunkedNativeArray<long>(_arena, ((endPfn + PageGeometry.PagesPer2M - 1) >> PagesPer2MShift) * _words, Mask2MChunkShift);
         _mask1G = _arena.Allocate<long>(((endPfn + PageGeometry.PagesPer1G - 1) >> PagesPer1GShift) * _words);
         _pendingRegions = new uint[cpus][];
         _scratch = new InvalidateScratch?[cpus + 1];
@@ -185,8 +192,14 @@ public sealed class TlbModel : IDisposable
             for (int i = 0; i < s.PendingRegions; i++)
             {
                 uint key = queued[i];
-                ref long word = ref MaskWord(key, c);
-                word = RegionLive(c, epoch, key) ? word | bit : word & ~bit;
+                if (RegionLive(c, epoch, key))
+                {
+                    MaskWord(key, c) |= bit;
+                }
+                else if (HasMaskWord(key, c))
+                {
+                    MaskWord(key, c) &= ~bit;
+                }
             }
 
             s.PendingRegions = 0;
@@ -222,10 +235,10 @@ public sealed class TlbModel : IDisposable
         for (int level = 1; level <= 3; level++)
         {
             long vpn = pfn >> (PagesPer2MShift * (level - 1));
-            int w = Find(cpu, level, vpn, epoch);
+            int w = Find(in s, level, vpn, epoch);
             if (w >= 0)
             {
-                Set(cpu, level, vpn)[w].Lru = clock;
+                Set(in s, level, vpn)[w].Lru = clock;
                 s.Hits++;
                 if (level == 1)
                 {
@@ -258,11 +271,16 @@ public sealed class TlbModel : IDisposable
     public bool Holds(int cpu, long pfn)
     {
         CheckPfn(pfn);
-        ref TlbCpuState s = ref Owner(cpu);
+        ref TlbCpuState s = ref OwnerIfUsed(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
+        if (!s.HasArrays)
+        {
+            return false;
+        }
+
         for (int level = 1; level <= 3; level++)
         {
-            if (Find(cpu, level, pfn >> (PagesPer2MShift * (level - 1)), epoch) >= 0)
+            if (Find(in s, level, pfn >> (PagesPer2MShift * (level - 1)), epoch) >= 0)
             {
                 return true;
             }
@@ -289,9 +307,9 @@ public sealed class TlbModel : IDisposable
         long key = (vpn << 2) | (uint)level;
         LevelArray la = _levels[level];
         long set = vpn & la.SetMask;
-        ref WayMask mask = ref MaskOf(cpu, la, set);
+        ref WayMask mask = ref MaskOf(in s, la, set);
         ulong valid = ValidWays(mask, epoch);
-        Span<TlbEntry> ways = Ways(cpu, la, set);
+        Span<TlbEntry> ways = Ways(in s, la, set);
         int lru = -1;
         uint oldest = uint.MaxValue;
         for (ulong bits = valid; bits != 0; bits &= bits - 1)
@@ -345,7 +363,7 @@ public sealed class TlbModel : IDisposable
     /// mermap slot wrap-around; arm64 <c>local_flush_tlb_all</c>). O(1).</summary>
     public void FlushLocalAll(int cpu)
     {
-        ref TlbCpuState s = ref Owner(cpu);
+        ref TlbCpuState s = ref OwnerIfUsed(cpu);
         SyncEpoch(cpu, ref s);
         BumpEpoch(cpu, ref s);
         s.FullFlushes++;
@@ -383,9 +401,11 @@ public sealed class TlbModel : IDisposable
             AssertRangeInvalidated(startPfn, pages, onlyCpu);
             return new StaleTally(1, 1, 1, 1);
         }
-        else
+        else if (!OwnerIfUsed(onlyCpu).HasArrays)
         {
-            Owner(onlyCpu);
+            // A CPU that never ran holds nothing: only its epoch catches up, as a probe would.
+            SyncEpoch(onlyCpu, ref _cpus[onlyCpu]);
+            return new StaleTally(pages, 0, 0, 0);
         }
 
         InvalidateScratch scratch = _scratch[onlyCpu < 0 ? CpuCount : onlyCpu] ??= new InvalidateScratch(_words);
@@ -461,12 +481,17 @@ public sealed class TlbModel : IDisposable
     /// <paramref name="cpu"/>, without touching LRU state or counters.</summary>
     internal PageLevel PeekLevel(int cpu, long pfn)
     {
-        ref TlbCpuState s = ref Owner(cpu);
+        ref TlbCpuState s = ref OwnerIfUsed(cpu);
         uint epoch = EffectiveEpoch(ref s);
+        if (!s.HasArrays)
+        {
+            return PageLevel.None;
+        }
+
         for (int level = 1; level <= 3; level++)
         {
             long vpn = pfn >> (PagesPer2MShift * (level - 1));
-            if (Find(cpu, level, vpn, epoch) >= 0)
+            if (Find(in s, level, vpn, epoch) >= 0)
             {
                 return (PageLevel)level;
             }
@@ -487,12 +512,17 @@ public sealed class TlbModel : IDisposable
         {
             for (int cpu = first; cpu <= last; cpu++)
             {
+                if (!_cpus[cpu].HasArrays)
+                {
+                    continue;
+                }
+
                 uint epoch = EffectiveEpoch(ref _cpus[cpu]);
                 for (int level = 1; level <= 3; level++)
                 {
                     long vpn = p >> (PagesPer2MShift * (level - 1));
                     long key = (vpn << 2) | (uint)level;
-                    foreach (ref TlbEntry e in Set(cpu, level, vpn))
+                    foreach (ref TlbEntry e in Set(in _cpus[cpu], level, vpn))
                     {
                         Debug.Assert(e.Key != key || e.Epoch != epoch, $"cpu {cpu} still translates pfn {p} (level {level}) after its invalidation");
                     }
@@ -518,8 +548,18 @@ public sealed class TlbModel : IDisposable
                 throw new InvalidOperationException($"cpu {c}: a pending fill survived SyncRegionMasks");
             }
 
+            if (!s.HasArrays)
+            {
+                if (s.PendingRegions != 0)
+                {
+                    throw new InvalidOperationException($"cpu {c}: regions queued by a CPU that holds nothing");
+                }
+
+                continue;
+            }
+
             AssertWayMasks(c, epoch);
-            Span<TlbEntry> all = _entries.Slice((long)c * _entriesPerCpu, _entriesPerCpu);
+            Span<TlbEntry> all = s.Entries.Slice(0, _entriesPerCpu);
             foreach (ref TlbEntry e in all)
             {
                 if (e.Key != 0 && e.Epoch == epoch)
@@ -527,8 +567,7 @@ public sealed class TlbModel : IDisposable
                     int level = (int)(e.Key & 3);
                     uint key = RegionKey(level, e.Key >> 2);
                     counts[key] = counts.GetValueOrDefault(key) + 1;
-                    long word = MaskWord(key, c);
-                    if ((word & (1L << c)) == 0)
+                    if ((ReadMaskWord(key, c) & (1L << c)) == 0)
                     {
                         throw new InvalidOperationException($"cpu {c}: entry {e.Key:x} has no bit in its region mask");
                     }
@@ -541,7 +580,7 @@ public sealed class TlbModel : IDisposable
             }
 
             int live = 0;
-            Span<RegionSlot> slots = _regions.Slice((long)c * _slotsPerCpu, _slotsPerCpu);
+            Span<RegionSlot> slots = s.Regions.Slice(0, _slotsPerCpu);
             foreach (ref RegionSlot slot in slots)
             {
                 if (slot.Key != 0 && slot.Epoch == (ushort)epoch)
@@ -594,10 +633,28 @@ public sealed class TlbModel : IDisposable
     internal byte[] StateForTest()
     {
         var bytes = new MemoryStream();
-        bytes.Write(MemoryMarshal.AsBytes(_entries.Slice(0, checked((int)_entries.Length))));
-        bytes.Write(MemoryMarshal.AsBytes(_wayMasks.Slice(0, checked((int)_wayMasks.Length))));
-        bytes.Write(MemoryMarshal.AsBytes(_regions.Slice(0, checked((int)_regions.Length))));
-        bytes.Write(MemoryMarshal.AsBytes(_mask2M.Slice(0, checked((int)_mask2M.Length))));
+        // A CPU whose arrays were never allocated writes the zeros an eager model would hold.
+        for (int c = 0; c < CpuCount; c++)
+        {
+            TlbCpuState s = _cpus[c];
+            bytes.Write(s.HasArrays ? MemoryMarshal.AsBytes(s.Entries.Slice(0, _entriesPerCpu)) : new byte[_entriesPerCpu * Unsafe.SizeOf<TlbEntry>()]);
+        }
+
+        for (int c = 0; c < CpuCount; c++)
+        {
+            TlbCpuState s = _cpus[c];
+            bytes.Write(s.HasArrays ? MemoryMarshal.AsBytes(s.WayMasks.Slice(0, _setsPerCpu)) : new byte[_setsPerCpu * Unsafe.SizeOf<WayMask>()]);
+        }
+
+        for (int c = 0; c < CpuCount; c++)
+        {
+            TlbCpuState s = _cpus[c];
+            bytes.Write(s.HasArrays ? MemoryMarshal.AsBytes(s.Regions.Slice(0, _slotsPerCpu)) : new byte[_slotsPerCpu * Unsafe.SizeOf<RegionSlot>()]);
+        }
+
+        long[] mask2M = new long[checked((int)_mask2M.Length)];
+        _mask2M.CopyTo(0, mask2M);
+        bytes.Write(MemoryMarshal.AsBytes(mask2M.AsSpan()));
         bytes.Write(MemoryMarshal.AsBytes(_mask1G.Slice(0, checked((int)_mask1G.Length))));
         for (int c = 0; c < CpuCount; c++)
         {
@@ -605,12 +662,45 @@ public sealed class TlbModel : IDisposable
             s.PendingFillWay = 0;
             s.PendingFillClock = 0;
             s.FusedCancels = 0;
+            s.Entries = default;
+            s.WayMasks = default;
+            s.Regions = default;
             bytes.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<TlbCpuState>(in s)));
             bytes.Write(MemoryMarshal.AsBytes((_pendingRegions[c] ?? []).AsSpan(0, s.PendingRegions)));
         }
 
         bytes.Write(BitConverter.GetBytes(_globalFlushes));
         return bytes.ToArray();
+    }
+
+    /// <summary>Test hook: allocates every CPU's arrays and every 2M mask chunk, as the model did
+    /// before they were allocated on first use (the eager model a lazy one must equal).</summary>
+    internal void AllocateEverythingForTest()
+    {
+        for (int c = 0; c < CpuCount; c++)
+        {
+            if (!_cpus[c].HasArrays)
+            {
+                AllocateCpu(ref _cpus[c]);
+            }
+        }
+
+        for (long i = 0; i < _mask2M.Length; i += _mask2M.ChunkLength)
+        {
+            _mask2M.GetOrAdd(i);
+        }
+    }
+
+    /// <summary>Test hook: CPUs whose arrays were allocated, and 2M mask chunks allocated.</summary>
+    internal (int Cpus, int MaskChunks) AllocatedForTest()
+    {
+        int cpus = 0;
+        for (int c = 0; c < CpuCount; c++)
+        {
+            cpus += _cpus[c].HasArrays ? 1 : 0;
+        }
+
+        return (cpus, _mask2M.AllocatedChunks);
     }
 
     /// <summary>Test hook: forces CPU <paramref name="cpu"/>'s LRU clock close to a wrap.</summary>
@@ -674,7 +764,7 @@ public sealed class TlbModel : IDisposable
     private uint ResetLru(int cpu, ref TlbCpuState s)
     {
         // Once per 2^32 accesses of a CPU: recency order is forgotten (documented approximation).
-        foreach (ref TlbEntry e in _entries.Slice((long)cpu * _entriesPerCpu, _entriesPerCpu))
+        foreach (ref TlbEntry e in s.Entries.Slice(0, _entriesPerCpu))
         {
             e.Lru = 0;
         }
@@ -683,36 +773,48 @@ public sealed class TlbModel : IDisposable
         return 1;
     }
 
+    /// <summary>Empties CPU <paramref name="cpu"/>'s entries and way masks (nothing to do for a CPU
+    /// whose arrays were never allocated: they would be all zero).</summary>
     private void ClearCpu(int cpu)
     {
-        _entries.Fill((long)cpu * _entriesPerCpu, _entriesPerCpu, default);
-        _wayMasks.Fill((long)cpu * _setsPerCpu, _setsPerCpu, default);
+        ref TlbCpuState s = ref _cpus[cpu];
+        if (s.HasArrays)
+        {
+            s.Entries.Fill(0, _entriesPerCpu, default);
+            s.WayMasks.Fill(0, _setsPerCpu, default);
+        }
     }
 
-    private void ClearRegionTable(int cpu) => _regions.Fill((long)cpu * _slotsPerCpu, _slotsPerCpu, default);
+    private void ClearRegionTable(int cpu)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        if (s.HasArrays)
+        {
+            s.Regions.Fill(0, _slotsPerCpu, default);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Span<TlbEntry> Set(int cpu, int level, long vpn)
+    private Span<TlbEntry> Set(in TlbCpuState s, int level, long vpn)
     {
         LevelArray la = _levels[level];
-        long start = ((long)cpu * _entriesPerCpu) + la.Offset + ((vpn & la.SetMask) * la.Ways);
-        return _entries.Slice(start, la.Ways);
+        return s.Entries.Slice(la.Offset + ((vpn & la.SetMask) * la.Ways), la.Ways);
     }
 
-    /// <summary>The way of CPU <paramref name="cpu"/>'s valid entry (level, vpn), or −1: only the
+    /// <summary>The way of the valid entry (level, vpn) of the CPU whose state is <paramref name="s"/>, or −1: only the
     /// set's valid ways are compared.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find(int cpu, int level, long vpn, uint epoch)
+    private int Find(in TlbCpuState s, int level, long vpn, uint epoch)
     {
         LevelArray la = _levels[level];
         long set = vpn & la.SetMask;
-        ulong valid = ValidWays(MaskOf(cpu, la, set), epoch);
+        ulong valid = ValidWays(MaskOf(in s, la, set), epoch);
         if (valid == 0)
         {
             return -1;
         }
 
-        Span<TlbEntry> ways = Ways(cpu, la, set);
+        Span<TlbEntry> ways = Ways(in s, la, set);
         long key = (vpn << 2) | (uint)level;
         for (; valid != 0; valid &= valid - 1)
         {
@@ -729,7 +831,8 @@ public sealed class TlbModel : IDisposable
     /// <summary>Drops CPU <paramref name="cpu"/>'s valid entry (level, vpn) if present.</summary>
     private bool RemoveIfValid(int cpu, int level, long vpn, uint epoch)
     {
-        int w = Find(cpu, level, vpn, epoch);
+        ref TlbCpuState s = ref _cpus[cpu];
+        int w = Find(in s, level, vpn, epoch);
         if (w < 0)
         {
             return false;
@@ -737,18 +840,18 @@ public sealed class TlbModel : IDisposable
 
         LevelArray la = _levels[level];
         long set = vpn & la.SetMask;
-        Ways(cpu, la, set)[w].Key = 0;
-        MaskOf(cpu, la, set).Valid &= ~(1UL << w);
+        Ways(in s, la, set)[w].Key = 0;
+        MaskOf(in s, la, set).Valid &= ~(1UL << w);
         RegionRemove(cpu, epoch, RegionKey(level, vpn));
         return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Span<TlbEntry> Ways(int cpu, LevelArray la, long set) =>
-        _entries.Slice(((long)cpu * _entriesPerCpu) + la.Offset + (set * la.Ways), la.Ways);
+    private static Span<TlbEntry> Ways(in TlbCpuState s, LevelArray la, long set) =>
+        s.Entries.Slice(la.Offset + (set * la.Ways), la.Ways);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref WayMask MaskOf(int cpu, LevelArray la, long set) => ref _wayMasks[((long)cpu * _setsPerCpu) + la.SetBase + set];
+    private static ref WayMask MaskOf(in TlbCpuState s, LevelArray la, long set) => ref s.WayMasks[la.SetBase + set];
 
     /// <summary>The valid ways of a set: its mask if written in the CPU's current epoch, else none
     /// (a full flush invalidates every mask without touching it).</summary>
@@ -770,11 +873,12 @@ public sealed class TlbModel : IDisposable
     /// victim, already removed from the region table) and counts it in its region.</summary>
     private void Install(int cpu, uint epoch, LevelArray la, long set, int way, long key, uint clock)
     {
-        ref TlbEntry v = ref Ways(cpu, la, set)[way];
+        ref TlbCpuState s = ref _cpus[cpu];
+        ref TlbEntry v = ref Ways(in s, la, set)[way];
         v.Key = key;
         v.Epoch = epoch;
         v.Lru = clock;
-        ref WayMask mask = ref MaskOf(cpu, la, set);
+        ref WayMask mask = ref MaskOf(in s, la, set);
         Renew(ref mask, epoch);
         mask.Valid |= 1UL << way;
         RegionAdd(cpu, epoch, RegionKey((int)(key & 3), key >> 2));
@@ -791,8 +895,36 @@ public sealed class TlbModel : IDisposable
         {
             ApplyPendingFill(cpu, ref s);
         }
+        else if (!s.HasArrays)
+        {
+            AllocateCpu(ref s);
+        }
 
         return ref s;
+    }
+
+    /// <summary>As <see cref="Owner"/>, without allocating the arrays of a CPU that never ran (for
+    /// probes that change nothing: such a CPU holds no entry).</summary>
+    private ref TlbCpuState OwnerIfUsed(int cpu)
+    {
+        ref TlbCpuState s = ref _cpus[cpu];
+        if (s.PendingFillKey != 0)
+        {
+            ApplyPendingFill(cpu, ref s);
+        }
+
+        return ref s;
+    }
+
+    /// <summary>A CPU's first own operation: its entries, way masks and region table, all zero (the
+    /// state it would have had from the start). The CPU's own host thread writes only its own state;
+    /// the arena's allocation is thread-safe.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AllocateCpu(ref TlbCpuState s)
+    {
+        s.Entries = _arena.Allocate<TlbEntry>(_entriesPerCpu);
+        s.WayMasks = _arena.Allocate<WayMask>(_setsPerCpu);
+        s.Regions = _arena.Allocate<RegionSlot>(_slotsPerCpu);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -815,7 +947,7 @@ public sealed class TlbModel : IDisposable
         _fillsPending = false;
         for (int c = 0; c < CpuCount; c++)
         {
-            Owner(c);
+            OwnerIfUsed(c);
         }
     }
 
@@ -835,7 +967,7 @@ public sealed class TlbModel : IDisposable
         }
 
         uint epoch = s.Epoch;
-        if (Find(cpu, 2, pfn >> PagesPer2MShift, epoch) >= 0 || Find(cpu, 3, pfn >> PagesPer1GShift, epoch) >= 0)
+        if (Find(in s, 2, pfn >> PagesPer2MShift, epoch) >= 0 || Find(in s, 3, pfn >> PagesPer1GShift, epoch) >= 0)
         {
             return false;
         }
@@ -844,8 +976,8 @@ public sealed class TlbModel : IDisposable
         s.FusedCancels++;
         LevelArray la = _levels[1];
         long set = pfn & la.SetMask;
-        Ways(cpu, la, set)[s.PendingFillWay] = new TlbEntry { Key = 0, Epoch = epoch, Lru = s.PendingFillClock };
-        Renew(ref MaskOf(cpu, la, set), epoch);
+        Ways(in s, la, set)[s.PendingFillWay] = new TlbEntry { Key = 0, Epoch = epoch, Lru = s.PendingFillClock };
+        Renew(ref MaskOf(in s, la, set), epoch);
         RegionAddRemove(cpu, epoch, RegionKey(1, pfn));
         return true;
     }
@@ -857,14 +989,34 @@ public sealed class TlbModel : IDisposable
         _ => GigaTag | (uint)(vpn + 1),
     };
 
-    /// <summary>The word of <paramref name="cpu"/>'s bit in the mask of region <paramref name="key"/>.</summary>
+    /// <summary>The word of <paramref name="cpu"/>'s bit in the mask of region <paramref name="key"/>
+    /// (a 2M region's chunk is allocated if it has none yet).</summary>
     private ref long MaskWord(uint key, int cpu) => ref (key & GigaTag) != 0
         ? ref _mask1G[(((long)(key & ~GigaTag) - 1) * _words) + (cpu >> 6)]
-        : ref _mask2M[(((long)key - 1) * _words) + (cpu >> 6)];
+        : ref _mask2M.GetOrAdd((((long)key - 1) * _words) + (cpu >> 6));
+
+    /// <summary>The value of <see cref="MaskWord"/>, allocating nothing (0 for a chunk never written).</summary>
+    private long ReadMaskWord(uint key, int cpu) => (key & GigaTag) != 0
+        ? _mask1G[(((long)(key & ~GigaTag) - 1) * _words) + (cpu >> 6)]
+        : _mask2M.Read((((long)key - 1) * _words) + (cpu >> 6));
+
+    /// <summary>False when the word of <see cref="MaskWord"/> is in a chunk never written (all its
+    /// bits clear: clearing one needs nothing).</summary>
+    private bool HasMaskWord(uint key, int cpu) => (key & GigaTag) != 0 || _mask2M.HasChunk((((long)key - 1) * _words) + (cpu >> 6));
+
+    /// <summary>Clears <paramref name="cpu"/>'s bit in the mask of region <paramref name="key"/>
+    /// (owner operation with the masks not deferred: other CPUs may change the word meanwhile).</summary>
+    private void ClearMaskBit(uint key, int cpu)
+    {
+        if (HasMaskWord(key, cpu))
+        {
+            Interlocked.And(ref MaskWord(key, cpu), ~(1L << cpu));
+        }
+    }
 
     private void RegionAdd(int cpu, uint epoch, uint key)
     {
-        Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
+        Span<RegionSlot> slots = _cpus[cpu].Regions.Slice(0, _slotsPerCpu);
         int mask = _slotsPerCpu - 1;
         ushort ep = (ushort)epoch;
         for (int i = Hash(key); ; i = (i + 1) & mask)
@@ -873,9 +1025,8 @@ public sealed class TlbModel : IDisposable
             if (slot.Key == 0 || slot.Epoch != ep)
             {
                 slot = new RegionSlot { Key = key, Count = 1, Epoch = ep };
-                ref long word = ref MaskWord(key, cpu);
                 long bit = 1L << cpu;
-                if ((Volatile.Read(ref word) & bit) == 0)
+                if ((ReadMaskWord(key, cpu) & bit) == 0)
                 {
                     if (DeferRegionMasks)
                     {
@@ -883,7 +1034,7 @@ public sealed class TlbModel : IDisposable
                     }
                     else
                     {
-                        Interlocked.Or(ref word, bit);
+                        Interlocked.Or(ref MaskWord(key, cpu), bit);
                     }
                 }
 
@@ -900,7 +1051,7 @@ public sealed class TlbModel : IDisposable
 
     private void RegionRemove(int cpu, uint epoch, uint key)
     {
-        Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
+        Span<RegionSlot> slots = _cpus[cpu].Regions.Slice(0, _slotsPerCpu);
         int mask = _slotsPerCpu - 1;
         ushort ep = (ushort)epoch;
         int i = Hash(key);
@@ -939,7 +1090,7 @@ public sealed class TlbModel : IDisposable
         }
         else
         {
-            Interlocked.And(ref MaskWord(key, cpu), ~(1L << cpu));
+            ClearMaskBit(key, cpu);
         }
     }
 
@@ -949,7 +1100,7 @@ public sealed class TlbModel : IDisposable
     /// CPU's mask bit ends as the remove leaves it.</summary>
     private void RegionAddRemove(int cpu, uint epoch, uint key)
     {
-        Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
+        Span<RegionSlot> slots = _cpus[cpu].Regions.Slice(0, _slotsPerCpu);
         int mask = _slotsPerCpu - 1;
         ushort ep = (ushort)epoch;
         int i = Hash(key);
@@ -968,7 +1119,7 @@ public sealed class TlbModel : IDisposable
         }
         else
         {
-            Interlocked.And(ref MaskWord(key, cpu), ~(1L << cpu));
+            ClearMaskBit(key, cpu);
         }
     }
 
@@ -999,7 +1150,7 @@ public sealed class TlbModel : IDisposable
 
     private bool RegionLive(int cpu, uint epoch, uint key)
     {
-        Span<RegionSlot> slots = _regions.Slice((long)cpu * _slotsPerCpu, _slotsPerCpu);
+        Span<RegionSlot> slots = _cpus[cpu].Regions.Slice(0, _slotsPerCpu);
         int mask = _slotsPerCpu - 1;
         ushort ep = (ushort)epoch;
         for (int i = Hash(key); slots[i].Key != 0 && slots[i].Epoch == ep; i = (i + 1) & mask)
@@ -1038,7 +1189,7 @@ public sealed class TlbModel : IDisposable
                         _mask1G[(g * _words) + w] &= ~(1L << b);
                     }
                 }
-                else if (Find(cpu, 3, g, epoch) >= 0)
+                else if (Find(in _cpus[cpu], 3, g, epoch) >= 0)
                 {
                     held |= 1L << b;
                 }
@@ -1076,9 +1227,9 @@ public sealed class TlbModel : IDisposable
         uint key2M = RegionKey(2, r);
         for (int w = 0; w < _words; w++)
         {
-            ref long maskWord = ref _mask2M[(r * _words) + w];
+            long maskIndex = (r * _words) + w;
             // One's own CPU is probed by its region table: its mask bit may be queued (deferred masks).
-            long in2M = onlyCpu < 0 ? maskWord : OwnBit(onlyCpu, w);
+            long in2M = onlyCpu < 0 ? _mask2M.Read(maskIndex) : OwnBit(onlyCpu, w);
             long in1G = any1G ? held1G[w] : 0;
             long bits = in2M | in1G;
             if (bits != 0 && !cleared)
@@ -1101,7 +1252,8 @@ public sealed class TlbModel : IDisposable
                         // Stale bit left by a full flush: nothing of this CPU is in the region.
                         if (onlyCpu < 0)
                         {
-                            maskWord &= ~(1L << b);
+                            // The bit was set, so its chunk exists: nothing is allocated.
+                            _mask2M.GetOrAdd(maskIndex) &= ~(1L << b);
                         }
                     }
                     else
@@ -1144,7 +1296,7 @@ public sealed class TlbModel : IDisposable
         long any = 0;
         for (int w = 0; w < _words; w++)
         {
-            any |= _mask2M[(r * _words) + w] | _mask1G[(g * _words) + w];
+            any |= _mask2M.Read((r * _words) + w) | _mask1G[(g * _words) + w];
         }
 
         return any == 0;
@@ -1173,7 +1325,7 @@ public sealed class TlbModel : IDisposable
         ref TlbCpuState s = ref Owner(cpu);
         uint epoch = SyncEpoch(cpu, ref s);
         LevelArray la = _levels[1];
-        ref WayMask mask = ref MaskOf(cpu, la, pfn & la.SetMask);
+        ref WayMask mask = ref MaskOf(in s, la, pfn & la.SetMask);
         Renew(ref mask, epoch);
         mask.Valid |= 1UL << way;
     }
@@ -1186,7 +1338,7 @@ public sealed class TlbModel : IDisposable
             LevelArray la = _levels[level];
             for (long set = 0; set <= la.SetMask; set++)
             {
-                Span<TlbEntry> ways = Ways(cpu, la, set);
+                Span<TlbEntry> ways = Ways(in _cpus[cpu], la, set);
                 ulong expected = 0;
                 for (int w = 0; w < ways.Length; w++)
                 {
@@ -1196,7 +1348,7 @@ public sealed class TlbModel : IDisposable
                     }
                 }
 
-                ulong got = ValidWays(MaskOf(cpu, la, set), epoch);
+                ulong got = ValidWays(MaskOf(in _cpus[cpu], la, set), epoch);
                 if (got != expected)
                 {
                     throw new InvalidOperationException($"cpu {cpu}: set {set} of level {level} has valid-way mask {got:x}, entries {expected:x}");

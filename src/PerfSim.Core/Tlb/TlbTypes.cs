@@ -49,29 +49,28 @@ internal struct TlbEntry
     public uint Lru;
 }
 
-/// <summary>Per-CPU TLB state, one 128-byte line per CPU so that host threads owning different
-/// simulated CPUs never share a line.</summary>
-[StructLayout(LayoutKind.Sequential, Size = NativeArena.CacheLine)]
+/// <summary>Per-CPU TLB state, two 128-byte lines per CPU so that host threads owning different
+/// simulated CPUs never share a line: the first holds what every lookup and fill touches (epoch,
+/// clock, the views of the CPU's arrays, the common counters, the pending fill), the second the
+/// rarer counters.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 2 * NativeArena.CacheLine)]
 internal struct TlbCpuState
 {
     public uint Epoch;
     public uint Clock;
     public long SeenGlobalFlushes;
+
+    /// <summary>The CPU's entries, valid-way masks and region table, allocated at its first own
+    /// operation (<see cref="HasArrays"/> false until then: a CPU that never ran holds nothing, as the
+    /// all-zero arrays it would otherwise have).</summary>
+    public NativeArray<TlbEntry> Entries;
+    public NativeArray<WayMask> WayMasks;
+    public NativeArray<RegionSlot> Regions;
+
     public long Hits;
     public long Misses;
-    public long StaleHits;
     public long Fills;
-    public long Evictions;
     public long Hits4K;
-    public long Hits2M;
-    public long Hits1G;
-    public long FullFlushes;
-
-    /// <summary>Regions whose bit waits for <see cref="TlbModel.SyncRegionMasks"/> (deferred masks).</summary>
-    public int PendingRegions;
-
-    /// <summary>The last region key queued, so a run of faults in one region queues it once.</summary>
-    public uint LastPendingRegion;
 
     /// <summary>Key of a 4K fill not installed yet (0 = none): way <see cref="PendingFillWay"/> of its
     /// set, LRU stamp <see cref="PendingFillClock"/>, this CPU's current epoch (see TlbModel's
@@ -80,8 +79,25 @@ internal struct TlbCpuState
     public int PendingFillWay;
     public uint PendingFillClock;
 
+    /// <summary>Regions whose bit waits for <see cref="TlbModel.SyncRegionMasks"/> (deferred masks).</summary>
+    public int PendingRegions;
+
+    /// <summary>The last region key queued, so a run of faults in one region queues it once.</summary>
+    public uint LastPendingRegion;
+
+    public long Hits2M;
+
+    // ---- second line ----
+    public long StaleHits;
+    public long Evictions;
+    public long Hits1G;
+    public long FullFlushes;
+
     /// <summary>Pending fills the zap's own INVLPG cancelled (tests: the fused path is taken).</summary>
     public long FusedCancels;
+
+    /// <summary>Whether the CPU's arrays were allocated.</summary>
+    public readonly bool HasArrays => !Entries.IsDefault;
 }
 
 /// <summary>The valid ways of one TLB set: bit w is set iff way w holds a valid entry. Valid only

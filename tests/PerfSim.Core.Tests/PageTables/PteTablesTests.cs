@@ -64,6 +64,7 @@ public sealed class PteTablesTests
         int blocksBefore = arena.BlockCount;
         long bytesBefore = arena.AllocatedBytes;
         int tablesBefore = dm.PteTableCount;
+        int handleChunksBefore = dm.PteHandleChunks;
 
         // One page of each of 100 regions: 100 splits, 100 tables.
         for (long region = 0; region < 100; region++)
@@ -74,8 +75,14 @@ public sealed class PteTablesTests
         int tables = tablesBefore + 100;
         Assert.Equal(tables, dm.PteTableCount);
         int blocks = CeilDiv(tables, PteTables.TablesPerBlock) - CeilDiv(tablesBefore, PteTables.TablesPerBlock);
-        Assert.Equal(blocksBefore + blocks, arena.BlockCount);
-        Assert.Equal(bytesBefore + (blocks * PteTables.TablesPerBlock * PageGeometry.PagesPer2M), arena.AllocatedBytes);
+        // The 100 regions lie in the first 2 GiB: at most one new chunk of handles.
+        int handleChunks = dm.PteHandleChunks - handleChunksBefore;
+        Assert.InRange(handleChunks, 0, 1);
+        Assert.Equal(1, dm.PteHandleChunks);
+        Assert.Equal(blocksBefore + blocks + handleChunks, arena.BlockCount);
+        Assert.Equal(
+            bytesBefore + (blocks * PteTables.TablesPerBlock * PageGeometry.PagesPer2M) + (handleChunks * PteTables.HandlesPerChunk * sizeof(uint)),
+            arena.AllocatedBytes);
         for (long region = 0; region < 100; region++)
         {
             long pfn = PageGeometry.PagesPer1G + (region * PageGeometry.PagesPer2M);
@@ -87,6 +94,39 @@ public sealed class PteTablesTests
 
         Assert.Equal(0, arena.AllocatedBytes);
         Assert.Equal(0, arena.BlockCount);
+    }
+
+    [Fact]
+    public void Handles_are_allocated_only_for_the_2_GiB_spans_that_get_a_table()
+    {
+        using var arena = new NativeArena();
+        var frames = new FrameTable(arena, MemoryLayout.FromSize(16 * PageGeometry.GiB));
+        long beforeMap = arena.AllocatedBytes;
+        var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
+        int chunks = dm.PteHandleChunks;
+        Assert.InRange(chunks, 0, 2); // the boot 4K edges, if any
+        // PUD and PMD bytes, the handle directory (8 chunks of 2 GiB), the boot chunks and tables.
+        long expected = 16 + 8192 + (8 * sizeof(long)) + (chunks * PteTables.HandlesPerChunk * sizeof(uint))
+            + (CeilDiv(dm.PteTableCount, PteTables.TablesPerBlock) * PteTables.TablesPerBlock * PageGeometry.PagesPer2M);
+        Assert.Equal(expected, arena.AllocatedBytes - beforeMap);
+
+        // A split at 9 GiB: one table, one chunk of handles, and every earlier table still answers.
+        int boot4K = dm.PteTableCount;
+        long pfn = (9 * PageGeometry.PagesPer1G) + 1234;
+        long beforeSplit = arena.AllocatedBytes;
+        dm.SetInvalidNoFlush(0, pfn);
+        Assert.Equal(chunks + 1, dm.PteHandleChunks);
+        long newBlock = boot4K % PteTables.TablesPerBlock == 0 ? PteTables.TablesPerBlock * PageGeometry.PagesPer2M : 0;
+        Assert.Equal((PteTables.HandlesPerChunk * sizeof(uint)) + newBlock, arena.AllocatedBytes - beforeSplit);
+        Assert.Equal(boot4K + 1, dm.PteTableCount);
+        Assert.False(dm.IsPresent(pfn));
+        Assert.True(dm.IsPresent(pfn - 1) && dm.IsPresent(pfn + 1) && dm.IsPresent(0));
+        Assert.Equal(PageLevel.Level4K, dm.Lookup(pfn + 1).Level);
+        Assert.Equal(PageLevel.Level1G, dm.Lookup(12 * PageGeometry.PagesPer1G).Level);
+
+        // Another split in the same 2 GiB span allocates no more handles.
+        dm.SetInvalidNoFlush(0, pfn + (100 * PageGeometry.PagesPer2M));
+        Assert.Equal(chunks + 1, dm.PteHandleChunks);
     }
 
     private static int CeilDiv(int value, int divisor) => (value + divisor - 1) / divisor;

@@ -1,0 +1,114 @@
+using PerfSim.Core.Memory;
+using PerfSim.Core.Tests.Tlb;
+
+namespace PerfSim.Core.Tests.Memory;
+
+public sealed class ChunkedNativeArrayTests
+{
+    [Fact]
+    public void Reads_of_chunks_never_written_are_zero_and_allocate_nothing()
+    {
+        using var arena = new NativeArena();
+        var a = new ChunkedNativeArray<long>(arena, 1L << 30, 10);
+        long directory = arena.AllocatedBytes;
+        Assert.Equal((1L << 20) * sizeof(long), directory); // one pointer per chunk
+        for (long i = 0; i < a.Length; i += 999_983)
+        {
+            Assert.Equal(0, a.Read(i));
+            Assert.False(a.HasChunk(i));
+        }
+
+        Assert.Equal(0, a.AllocatedChunks);
+        Assert.Equal(directory, arena.AllocatedBytes);
+    }
+
+    [Fact]
+    public void A_write_allocates_its_chunk_only_and_growth_keeps_earlier_values()
+    {
+        using var arena = new NativeArena();
+        var a = new ChunkedNativeArray<int>(arena, 10_000, 8);
+        long directory = arena.AllocatedBytes;
+        a.GetOrAdd(300) = 7;
+        Assert.Equal(1, a.AllocatedChunks);
+        Assert.Equal(directory + (256 * sizeof(int)), arena.AllocatedBytes);
+        Assert.True(a.HasChunk(256) && a.HasChunk(511) && !a.HasChunk(255) && !a.HasChunk(512));
+
+        var rng = new Random(5);
+        var expected = new Dictionary<long, int> { [300] = 7 };
+        for (int i = 0; i < 2_000; i++)
+        {
+            long index = rng.Next(10_000);
+            int value = rng.Next(1, int.MaxValue);
+            a.GetOrAdd(index) += value;
+            expected[index] = expected.GetValueOrDefault(index) + value;
+        }
+
+        for (long i = 0; i < a.Length; i++)
+        {
+            Assert.Equal(expected.GetValueOrDefault(i), a.Read(i));
+        }
+
+        var copy = new int[1000];
+        a.CopyTo(9_000, copy);
+        Assert.Equal(Enumerable.Range(9_000, 1000).Select(i => expected.GetValueOrDefault(i)), copy);
+        // The last chunk is cut to the array's end: 10,000 = 39 chunks of 256 and one of 16.
+        Assert.Equal(40, a.AllocatedChunks);
+        Assert.Equal(directory + (10_000 * sizeof(int)), arena.AllocatedBytes);
+    }
+
+    [Fact]
+    public void Indexing_outside_the_array_throws()
+    {
+        using var arena = new NativeArena();
+        var a = new ChunkedNativeArray<long>(arena, 100, 4);
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Read(100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.GetOrAdd(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.HasChunk(100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.CopyTo(90, new long[11]));
+    }
+
+    [Fact]
+    public void Threads_racing_for_a_chunk_share_one_and_lose_no_update()
+    {
+        using var arena = new NativeArena();
+        var a = new ChunkedNativeArray<long>(arena, 1 << 16, 12);
+        Parallel.For(0, 8, t =>
+        {
+            for (int i = 0; i < 20_000; i++)
+            {
+                Interlocked.Increment(ref a.GetOrAdd(((long)i * 7919) & 0xFFFF));
+            }
+        });
+
+        long sum = 0;
+        for (long i = 0; i < a.Length; i++)
+        {
+            sum += a.Read(i);
+        }
+
+        Assert.Equal(8 * 20_000, sum);
+        Assert.Equal(16, a.AllocatedChunks);
+        Assert.Equal(((1 << 16) + 16) * sizeof(long), arena.AllocatedBytes);
+    }
+}
+
+[Collection(NativeMemoryCollection.Name)]
+public sealed class ChunkedNativeArrayMemoryTests
+{
+    [Fact]
+    public void Chunks_are_freed_with_their_arena()
+    {
+        long before = NativeArena.LiveBytes;
+        var arena = new NativeArena();
+        var a = new ChunkedNativeArray<long>(arena, 1 << 20, 10);
+        for (long i = 0; i < a.Length; i += 4096)
+        {
+            a.GetOrAdd(i) = i;
+        }
+
+        Assert.Equal(256, a.AllocatedChunks);
+        Assert.Equal(before + arena.AllocatedBytes, NativeArena.LiveBytes);
+        arena.Dispose();
+        Assert.Equal(before, NativeArena.LiveBytes);
+    }
+}
