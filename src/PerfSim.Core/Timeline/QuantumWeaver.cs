@@ -37,7 +37,7 @@ public sealed class QuantumWeaver : IInterruptSink
 
     /// <summary>Per CPU, the hot part of its side of the weave, as arrays (a cross call delays
     /// nearly every CPU at once: a vector of CPUs per step), padded to a whole number of vectors:
-    /// the next key due ((time &lt;&lt; 10) | cpu; <see cref="long.MaxValue"/>: none), the delay this
+    /// the key its next ordered entry is due at ((time &lt;&lt; 10) | cpu; <see cref="long.MaxValue"/>: none), the delay this
     /// weave found, that delay when the CPU entered its current path (the path's share is the
     /// difference, so a loss lands on one array, not two), and when the lock it took last is
     /// released (in delayed time: an interrupt while it spins for the lock does not lengthen the hold).</summary>
