@@ -52,10 +52,8 @@ public sealed class QuantumWeaver : IInterruptSink
     private readonly long[] _irqsOnHeldFromNs;
 
     /// <summary>Per CPU, the key of its next entry when that is a path entry or latency not applied
-    /// yet (<see cref="long.MaxValue"/>: none), moved by delays as <see cref="_keys"/> is; and how
-    /// many CPUs the current weave's scans cover.</summary>
+    /// yet (<see cref="long.MaxValue"/>: none), moved by delays as <see cref="_keys"/> is.</summary>
     private readonly long[] _pendingKeys;
-    private int _scanned;
     private long? _closedUntil;
 
     /// <summary>The time of the entry being applied (a delay found then extends a lock held past it).</summary>
@@ -199,8 +197,7 @@ public sealed class QuantumWeaver : IInterruptSink
             }
         }
 
-        _scanned = PadToScan(end);
-        Span<long> keys = _keys.AsSpan(0, _scanned);
+        Span<long> keys = _keys.AsSpan(0, PadToScan(end));
         while (true)
         {
             // A key set below the end may have been moved past it by a delay since.
@@ -223,7 +220,7 @@ public sealed class QuantumWeaver : IInterruptSink
                 ref QuantumEntry e = ref lane.Next;
                 if (e.Kind == QuantumKind.CrossCall)
                 {
-                    ApplyPendingBefore(key);
+                    ApplyPendingBefore(key, keys.Length);
                 }
 
                 Apply(cpu, lane, in e, time);
@@ -294,17 +291,18 @@ public sealed class QuantumWeaver : IInterruptSink
     private void RefreshPendingKey(int cpu, QuantumLane lane) =>
         _pendingKeys[cpu] = lane.Head < lane.OrderedHead ? (NextTime(cpu, lane) << 10) | (long)cpu : long.MaxValue;
 
-    /// <summary>Before a cross call of key <paramref name="key"/>: every CPU's pending entries that
-    /// come before it (the call reads whether each target runs a host path, and delays what follows).</summary>
-    private void ApplyPendingBefore(long key)
+    /// <summary>Before a cross call of key <paramref name="key"/>: the pending entries that come
+    /// before it of the first <paramref name="cpus"/> CPUs (those the weave scans; the call reads
+    /// whether each target runs a host path, and delays what follows).</summary>
+    private void ApplyPendingBefore(long key, int cpus)
     {
         // One mask of the CPUs concerned, then a visit to each: a branch per vector of CPUs
         // mispredicted about as often as it was taken.
         Vector256<long> bound = Vector256.Create(key);
-        for (int i = 0; i < _scanned; i += 64)
+        for (int i = 0; i < cpus; i += 64)
         {
             ulong due = 0;
-            for (int j = 0; j < 64 && i + j < _scanned; j += KeyWidth)
+            for (int j = 0; j < 64 && i + j < cpus; j += KeyWidth)
             {
                 due |= (ulong)Vector256.LessThan(Load(_pendingKeys, i + j), bound).ExtractMostSignificantBits() << j;
             }

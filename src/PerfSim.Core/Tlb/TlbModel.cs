@@ -992,17 +992,21 @@ public sealed class TlbModel : IDisposable
     /// <summary>The word of <paramref name="cpu"/>'s bit in the mask of region <paramref name="key"/>
     /// (a 2M region's chunk is allocated if it has none yet).</summary>
     private ref long MaskWord(uint key, int cpu) => ref (key & GigaTag) != 0
-        ? ref _mask1G[(((long)(key & ~GigaTag) - 1) * _words) + (cpu >> 6)]
-        : ref _mask2M.GetOrAdd((((long)key - 1) * _words) + (cpu >> 6));
+        ? ref _mask1G[MaskIndex(key & ~GigaTag, cpu)]
+        : ref _mask2M.GetOrAdd(MaskIndex(key, cpu));
 
     /// <summary>The value of <see cref="MaskWord"/>, allocating nothing (0 for a chunk never written).</summary>
     private long ReadMaskWord(uint key, int cpu) => (key & GigaTag) != 0
-        ? _mask1G[(((long)(key & ~GigaTag) - 1) * _words) + (cpu >> 6)]
-        : _mask2M.Read((((long)key - 1) * _words) + (cpu >> 6));
+        ? _mask1G[MaskIndex(key & ~GigaTag, cpu)]
+        : _mask2M.Read(MaskIndex(key, cpu));
 
     /// <summary>False when the word of <see cref="MaskWord"/> is in a chunk never written (all its
     /// bits clear: clearing one needs nothing).</summary>
-    private bool HasMaskWord(uint key, int cpu) => (key & GigaTag) != 0 || _mask2M.HasChunk((((long)key - 1) * _words) + (cpu >> 6));
+    private bool HasMaskWord(uint key, int cpu) => (key & GigaTag) != 0 || _mask2M.HasChunk(MaskIndex(key, cpu));
+
+    /// <summary>Where <paramref name="cpu"/>'s word of region <paramref name="region"/> (its key
+    /// without the 1G tag: region number + 1) sits in a mask array.</summary>
+    private long MaskIndex(uint region, int cpu) => (((long)region - 1) * _words) + (cpu >> 6);
 
     /// <summary>Clears <paramref name="cpu"/>'s bit in the mask of region <paramref name="key"/>
     /// (owner operation with the masks not deferred: other CPUs may change the word meanwhile).</summary>

@@ -78,11 +78,7 @@ public sealed class QuantumWeaverTests
     public void A_cross_call_lands_in_time_order_inside_the_path_it_interrupts_and_delays_the_initiator_until_its_targets_ran()
     {
         var costs = new PerfSim.Core.Costs.CostProfile();
-        var host = new HostCpus(3, costs);
-        host.Assign([CpuRole.Host, CpuRole.Vcpu, CpuRole.Vcpu], [true, true, true]);
-        var weaver = new QuantumWeaver(3, new SimLockTable(), host);
-        var latencies = new Latencies();
-        weaver.Latencies = latencies;
+        (QuantumWeaver weaver, Latencies latencies) = WeaverOf(costs, CpuRole.Host, CpuRole.Vcpu, CpuRole.Vcpu);
         // CPU 0 flushes at 1,000 (callback 98 ns on each target; it charged itself 415 ns locally).
         weaver.Logs[0].Add(new QuantumEntry(QuantumKind.Enter, 900, 0, 0, 0));
         weaver.Logs[0].Add(new QuantumEntry(QuantumKind.CrossCall, 1_000, 98, 415, 0));
@@ -132,11 +128,7 @@ public sealed class QuantumWeaverTests
         // the entry counts at 2,000, so CPU 0's flush at 1,000 lands inside the first fault (its
         // latency has the handler in it) and not in the second.
         var costs = new PerfSim.Core.Costs.CostProfile();
-        var host = new HostCpus(2, costs);
-        host.Assign([CpuRole.Vcpu, CpuRole.Vcpu], [true, true]);
-        var weaver = new QuantumWeaver(2, new SimLockTable(), host);
-        var latencies = new Latencies();
-        weaver.Latencies = latencies;
+        (QuantumWeaver weaver, Latencies latencies) = WeaverOf(costs, CpuRole.Vcpu, CpuRole.Vcpu);
         weaver.Logs[0].Add(new QuantumEntry(QuantumKind.CrossCall, 1_000, 98, 415, 0));
         weaver.Logs[1].Add(new QuantumEntry(QuantumKind.Enter, 0, 0, 0, 0));
         weaver.Logs[1].Add(new QuantumEntry(QuantumKind.Latency, 2_000, 2_000, 0, 0));
@@ -260,18 +252,25 @@ public sealed class QuantumWeaverTests
         return logs;
     }
 
+    /// <summary>A weave of one CPU per role, each running an actor, its latencies heard by the list returned.</summary>
+    private static (QuantumWeaver Weaver, Latencies Latencies) WeaverOf(PerfSim.Core.Costs.CostProfile costs, params CpuRole[] roles)
+    {
+        var host = new HostCpus(roles.Length, costs);
+        host.Assign(roles, [.. Enumerable.Repeat(true, roles.Length)]);
+        var weaver = new QuantumWeaver(roles.Length, new SimLockTable(), host);
+        var latencies = new Latencies();
+        weaver.Latencies = latencies;
+        return (weaver, latencies);
+    }
+
     /// <summary>Weaves <paramref name="logs"/> in quanta of <paramref name="quantumNs"/> (each
     /// quantum's entries logged on the clock with the delays settled so far), or all in one.</summary>
     private static (List<(int, long, long)> Events, List<(int, long)> Latencies, long[] Settled, (long Acquisitions, long Contended, long WaitNs)[] Locks)
         Weave(List<QuantumEntry>[] logs, long? quantumNs)
     {
         int cpus = logs.Length;
-        var host = new HostCpus(cpus, new PerfSim.Core.Costs.CostProfile());
-        host.Assign([.. Enumerable.Range(0, cpus).Select(c => c % 3 == 0 ? CpuRole.Host : CpuRole.Vcpu)], [.. Enumerable.Repeat(true, cpus)]);
-        var weaver = new QuantumWeaver(cpus, new SimLockTable(), host);
-        var latencies = new Latencies();
+        (QuantumWeaver weaver, Latencies latencies) = WeaverOf(new PerfSim.Core.Costs.CostProfile(), [.. Enumerable.Range(0, cpus).Select(c => c % 3 == 0 ? CpuRole.Host : CpuRole.Vcpu)]);
         var events = new Events();
-        weaver.Latencies = latencies;
         weaver.Events = events;
         var next = new int[cpus];
         var clockDelays = new long[cpus];
