@@ -147,8 +147,6 @@ public sealed partial class SimKernel
                 Flush.InvalidateDeferred(c, r.Pfn, r.Pages, zapped: r.Zap != 0, initiatorHeld: r.Zap == 2);
             }
 
-            log.InvalidationCount = 0;
-
             // A CPU that refilled its per-CPU list in this quantum gets its next batch drawn beside
             // the next round: that refill then stays on the CPU's own state and may run in a round.
             long refills = Allocator.PcpRefillsOf(c);
@@ -159,6 +157,7 @@ public sealed partial class SimKernel
             }
         }
 
+        // Restarts every log: its entries to the weave, its invalidations (applied above) dropped.
         weaver.Close(endNs);
     }
 

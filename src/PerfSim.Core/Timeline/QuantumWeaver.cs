@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using PerfSim.Core.Events;
 
@@ -498,6 +499,11 @@ internal readonly record struct RemoteInvalidation(long Pfn, long Pages, int Zap
 
 /// <summary>What one CPU's steps log in the current quantum (on its own cache lines: neighbouring
 /// CPUs' logs are written by different host threads).</summary>
+/// <remarks>The buffers are reused every quantum, and the core that wove or closed the last one
+/// read them, so each line the lane writes again must first be taken back from that core. Left to
+/// the log's appends, that is one stall per line, in the middle of a fault; so the quantum's first
+/// append claims, in one run of stores, as many lines as the last quantum used
+/// (<see cref="ClaimLines"/>): their transfers overlap instead.</remarks>
 internal sealed class QuantumLog
 {
     public QuantumEntry[] Entries = new QuantumEntry[16];
@@ -506,6 +512,13 @@ internal sealed class QuantumLog
     /// <summary>The quantum's remote invalidations, applied when it closes.</summary>
     public RemoteInvalidation[] Invalidations = new RemoteInvalidation[4];
     public int InvalidationCount;
+
+    /// <summary>A cache line, the unit a claim takes.</summary>
+    private const int LineBytes = 64;
+
+    /// <summary>Entries and invalidations the last closed quantum logged: what the next one claims.</summary>
+    private int _lastCount;
+    private int _lastInvalidations;
 
 #pragma warning disable CS0169, IDE0051 // padding
     private readonly long _pad0, _pad1, _pad2, _pad3, _pad4, _pad5, _pad6, _pad7;
@@ -529,6 +542,11 @@ internal sealed class QuantumLog
 
     public void AddInvalidation(in RemoteInvalidation r)
     {
+        if (InvalidationCount == 0)
+        {
+            ClaimLines(Invalidations, _lastInvalidations);
+        }
+
         if (InvalidationCount == Invalidations.Length)
         {
             Array.Resize(ref Invalidations, InvalidationCount * 2);
@@ -537,11 +555,39 @@ internal sealed class QuantumLog
         Invalidations[InvalidationCount++] = r;
     }
 
+    /// <summary>The quantum is closed: its entries went to the weave (<paramref name="next"/>, the
+    /// buffer the weave is done with, takes them from here) and its invalidations were applied.</summary>
+    public void Restart(QuantumEntry[] next)
+    {
+        _lastCount = Count;
+        _lastInvalidations = InvalidationCount;
+        Entries = next;
+        Count = 0;
+        InvalidationCount = 0;
+    }
+
     private void EnsureRoom()
     {
+        if (Count == 0)
+        {
+            ClaimLines(Entries, _lastCount);
+        }
+
         if (Count == Entries.Length)
         {
             Array.Resize(ref Entries, Count * 2);
+        }
+    }
+
+    /// <summary>Writes the first <paramref name="count"/> elements' lines (nothing reads an element
+    /// before the log writes it): a store per 64-byte line, the lines' transfers in flight together.</summary>
+    private static void ClaimLines<T>(T[] buffer, int count)
+        where T : struct
+    {
+        int step = Math.Max(1, LineBytes / Unsafe.SizeOf<T>());
+        for (int i = 0, n = Math.Min(count, buffer.Length); i < n; i += step)
+        {
+            buffer[i] = default;
         }
     }
 }
@@ -638,9 +684,10 @@ internal sealed class QuantumLane
     public void TakeLog(QuantumLog log)
     {
         Debug.Assert(_closedCount == 0 && Head == 0, "the previous weave did not carry its input");
-        (log.Entries, _closed) = (_closed, log.Entries);
+        QuantumEntry[] closed = log.Entries;
         _closedCount = log.Count;
-        log.Count = 0;
+        log.Restart(_closed);
+        _closed = closed;
     }
 
     /// <summary>At the start of a weave: the closed log joins the input, its times made relative to

@@ -212,6 +212,35 @@ public sealed class QuantumWeaverTests
         Assert.Equal(once.Locks, carried.Locks);
     }
 
+    /// <summary>A log's first append of a quantum claims, in one run of stores, the lines its last
+    /// quantum used (<see cref="QuantumLog"/>): in its own buffer only, never in the closed one the
+    /// weave reads, and no further than that count.</summary>
+    [Fact]
+    public void A_restarted_log_claims_only_the_lines_its_last_quantum_used_and_never_the_closed_buffer()
+    {
+        var log = new QuantumLog();
+        for (int i = 0; i < 10; i++)
+        {
+            log.Add(new QuantumEntry(QuantumKind.Event, i, i, 0, 0));
+        }
+
+        QuantumEntry[] closed = log.Entries;
+        var sentinel = new QuantumEntry(QuantumKind.Event, 99, 99, 99, 99);
+        var next = new QuantumEntry[32];
+        Array.Fill(next, sentinel);
+        log.Restart(next);
+        var first = new QuantumEntry(QuantumKind.Lock, 100, 1, 2, 3);
+        log.Add(first);
+
+        Assert.Same(next, log.Entries);
+        Assert.Equal(1, log.Count);
+        Assert.Equal(first, next[0]);
+        Assert.All(next.Skip(1).Take(9), e => Assert.True(e == sentinel || e == default));
+        Assert.Contains(default, next.Skip(1).Take(9));
+        Assert.All(next.Skip(10), e => Assert.Equal(sentinel, e));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), closed.Take(10).Select(e => e.TimeNs));
+    }
+
     private static List<QuantumEntry>[] RandomLogs(int seed, int cpus)
     {
         var rng = new Random(seed);
