@@ -33,12 +33,31 @@ public sealed class QuantumSession : IDisposable
         _kernel.CloseQuantum(endNs);
     }
 
-    /// <summary>Weaves the closed quantum and draws the staged per-CPU list batches; may run beside
-    /// the next quantum's first round.</summary>
+    /// <summary>Weaves the closed quantum and draws the staged per-CPU list batches (<see cref="Weave"/>
+    /// and <see cref="DrawStagedBatches"/>, which touch disjoint state); may run beside the next
+    /// quantum's first round.</summary>
     public void WeaveClosed()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _kernel.WeaveClosed();
+    }
+
+    /// <summary>Draws the per-CPU list batches the close requested. May run beside a parallel round
+    /// and beside <see cref="Weave"/>; a serial step must wait for it (a refill takes a drawn batch).</summary>
+    public void DrawStagedBatches()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _kernel.Allocator.DrawStagedBatches();
+    }
+
+    /// <summary>Weaves the closed quantum. It touches nothing a round or a serial step touches (the
+    /// closed logs, the weave's side of each lane, the simulated locks, the host CPUs' call queues,
+    /// the latency and event sinks), so it may run on one host thread while others run the next
+    /// quantum's rounds and serial steps; the next <see cref="CloseQuantum"/> must wait for it.</summary>
+    public void Weave()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _kernel.Weave();
     }
 
     /// <summary>Weaves everything still logged and turns quantum mode off.</summary>

@@ -169,15 +169,20 @@ public sealed partial class SimKernel
     }
 
     /// <summary>Weaves the quantum <see cref="CloseQuantum"/> closed, if any, and draws the per-CPU
-    /// list batches it staged. It reads and writes only the closed logs and the weave's side of each
-    /// lane, the simulated locks, the latency sink, the event sink and the zone's free lists, none of
-    /// which a round touches (a CPU whose batch is pending does not read it), so it may run on one
-    /// host thread while the others run the next quantum's first round.</summary>
+    /// list batches it staged (<see cref="Weave"/>, then the draw). The two touch disjoint state: the
+    /// weave only the closed logs and the weave's side of each lane, the simulated locks, the call
+    /// queues and the latency and event sinks; the draw only the zone's free lists and the staged
+    /// batches. A round touches neither (a CPU whose batch is pending does not read it), so both may
+    /// run beside the next quantum's first round; a serial step touches the zone, so it waits for the
+    /// draw, but not for the weave.</summary>
     internal void WeaveClosed()
     {
-        _weaver?.WeaveClosed();
+        Weave();
         Allocator.DrawStagedBatches();
     }
+
+    /// <summary>Weaves the quantum <see cref="CloseQuantum"/> closed, if any (see <see cref="WeaveClosed"/>).</summary>
+    internal void Weave() => _weaver?.WeaveClosed();
 
     /// <summary>Whether a first-touch fault (guest_memfd or secretmem) of <paramref name="index"/> by
     /// <paramref name="cpu"/> stays on state of its own: the folio is cached or comes from the CPU's

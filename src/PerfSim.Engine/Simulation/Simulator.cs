@@ -26,10 +26,12 @@ namespace PerfSim.Engine.Simulation;
 /// other CPUs' TLBs and its IPI handler time, moves the clocks by the lock waits the previous weave
 /// found, hands the logs to the weave, and requests the next per-CPU list batch of each CPU that
 /// refilled.</item>
-/// <item><b>Weave</b>, beside the next quantum's first round: the caller runs
+/// <item><b>Weave</b>, beside the next quantum: on one thread, the caller runs
 /// <see cref="QuantumSession.WeaveClosed"/> (lock waits and events in simulated-time order, latencies;
-/// the requested batches drawn in CPU order) while the workers start on the lanes, then takes
-/// lanes too.</item>
+/// the requested batches drawn in CPU order) before the first round's lanes. On more, the first
+/// worker draws the batches and weaves while the caller and the other workers run the rounds, and
+/// takes lanes once it is done; the caller waits for the draw before the quantum's first serial
+/// step and for the weave before its close (<see cref="HostCrew"/>).</item>
 /// </list>
 /// <para>Which steps are parallel, the order of serial steps and the weave depend only on simulated
 /// state, never on which host thread ran a lane or when: <c>--threads</c> changes the wall time
@@ -66,6 +68,7 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
             while (NextEnd(kernel, lanes, ref end, quantum))
             {
                 RunQuantum(kernel, session, crew, lanes, parked, end);
+                crew.AwaitWeave(WeaveStage.Woven);
                 session.CloseQuantum(end);
                 long steps = 0;
                 foreach (CpuLane lane in lanes)
@@ -183,6 +186,8 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
                 return;
             }
 
+            // A serial step may refill from the zone, which takes a batch once drawn.
+            crew.AwaitWeave(WeaveStage.Drawn);
             SortByKey(kernel, parked);
             foreach (CpuLane lane in parked)
             {
@@ -277,10 +282,18 @@ internal sealed class CpuLane(int cpu, List<Actor> actors)
 /// blocks. Rounds are short, so threads spin between them, then park (<see cref="Backoff"/>); a round
 /// ends when its lanes have run, whichever threads ran them. The threads exist only while a phase runs.
 /// </summary>
-/// <remarks>Which thread runs a lane changes no result (a lane's round touches its CPU's state only).
+/// <remarks>
+/// <para>Which thread runs a lane changes no result (a lane's round touches its CPU's state only).
 /// Taking lanes from others balances rounds that a fixed split did not: with two threads the
 /// worker's lanes ran ~30% slower than the caller's (they miss the cache on what the serial part
-/// wrote on the other core), so the caller sat waiting for it.</remarks>
+/// wrote on the other core), so the caller sat waiting for it.</para>
+/// <para><b>The weave on a worker.</b> With more than one thread, the first worker draws the staged
+/// batches and weaves the quantum closed before (<see cref="QuantumSession.DrawStagedBatches"/>,
+/// <see cref="QuantumSession.Weave"/>) while the caller runs the quantum's rounds and serial steps,
+/// which touch neither the weave's state nor, once the draw is done, the zone's. When the caller ran
+/// the weave itself, the quantum's serial steps and later rounds waited for it, and the worker
+/// waited with them (about a second of a 3.5 s two-thread run).</para>
+/// </remarks>
 internal sealed class HostCrew : IDisposable
 {
     /// <summary>One block's cursors per 128 bytes: owner and thieves CAS them, and neighbouring
@@ -301,6 +314,11 @@ internal sealed class HostCrew : IDisposable
     /// count cheap.</summary>
     private int _lanesLeft;
     private volatile bool _stop;
+
+    /// <summary>The session whose closed quantum the first worker is to draw and weave, and how far it
+    /// got (<see cref="WeaveStage"/>; written by that worker, read by the caller).</summary>
+    private QuantumSession? _weaveJob;
+    private int _weaveStage = (int)WeaveStage.Woven;
 
     /// <summary>Whether waits spin before parking: only while every host thread has a core.</summary>
     private readonly bool _spin;
@@ -323,10 +341,23 @@ internal sealed class HostCrew : IDisposable
     }
 
     /// <summary>One parallel round: every thread runs its lanes up to <paramref name="end"/>. With a
-    /// <paramref name="weaveBeside"/> session the caller first weaves the quantum closed before
-    /// (<see cref="QuantumSession.WeaveClosed"/>) while the workers start on the lanes.</summary>
+    /// <paramref name="weaveBeside"/> session the quantum closed before is woven beside it: by the
+    /// caller first on one thread, else by the first worker (<see cref="AwaitWeave"/>).</summary>
     public void RunRound(long end, QuantumSession? weaveBeside)
     {
+        if (weaveBeside is not null && _threads == 1)
+        {
+            weaveBeside.WeaveClosed();
+            weaveBeside = null;
+        }
+
+        if (weaveBeside is not null)
+        {
+            // Released with the round (the generation's increment is a full fence).
+            _weaveJob = weaveBeside;
+            Volatile.Write(ref _weaveStage, (int)WeaveStage.Queued);
+        }
+
         _end = end;
         Volatile.Write(ref _lanesLeft, _lanes.Length);
         for (int i = 0; i < _threads; i++)
@@ -337,18 +368,6 @@ internal sealed class HostCrew : IDisposable
 
         Interlocked.Increment(ref _generation);
         Backoff.WakeAll();
-        if (weaveBeside is not null)
-        {
-            try
-            {
-                weaveBeside.WeaveClosed();
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref _failure, e, null);
-            }
-        }
-
         RunShare(0);
         var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
         while (Volatile.Read(ref _lanesLeft) != 0)
@@ -356,7 +375,25 @@ internal sealed class HostCrew : IDisposable
             wait.Once();
         }
 
-        if (_failure is { } failure)
+        ThrowIfFailed();
+    }
+
+    /// <summary>Waits until the weave handed to the first worker has reached <paramref name="stage"/>
+    /// (at once when none is pending).</summary>
+    public void AwaitWeave(WeaveStage stage)
+    {
+        var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
+        while (Volatile.Read(ref _weaveStage) < (int)stage)
+        {
+            wait.Once();
+        }
+
+        ThrowIfFailed();
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (Volatile.Read(ref _failure) is { } failure)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
@@ -364,6 +401,7 @@ internal sealed class HostCrew : IDisposable
 
     public void Dispose()
     {
+        // A weave still running finishes first (the worker checks the stop only between rounds).
         _stop = true;
         Backoff.WakeAll();
         foreach (Thread t in _workers)
@@ -467,7 +505,52 @@ internal sealed class HostCrew : IDisposable
             }
 
             seen = Volatile.Read(ref _generation);
+
+            // A job is published before its round's generation: whoever reads the generation sees it.
+            while (index == 1 && Volatile.Read(ref _weaveJob) is { } job)
+            {
+                _weaveJob = null;
+                DrawAndWeave(job);
+
+                // The caller may have gone on to a later round meanwhile, even to the next quantum
+                // and its weave: look again, then join whichever round is open.
+                seen = Volatile.Read(ref _generation);
+            }
+
             RunShare(index);
         }
     }
+
+    /// <summary>The first worker's share of a quantum's start: the draw, then the weave, each
+    /// announced when done. After a failure the stages still advance, so no wait hangs on them.</summary>
+    private void DrawAndWeave(QuantumSession job)
+    {
+        try
+        {
+            job.DrawStagedBatches();
+            Volatile.Write(ref _weaveStage, (int)WeaveStage.Drawn);
+            Backoff.WakeAll();
+            job.Weave();
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+        }
+
+        Volatile.Write(ref _weaveStage, (int)WeaveStage.Woven);
+        Backoff.WakeAll();
+    }
+}
+
+/// <summary>How far the weave of a closed quantum has got (<see cref="HostCrew.AwaitWeave"/>).</summary>
+internal enum WeaveStage
+{
+    /// <summary>Handed to the first worker with the quantum's first round.</summary>
+    Queued,
+
+    /// <summary>The staged per-CPU list batches are drawn: serial steps may run.</summary>
+    Drawn,
+
+    /// <summary>Woven (or none pending): the quantum may close.</summary>
+    Woven,
 }

@@ -74,6 +74,26 @@ public sealed class EngineTests
         Assert.Empty(runs[0].Violations);
     }
 
+    /// <summary>With more than one host thread the first worker draws and weaves each closed quantum
+    /// while the caller runs the next one's rounds and serial steps (<see cref="HostCrew"/>). Many
+    /// short quanta and more threads than cores (waits park at once, so a hand-off missed between
+    /// two rounds stalls instead of being spun past) must neither stall nor move a figure.</summary>
+    [Fact]
+    public async Task The_weave_handed_to_a_worker_neither_stalls_nor_moves_a_figure()
+    {
+        ScenarioConfig config = Small(ScenarioNames.VmChurn, Strategy.PerFolio) with { QuantumNs = 2_000 };
+        RunResult alone = SimulationRun.Execute(config with { Threads = 1 });
+
+        foreach (int threads in new[] { 2, 3, 5 })
+        {
+            Task<RunResult> run = Task.Run(() => SimulationRun.Execute(config with { Threads = threads }));
+            Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(1))) == run, $"--threads {threads} stalled");
+            RunResult r = await run;
+            Assert.Equal(alone.Digest, r.Digest);
+            Assert.Equal(alone.Counters, r.Counters);
+        }
+    }
+
     [Fact]
     public void A_different_seed_gives_a_different_run_and_the_same_seed_the_same()
     {
