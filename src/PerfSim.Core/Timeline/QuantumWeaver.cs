@@ -513,7 +513,8 @@ internal sealed class QuantumLog
     public RemoteInvalidation[] Invalidations = new RemoteInvalidation[4];
     public int InvalidationCount;
 
-    /// <summary>A cache line, the unit a claim takes.</summary>
+    /// <summary>A hardware cache line, the unit a claim takes (<see cref="Memory.NativeArena.CacheLine"/>
+    /// is a padding distance of two lines, for the adjacent-line prefetcher).</summary>
     private const int LineBytes = 64;
 
     /// <summary>Entries and invalidations the last closed quantum logged: what the next one claims.</summary>

@@ -292,7 +292,7 @@ internal sealed class CpuLane(int cpu, List<Actor> actors)
 /// <see cref="QuantumSession.Weave"/>) while the caller runs the quantum's rounds and serial steps,
 /// which touch neither the weave's state nor, once the draw is done, the zone's. When the caller ran
 /// the weave itself, the quantum's serial steps and later rounds waited for it, and the worker
-/// waited with them (about a second of a 3.5 s two-thread run).</para>
+/// waited with them (0.7–1.2 s of 3.5–3.9 s two-thread runs).</para>
 /// </remarks>
 internal sealed class HostCrew : IDisposable
 {
@@ -382,6 +382,12 @@ internal sealed class HostCrew : IDisposable
     /// (at once when none is pending).</summary>
     public void AwaitWeave(WeaveStage stage)
     {
+        if (Volatile.Read(ref _weaveStage) >= (int)stage)
+        {
+            ThrowIfFailed();
+            return;
+        }
+
         var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
         while (Volatile.Read(ref _weaveStage) < (int)stage)
         {
