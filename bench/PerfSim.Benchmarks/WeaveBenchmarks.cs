@@ -81,8 +81,9 @@ public class WeaveBenchmarks
             _clocks[cpu] = t;
         }
 
-        // The last weave's delays reach the clocks before the log closes (the closed log was
-        // written without them: the weave adds them as its base).
+        // The log closes, then the last weave's delays reach the clocks (the closed log was
+        // written without them: the weave adds them to its times).
+        _weaver.Close(_end);
         long delays = 0;
         for (int cpu = 0; cpu < Cpus; cpu++)
         {
@@ -94,7 +95,6 @@ public class WeaveBenchmarks
             }
         }
 
-        _weaver.Close(_end);
         _weaver.WeaveClosed();
         _quanta++;
         return delays;

@@ -126,10 +126,21 @@ public sealed record KernelOptions
 
     public KernelBugs Bugs { get; init; }
 
+    /// <summary>Quantum mode: how many closed quanta may wait for their weave (docs/engine.md,
+    /// "Quantum and fidelity"). At 2 a quantum's weave has the next two quanta to run beside
+    /// before the close that needs its delays, so it overlaps the lanes instead of holding up the
+    /// close; the clocks then lag their delays by two quanta instead of one.</summary>
+    public int WeaveDepth { get; init; } = DefaultWeaveDepth;
+
+    /// <summary>The default <see cref="WeaveDepth"/>.</summary>
+    public const int DefaultWeaveDepth = 1;
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Cpus, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Cpus, Tlb.TlbModel.MaxCpus);
+        ArgumentOutOfRangeException.ThrowIfLessThan(WeaveDepth, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(WeaveDepth, 3);
         if (GuestFolioOrder is not (0 or 9))
         {
             throw new ArgumentOutOfRangeException(nameof(GuestFolioOrder), GuestFolioOrder, "guest_memfd folios are order 0 or 9");

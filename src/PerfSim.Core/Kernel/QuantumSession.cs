@@ -33,7 +33,7 @@ public sealed class QuantumSession : IDisposable
         _kernel.CloseQuantum(endNs);
     }
 
-    /// <summary>Weaves the closed quantum and draws the staged per-CPU list batches (<see cref="Weave"/>
+    /// <summary>Weaves the oldest closed quantum and draws the staged per-CPU list batches (<see cref="Weave"/>
     /// and <see cref="DrawStagedBatches"/>, which touch disjoint state); may run beside the next
     /// quantum's first round.</summary>
     public void WeaveClosed()
@@ -50,15 +50,19 @@ public sealed class QuantumSession : IDisposable
         _kernel.Allocator.DrawStagedBatches();
     }
 
-    /// <summary>Weaves the closed quantum. It touches nothing a round or a serial step touches (the
-    /// closed logs, the weave's side of each lane, the simulated locks, the host CPUs' call queues,
-    /// the latency and event sinks), so it may run on one host thread while others run the next
-    /// quantum's rounds and serial steps; the next <see cref="CloseQuantum"/> must wait for it.</summary>
+    /// <summary>Weaves the oldest closed quantum not woven. It touches nothing a round, a serial step
+    /// or a close touches (the closed logs, the weave's side of each lane, the simulated locks, the
+    /// host CPUs' call queues, the latency and event sinks), so it may run on one host thread while
+    /// others run the next quanta's rounds, serial steps and closes; the close
+    /// <see cref="WeaveDepth"/> quanta after its own must wait for it. One thread at a time.</summary>
     public void Weave()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _kernel.Weave();
     }
+
+    /// <summary>How many closed quanta may wait for their weave (<see cref="KernelOptions.WeaveDepth"/>).</summary>
+    public int WeaveDepth => _kernel.Options.WeaveDepth;
 
     /// <summary>Weaves everything still logged and turns quantum mode off.</summary>
     public void Dispose()

@@ -23,13 +23,13 @@ namespace PerfSim.Core.Kernel;
 /// parallel rounds and closes and weaves its quanta. While it is open the flush engine defers remote
 /// invalidations and the TLB model its region masks (both set by the session only).</para>
 /// <para><b>Close.</b> <see cref="CloseQuantum"/>, between quanta: the invalidations reach the other
-/// TLBs, each CPU that ran paths pays the IPI handler time the broadcasts took from it, the clocks
-/// move by the lock waits woven so far, the logs become the weave's input, and each CPU that
-/// refilled its per-CPU list gets its next batch requested (<see cref="Allocator.PageAllocator.RequestStagedBatch"/>),
-/// to be drawn beside the next round.</para>
-/// <para><b>Weave.</b> <see cref="WeaveClosed"/>, beside the next quantum's first round: the
+/// TLBs, each CPU that refilled its per-CPU list gets its next batch requested
+/// (<see cref="Allocator.PageAllocator.RequestStagedBatch"/>), to be drawn beside the next round, the
+/// logs become the weave's input, and the clocks move by the delays (lock waits, interrupts, flush
+/// waits) of the weave <see cref="KernelOptions.WeaveDepth"/> quanta back.</para>
+/// <para><b>Weave.</b> <see cref="Weave"/>, beside the next quanta's rounds: the
 /// <see cref="QuantumWeaver"/> (Timeline/) applies lock acquisitions and events of all CPUs in
-/// simulated-time order and the rest in each CPU's order; then the staged batches are drawn.</para>
+/// simulated-time order and the rest in each CPU's order.</para>
 /// <para>Everything the bound phase of one CPU reads is its own or written commutatively by others
 /// (readers' release time; the TLB's shared region masks are not written then, see
 /// <see cref="Tlb.TlbModel.DeferRegionMasks"/>), so the engine may run CPUs on any host thread;
@@ -65,7 +65,7 @@ public sealed partial class SimKernel
         }
 
         // The weave's logs and lanes are kept for the kernel's life: phases reuse them (and their grown arrays).
-        _weaver ??= new QuantumWeaver(CpuCount, _locks, Host);
+        _weaver ??= new QuantumWeaver(CpuCount, _locks, Host, Options.WeaveDepth);
         if (_refillsAtClose.Length != CpuCount)
         {
             _refillsAtClose = new long[CpuCount];
@@ -97,14 +97,19 @@ public sealed partial class SimKernel
         // Zaps still batched are flushed by the CPUs that made them: a phase leaves none unflushed.
         FlushZapBatches();
 
-        // The quantum closed last (if the engine did not weave it) and then everything still logged.
-        WeaveClosed();
+        // The quanta closed last (if the engine did not weave them) and then everything still logged.
+        while (weaver.HasClosed)
+        {
+            Weave();
+        }
+
+        Allocator.DrawStagedBatches();
         CloseQuantum(long.MaxValue);
         WeaveClosed();
         Allocator.FinishStaging();
         for (int c = 0; c < CpuCount; c++)
         {
-            Settle(c, weaver);
+            Settle(c, weaver.Weaves);
         }
 
         _logs = null;
@@ -119,28 +124,25 @@ public sealed partial class SimKernel
 
     /// <summary>
     /// Ends quantum <c>k</c> (ending at <paramref name="endNs"/>) once its rounds and serial steps are
-    /// done, before quantum <c>k + 1</c>'s first round. Single-threaded. Each CPU's clock moves by the
-    /// delays the weave of quantum <c>k − 1</c> found; the other CPUs' TLB invalidations of the
-    /// quantum's ranged flushes are applied (they commute, so in CPU order); and the quantum's logs
-    /// become the input of <see cref="WeaveClosed"/>, which may then run beside the next round.
+    /// done, before quantum <c>k + 1</c>'s first round; the weave of quantum <c>k − D</c>
+    /// (<see cref="KernelOptions.WeaveDepth"/>) must be done, later ones may still run. Single-threaded.
+    /// The other CPUs' TLB invalidations of the quantum's ranged flushes are applied (they commute,
+    /// so in CPU order); the quantum's logs become the input of a later <see cref="WeaveClosed"/>,
+    /// which may run beside the next rounds; and each CPU's clock moves by the delays the weave of
+    /// quantum <c>k − D</c> found.
     /// </summary>
-    /// <remarks>The clocks of quantum <c>k + 1</c> so lag by quantum <c>k</c>'s delays; the weave adds
-    /// them to the entries it reads (<see cref="QuantumLane.Base"/>), so lock order stays exact in
-    /// delayed time; only which steps fall in which quantum moves, deterministically.</remarks>
+    /// <remarks>The clocks of quantum <c>k + 1</c> so lag by the delays of quanta <c>k − D + 1</c> to
+    /// <c>k</c>; the weave adds them to the entries it reads (<see cref="QuantumLane.Absorb"/>), so
+    /// lock order stays exact in delayed time; only which steps fall in which quantum moves,
+    /// deterministically: what a close settles depends on its number, not on how far the weave got.</remarks>
     internal void CloseQuantum(long endNs)
     {
         QuantumLog[] logs = _logs ?? throw new InvalidOperationException("quantum mode is off");
         QuantumWeaver weaver = _weaver!;
-        if (weaver.HasClosed)
-        {
-            throw new InvalidOperationException("the previous quantum is not woven yet");
-        }
-
         Allocator.FinishStaging();
         for (int c = 0; c < logs.Length; c++)
         {
             QuantumLog log = logs[c];
-            Settle(c, weaver);
             for (int i = 0; i < log.InvalidationCount; i++)
             {
                 ref RemoteInvalidation r = ref log.Invalidations[i];
@@ -159,17 +161,28 @@ public sealed partial class SimKernel
 
         // Restarts every log: its entries to the weave, its invalidations (applied above) dropped.
         weaver.Close(endNs);
+
+        // Quantum k's close brings the weaves of quanta up to k − D to the clocks.
+        int due = weaver.Closes - weaver.Depth;
+        if (due > 0)
+        {
+            for (int c = 0; c < logs.Length; c++)
+            {
+                Settle(c, due);
+            }
+        }
     }
 
-    /// <summary>What the last weave found for CPU <paramref name="cpu"/> reaches its clock and counters.</summary>
-    private void Settle(int cpu, QuantumWeaver weaver)
+    /// <summary>What the first <paramref name="weaves"/> weaves found for CPU <paramref name="cpu"/>
+    /// reaches its clock and counters.</summary>
+    private void Settle(int cpu, int weaves)
     {
-        _clocks[cpu] += weaver.Settle(cpu, out long cpaLockWaitNs);
+        _clocks[cpu] += _weaver!.Settle(cpu, weaves, out long cpaLockWaitNs);
         _cpus[cpu].Counters.CpaLockWaitNs += cpaLockWaitNs;
     }
 
-    /// <summary>Weaves the quantum <see cref="CloseQuantum"/> closed, if any, and draws the per-CPU
-    /// list batches it staged (<see cref="Weave"/>, then the draw). The two touch disjoint state: the
+    /// <summary>Weaves the oldest quantum <see cref="CloseQuantum"/> closed and not woven, if any, and
+    /// draws the per-CPU list batches the last close staged (<see cref="Weave"/>, then the draw). The two touch disjoint state: the
     /// weave only the closed logs and the weave's side of each lane, the simulated locks, the call
     /// queues and the latency and event sinks; the draw only the zone's free lists and the staged
     /// batches. A round touches neither (a CPU whose batch is pending does not read it), so both may
@@ -181,7 +194,7 @@ public sealed partial class SimKernel
         Allocator.DrawStagedBatches();
     }
 
-    /// <summary>Weaves the quantum <see cref="CloseQuantum"/> closed, if any (see <see cref="WeaveClosed"/>).</summary>
+    /// <summary>Weaves the oldest quantum <see cref="CloseQuantum"/> closed and not woven, if any (see <see cref="WeaveClosed"/>).</summary>
     internal void Weave() => _weaver?.WeaveClosed();
 
     /// <summary>Whether a first-touch fault (guest_memfd or secretmem) of <paramref name="index"/> by

@@ -26,7 +26,7 @@ public interface ILatencySink
 /// move the CPU's later entries; latencies are recorded with every delay inside them; events reach
 /// the sink in time order with corrected stamps. Entries beyond the quantum are carried to the next
 /// weave, so order is exact across quanta. The delays found reach the CPU's clock through
-/// <see cref="Settle"/>.
+/// <see cref="Settle(int, out long)"/>.
 /// </summary>
 /// <remarks>It knows nothing of the kernel: tests feed it canned logs. It reads and writes only the
 /// closed logs, its own side of each lane, the lock table and the sinks, none of which a round
@@ -55,7 +55,13 @@ public sealed class QuantumWeaver : IInterruptSink
     /// <summary>Per CPU, the key of its next entry when that is a path entry or latency not applied
     /// yet (<see cref="long.MaxValue"/>: none), moved by delays as <see cref="_keys"/> is.</summary>
     private readonly long[] _pendingKeys;
-    private long? _closedUntil;
+
+    /// <summary>Quanta closed and woven since the start (written by the closer and the weave
+    /// respectively), and where each closed quantum not yet woven ends (by quantum number mod
+    /// <see cref="Slots"/>).</summary>
+    private int _closes;
+    private int _weaves;
+    private readonly long[] _untilNs = new long[Slots];
 
     /// <summary>The time of the entry being applied (a delay found then extends a lock held past it).</summary>
     private long _now;
@@ -69,14 +75,17 @@ public sealed class QuantumWeaver : IInterruptSink
     private readonly long _pad0, _pad1, _pad2, _pad3, _pad4, _pad5, _pad6, _pad7;
 #pragma warning restore CS0169, IDE0051
 
-    public QuantumWeaver(int cpus, SimLockTable locks, HostCpus host)
+    public QuantumWeaver(int cpus, SimLockTable locks, HostCpus host, int depth = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(cpus, MaxCpus);
         ArgumentNullException.ThrowIfNull(locks);
         ArgumentNullException.ThrowIfNull(host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(depth, Slots - 1);
         Locks = locks;
         Host = host;
+        Depth = depth;
         _logs = new QuantumLog[cpus];
         _lanes = new QuantumLane[cpus];
         // Logs first, then lanes: a CPU's log (written by its round) must not sit next to a lane
@@ -104,6 +113,21 @@ public sealed class QuantumWeaver : IInterruptSink
     /// <summary>Weave keys hold the CPU in 10 bits.</summary>
     public const int MaxCpus = 1024;
 
+    /// <summary>Closed logs and weaves' delays a lane keeps at once, by quantum number mod this (a
+    /// power of two above the deepest <see cref="Depth"/>).</summary>
+    internal const int Slots = 4;
+
+    /// <summary>How many quanta may be closed and not woven: a quantum closes once the weave of the
+    /// one <see cref="Depth"/> before it is done, and <see cref="Settle(int, int, out long)"/> then
+    /// brings that weave's delays to the clocks. 1: each weave must end before the next close.</summary>
+    public int Depth { get; }
+
+    /// <summary>Quanta closed since the start (the next close's number).</summary>
+    public int Closes => _closes;
+
+    /// <summary>Weaves done since the start (written by the weaving thread).</summary>
+    public int Weaves => Volatile.Read(ref _weaves);
+
     /// <summary>Weave keys hold times below 2^53 ns (the weave of a phase's end weaves up to <see cref="long.MaxValue"/>).</summary>
     private const long MaxTimeNs = 1L << 53;
 
@@ -118,43 +142,60 @@ public sealed class QuantumWeaver : IInterruptSink
     /// <summary>Receives woven events in time order (null: dropped).</summary>
     public ISimEventSink? Events { get; set; }
 
-    /// <summary>True between <see cref="Close"/> and the <see cref="WeaveClosed"/> that weaves it.</summary>
-    public bool HasClosed => _closedUntil is not null;
+    /// <summary>True while a closed quantum waits for <see cref="WeaveClosed"/>.</summary>
+    public bool HasClosed => _closes > Weaves;
 
     /// <summary>Each CPU's log of the current quantum (its bound phase appends to its own).</summary>
     internal QuantumLog[] Logs => _logs;
 
     /// <summary>Ends a quantum that ends at <paramref name="endNs"/>: every CPU's log becomes the
-    /// next weave's input (after what earlier weaves carried), and starts afresh. Single-threaded.</summary>
+    /// input of a later weave (after what earlier weaves carried), and starts afresh. The closing
+    /// thread only; it may run beside the weave of an earlier quantum (<see cref="Depth"/> above 1).</summary>
     public void Close(long endNs)
     {
-        if (_closedUntil is not null)
+        if (_closes - Weaves >= Depth)
         {
-            throw new InvalidOperationException("the previous quantum is not woven yet");
+            throw new InvalidOperationException($"the quantum closed {Depth} before is not woven yet");
         }
 
         for (int c = 0; c < _lanes.Length; c++)
         {
-            _lanes[c].TakeLog(_logs[c]);
+            _lanes[c].TakeLog(_logs[c], _closes);
         }
 
-        _closedUntil = endNs;
+        _untilNs[_closes & (Slots - 1)] = endNs;
+        _closes++;
     }
 
-    /// <summary>Weaves the quantum <see cref="Close"/> closed, if any.</summary>
+    /// <summary>Weaves the oldest quantum <see cref="Close"/> closed and not woven, if any. One
+    /// thread at a time, in order.</summary>
     public void WeaveClosed()
     {
-        if (_closedUntil is { } until)
+        int weave = _weaves;
+        if (weave < _closes)
         {
-            _closedUntil = null;
-            Weave(until);
+            Weave(_untilNs[weave & (Slots - 1)], weave);
+            Volatile.Write(ref _weaves, weave + 1);
         }
     }
 
-    /// <summary>The delays woven for <paramref name="cpu"/> since its last call, for its clock, and
-    /// the <c>cpa_lock</c> waits among them, for its counters. Call it for every CPU before each
-    /// <see cref="Close"/> (the delays become the base of the log being closed).</summary>
-    public long Settle(int cpu, out long cpaLockWaitNs) => _lanes[cpu].SettleDelays(out cpaLockWaitNs);
+    /// <summary>The delays of every weave done that <paramref name="cpu"/>'s clock does not have yet,
+    /// for its clock, and the <c>cpa_lock</c> waits among them, for its counters (with nothing
+    /// weaving). Call it after the <see cref="Close"/> of the log written on that clock.</summary>
+    public long Settle(int cpu, out long cpaLockWaitNs) => Settle(cpu, Weaves, out cpaLockWaitNs);
+
+    /// <summary>The same for the first <paramref name="weaves"/> weaves only (all done), which may
+    /// run beside a later weave: what reaches a clock at a close depends on the quantum's number,
+    /// never on how far a weave on another thread has got.</summary>
+    public long Settle(int cpu, int weaves, out long cpaLockWaitNs)
+    {
+        if (weaves > Weaves)
+        {
+            throw new InvalidOperationException($"weave {weaves} is not done yet");
+        }
+
+        return _lanes[cpu].SettleDelays(weaves, out cpaLockWaitNs);
+    }
 
     /// <summary>
     /// Applies every closed entry whose time (plus the delays found before it) is below
@@ -177,7 +218,7 @@ public sealed class QuantumWeaver : IInterruptSink
     /// (<see cref="QuantumLog.Insert"/>): an entry logged earlier in time than one before it takes
     /// that one's place in the order, as it did when every entry was ordered.</para>
     /// </remarks>
-    private void Weave(long untilNs)
+    private void Weave(long untilNs, int weave)
     {
         QuantumLane[] lanes = _lanes;
 
@@ -189,7 +230,7 @@ public sealed class QuantumWeaver : IInterruptSink
         for (int c = 0; c < lanes.Length; c++)
         {
             QuantumLane lane = lanes[c];
-            lane.Absorb();
+            lane.Absorb(weave);
             if (lane.HasNext)
             {
                 lane.SeekOrdered();
@@ -239,7 +280,7 @@ public sealed class QuantumWeaver : IInterruptSink
         for (int c = 0; c < lanes.Length; c++)
         {
             ApplyPending(c, lanes[c], untilNs < MaxTimeNs ? (untilNs << 10) | (long)c : long.MaxValue);
-            lanes[c].Carry(_delayNs[c]);
+            lanes[c].Carry(_delayNs[c], weave);
             _pathEntryDelayNs[c] -= _delayNs[c];
             _delayNs[c] = 0;
         }
@@ -604,31 +645,38 @@ internal sealed class QuantumLog
 internal sealed class QuantumLane
 {
     /// <summary>The weave's input: <see cref="_entries"/> [<see cref="_start"/>, <see cref="_end"/>),
-    /// times stored less <see cref="_shift"/>; then, until <see cref="Absorb"/>, the closed quantum's
-    /// log (times before <see cref="Base"/>).</summary>
+    /// times stored less <see cref="_shift"/>; the closed quanta's logs wait in <see cref="_closed"/>
+    /// until <see cref="Absorb"/>.</summary>
     private QuantumEntry[] _entries = new QuantumEntry[16];
     private int _start;
     private int _end;
     private long _shift;
-    private QuantumEntry[] _closed = new QuantumEntry[16];
-    private int _closedCount;
+
+    /// <summary>Closed logs not yet absorbed, by quantum (slot = quantum number mod
+    /// <see cref="QuantumWeaver.Slots"/>): the close fills a slot, the weave of that quantum empties
+    /// it. A slot is filled again only after the weave of its last quantum (the close waits for
+    /// the weave <see cref="QuantumWeaver.Depth"/> quanta back), so the two never touch one at once.</summary>
+    private readonly ClosedLog[] _closed = [new(), new(), new(), new()];
+
+    /// <summary>Delays and <c>cpa_lock</c> waits each weave found, by weave number mod
+    /// <see cref="QuantumWeaver.Slots"/>, until settled (summed and cleared).</summary>
+    private readonly long[] _wovenDelayNs = new long[QuantumWeaver.Slots];
+    private readonly long[] _wovenCpaLockWaitNs = new long[QuantumWeaver.Slots];
+
+    /// <summary>Weaves settled, and all they delayed: on the CPU's clock (the closer's side).</summary>
+    private int _settledWeaves;
+    private long _settledNs;
 
     /// <summary>The next input entry the weave applies (relative to the first not yet woven).</summary>
     public int Head;
 
-    /// <summary>Delays of the weave before, not on the clock when the closed log was written.</summary>
-    public long Base;
-
-    /// <summary>Waits for <c>cpa_lock</c> woven but not yet in the CPU's counters.</summary>
+    /// <summary>Waits for <c>cpa_lock</c> the current weave found.</summary>
     public long CpaLockWaitNs;
 
     /// <summary>The lock this CPU took last (−1: none yet) and when it got it, in delayed time
     /// (when it releases it: the weave's <c>_heldUntilNs</c>).</summary>
     public int HeldLock = -1;
     public long HeldFromNs;
-
-    /// <summary>Delays woven but not yet on the CPU's clock.</summary>
-    private long _pending;
 
     /// <summary>The first input entry at or after <see cref="Head"/> that the weave orders across
     /// CPUs (<see cref="SeekOrdered"/>; <see cref="Count"/>: none), and the latest time (before the
@@ -667,40 +715,55 @@ internal sealed class QuantumLane
         RunMaxTimeBeforeWeave = latest + _shift;
     }
 
-    /// <summary>The delays woven since the last call, for the clock (they become the base of the
-    /// next closed log, written before the clock had them), and the <c>cpa_lock</c> waits among
-    /// them, for the CPU's counters.</summary>
-    public long SettleDelays(out long cpaLockWaitNs)
+    /// <summary>The delays (and <c>cpa_lock</c> waits among them) of the weaves up to
+    /// <paramref name="weaves"/> (a count since the start) not settled yet, for the clock and the
+    /// CPU's counters. Every one of them must be woven.</summary>
+    public long SettleDelays(int weaves, out long cpaLockWaitNs)
     {
-        long pending = _pending;
-        Base = pending;
-        _pending = 0;
-        cpaLockWaitNs = CpaLockWaitNs;
-        CpaLockWaitNs = 0;
-        return pending;
-    }
-
-    /// <summary>The quantum's log becomes the weave's input (after what earlier weaves carried);
-    /// the log starts afresh in the buffer the weave is done with.</summary>
-    public void TakeLog(QuantumLog log)
-    {
-        Debug.Assert(_closedCount == 0 && Head == 0, "the previous weave did not carry its input");
-        QuantumEntry[] closed = log.Entries;
-        _closedCount = log.Count;
-        log.Restart(_closed);
-        _closed = closed;
-    }
-
-    /// <summary>At the start of a weave: the closed log joins the input, its times made relative to
-    /// <see cref="_shift"/>. Compacts, and grows (doubling) when the live part would fill more
-    /// than 3/4: a quarter stays free, so an entry is copied O(1) times however long the backlog.</summary>
-    public void Absorb()
-    {
-        int live = _end - _start;
-        if (_end + _closedCount > _entries.Length)
+        long delay = 0;
+        cpaLockWaitNs = 0;
+        for (; _settledWeaves < weaves; _settledWeaves++)
         {
-            QuantumEntry[] target = live + _closedCount > _entries.Length / 4 * 3
-                ? new QuantumEntry[Math.Max(_entries.Length * 2, live + _closedCount)]
+            int slot = _settledWeaves & (QuantumWeaver.Slots - 1);
+            delay += _wovenDelayNs[slot];
+            cpaLockWaitNs += _wovenCpaLockWaitNs[slot];
+            _wovenDelayNs[slot] = 0;
+            _wovenCpaLockWaitNs[slot] = 0;
+        }
+
+        _settledNs += delay;
+        return delay;
+    }
+
+    /// <summary>Quantum <paramref name="quantum"/>'s log becomes the weave's input (after what
+    /// earlier weaves carried), with what was settled on the clock while it was written; the log
+    /// starts afresh in the buffer the weave of the slot's last quantum is done with.</summary>
+    public void TakeLog(QuantumLog log, int quantum)
+    {
+        ClosedLog slot = _closed[quantum & (QuantumWeaver.Slots - 1)];
+        Debug.Assert(slot.Count == 0, "the weave of the slot's last quantum did not absorb it");
+        QuantumEntry[] closed = log.Entries;
+        slot.Count = log.Count;
+        slot.SettledNs = _settledNs;
+        log.Restart(slot.Entries);
+        slot.Entries = closed;
+    }
+
+    /// <summary>At the start of the weave of quantum <paramref name="quantum"/>: its closed log
+    /// joins the input, its times made relative to <see cref="_shift"/> (every delay woven before
+    /// it, less those that were on the clock as it was written). Compacts, and grows (doubling)
+    /// when the live part would fill more than 3/4: a quarter stays free, so an entry is copied
+    /// O(1) times however long the backlog.</summary>
+    public void Absorb(int quantum)
+    {
+        Debug.Assert(Head == 0, "the previous weave did not carry its input");
+        ClosedLog closed = _closed[quantum & (QuantumWeaver.Slots - 1)];
+        int count = closed.Count;
+        int live = _end - _start;
+        if (_end + count > _entries.Length)
+        {
+            QuantumEntry[] target = live + count > _entries.Length / 4 * 3
+                ? new QuantumEntry[Math.Max(_entries.Length * 2, live + count)]
                 : _entries;
             Array.Copy(_entries, _start, target, 0, live);
             _entries = target;
@@ -708,20 +771,22 @@ internal sealed class QuantumLane
             _end = live;
         }
 
-        long toRelative = Base - _shift;
-        for (int i = 0; i < _closedCount; i++)
+        // Read back as stored + _shift: logged time + (delays woven before) − (those on the clock).
+        long toRelative = -closed.SettledNs;
+        QuantumEntry[] entries = closed.Entries;
+        for (int i = 0; i < count; i++)
         {
-            QuantumEntry e = _closed[i];
+            QuantumEntry e = entries[i];
             _entries[_end++] = e with { TimeNs = e.TimeNs + toRelative };
         }
 
-        _closedCount = 0;
+        closed.Count = 0;
     }
 
     /// <summary>Keeps the entries not yet woven, their times moved by every delay found
-    /// (<paramref name="delay"/>: the current weave's), and sets this weave's delays aside for the
-    /// clock. O(1).</summary>
-    public void Carry(long delay)
+    /// (<paramref name="delay"/>: weave <paramref name="weave"/>'s), and sets this weave's delays
+    /// aside for the clock. O(1).</summary>
+    public void Carry(long delay, int weave)
     {
         _start += Head;
         _shift += delay;
@@ -732,6 +797,17 @@ internal sealed class QuantumLane
 
         Head = 0;
         OrderedHead = 0;
-        _pending += delay;
+        int slot = weave & (QuantumWeaver.Slots - 1);
+        _wovenDelayNs[slot] += delay;
+        _wovenCpaLockWaitNs[slot] += CpaLockWaitNs;
+        CpaLockWaitNs = 0;
+    }
+
+    /// <summary>A closed log waiting for its weave, and the delays on the clock as it was written.</summary>
+    private sealed class ClosedLog
+    {
+        public QuantumEntry[] Entries = new QuantumEntry[16];
+        public int Count;
+        public long SettledNs;
     }
 }

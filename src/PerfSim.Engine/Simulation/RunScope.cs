@@ -57,6 +57,7 @@ internal sealed class RunScope : IDisposable
             GuestFolioOrder = config.FolioOrder,
             FlushPolicy = config.FlushPolicy,
             Stage2Fwb = config.Stage2Fwb,
+            WeaveDepth = config.WeaveDepth,
         });
         try
         {

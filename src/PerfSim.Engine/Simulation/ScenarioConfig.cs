@@ -123,6 +123,10 @@ public sealed record ScenarioConfig
     /// shared effects are woven in time order (docs/engine.md). Part of the model, so of the digest.</summary>
     public long QuantumNs { get; init; } = 100_000;
 
+    /// <summary>How many closed quanta may wait for their weave (<see cref="KernelOptions.WeaveDepth"/>).
+    /// Not a scenario field: the fidelity test sets 1 for its reference.</summary>
+    internal int WeaveDepth { get; init; } = KernelOptions.DefaultWeaveDepth;
+
     /// <summary>Probability that a vCPU jumps to a random page of its slice instead of the next one.</summary>
     public double JumpProbability { get; init; } = 0.05;
 

@@ -23,15 +23,15 @@ namespace PerfSim.Engine.Simulation;
 /// take that one step each, in (clock, CPU) order, on one thread; then another parallel round,
 /// until every lane reached <c>end</c>.</item>
 /// <item><b>Close</b>: <see cref="QuantumSession.CloseQuantum"/> applies the quantum's invalidations of
-/// other CPUs' TLBs and its IPI handler time, moves the clocks by the lock waits the previous weave
-/// found, hands the logs to the weave, and requests the next per-CPU list batch of each CPU that
-/// refilled.</item>
-/// <item><b>Weave</b>, beside the next quantum: on one thread, the caller runs
-/// <see cref="QuantumSession.WeaveClosed"/> (lock waits and events in simulated-time order, latencies;
-/// the requested batches drawn in CPU order) before the first round's lanes. On more, the first
-/// worker draws the batches and weaves while the caller and the other workers run the rounds, and
-/// takes lanes once it is done; the caller waits for the draw before the quantum's first serial
-/// step and for the weave before its close (<see cref="HostCrew"/>).</item>
+/// other CPUs' TLBs, requests the next per-CPU list batch of each CPU that refilled, hands the logs
+/// to the weave, and moves the clocks by the delays the weave <see cref="QuantumSession.WeaveDepth"/>
+/// quanta back found.</item>
+/// <item><b>Weave</b>, beside the next quanta: on one thread, the caller draws the requested batches
+/// and weaves what was closed (lock waits, cross calls and events in simulated-time order,
+/// latencies) before the first round's lanes. On more, the first worker does both while the caller
+/// and the other workers run the rounds, and takes lanes once it is done; the caller waits for the
+/// draw before the quantum's first serial step and its close, and for a weave at the close that
+/// needs its delays (<see cref="HostCrew"/>).</item>
 /// </list>
 /// <para>Which steps are parallel, the order of serial steps and the weave depend only on simulated
 /// state, never on which host thread ran a lane or when: <c>--threads</c> changes the wall time
@@ -62,14 +62,19 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
         var parked = new List<CpuLane>(lanes.Length);
         // Disposing the session (last, also on an exception) weaves what is left.
         using (QuantumSession session = kernel.BeginQuanta(context))
-        using (var crew = new HostCrew(threads, lanes, context))
+        using (var crew = new HostCrew(threads, lanes, context, session))
         {
             long end = Now + quantum;
             while (NextEnd(kernel, lanes, ref end, quantum))
             {
-                RunQuantum(kernel, session, crew, lanes, parked, end);
-                crew.AwaitWeave(WeaveStage.Woven);
+                RunQuantum(kernel, crew, lanes, parked, end);
+
+                // The draw must be done (the close ends the staging), and the weave of the quantum
+                // WeaveDepth back; later ones may go on.
+                crew.AwaitDraw();
+                crew.AwaitWeaves(session.WeaveDepth - 1);
                 session.CloseQuantum(end);
+                crew.HandWeave();
                 long steps = 0;
                 foreach (CpuLane lane in lanes)
                 {
@@ -161,15 +166,12 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
         return true;
     }
 
-    private void RunQuantum(SimKernel kernel, QuantumSession session, HostCrew crew, CpuLane[] lanes, List<CpuLane> parked, long end)
+    private void RunQuantum(SimKernel kernel, HostCrew crew, CpuLane[] lanes, List<CpuLane> parked, long end)
     {
         bool first = true;
         while (true)
         {
-            using (session.BeginParallelRound())
-            {
-                crew.RunRound(end, first ? session : null);
-            }
+            crew.RunRound(end, first);
 
             first = false;
             parked.Clear();
@@ -187,7 +189,7 @@ internal sealed class Simulator(SimContext context, Action<double>? progress)
             }
 
             // A serial step may refill from the zone, which takes a batch once drawn.
-            crew.AwaitWeave(WeaveStage.Drawn);
+            crew.AwaitDraw();
             SortByKey(kernel, parked);
             foreach (CpuLane lane in parked)
             {
@@ -287,12 +289,17 @@ internal sealed class CpuLane(int cpu, List<Actor> actors)
 /// Taking lanes from others balances rounds that a fixed split did not: with two threads the
 /// worker's lanes ran ~30% slower than the caller's (they miss the cache on what the serial part
 /// wrote on the other core), so the caller sat waiting for it.</para>
-/// <para><b>The weave on a worker.</b> With more than one thread, the first worker draws the staged
-/// batches and weaves the quantum closed before (<see cref="QuantumSession.DrawStagedBatches"/>,
-/// <see cref="QuantumSession.Weave"/>) while the caller runs the quantum's rounds and serial steps,
-/// which touch neither the weave's state nor, once the draw is done, the zone's. When the caller ran
-/// the weave itself, the quantum's serial steps and later rounds waited for it, and the worker
-/// waited with them (0.7–1.2 s of 3.5–3.9 s two-thread runs).</para>
+/// <para><b>The weave on a worker.</b> With more than one thread (and a core for each), the first
+/// worker draws each quantum's staged batches when its first round starts and weaves each closed
+/// quantum (<see cref="QuantumSession.DrawStagedBatches"/>, <see cref="QuantumSession.Weave"/>),
+/// while the caller runs the rounds, serial steps and closes, which touch neither the weave's state
+/// nor, once the draw is done, the zone's; then it takes lanes. A close waits only for the weave
+/// <see cref="QuantumSession.WeaveDepth"/> quanta back, so a weave runs beside the rounds of the
+/// next two quanta. When the worker has not come to a job the caller needs, the caller runs it
+/// (the worker is late, or descheduled). When the caller ran every weave itself, the quantum's
+/// serial steps and later rounds waited for it, and the worker waited with them (0.7–1.2 s of
+/// 3.5–3.9 s two-thread runs); when the close waited for the weave of the quantum just before,
+/// the caller waited 14% of a two-thread run for it and the worker 10% for the close.</para>
 /// </remarks>
 internal sealed class HostCrew : IDisposable
 {
@@ -315,19 +322,34 @@ internal sealed class HostCrew : IDisposable
     private int _lanesLeft;
     private volatile bool _stop;
 
-    /// <summary>The session whose closed quantum the first worker is to draw and weave, and how far it
-    /// got (<see cref="WeaveStage"/>; written by that worker, read by the caller).</summary>
-    private QuantumSession? _weaveJob;
-    private int _weaveStage = (int)WeaveStage.Woven;
+    private readonly QuantumSession _session;
+
+    /// <summary>1 while the current quantum's draw waits for a thread to take it; 1 once it is done
+    /// (both reset when a quantum starts).</summary>
+    private int _drawPending;
+    private int _drawn = 1;
+
+    /// <summary>Closed quanta handed to the weave (by the caller) and woven (by whoever took each,
+    /// one at a time: <see cref="_weaving"/>).</summary>
+    private int _weavesHanded;
+    private int _weavesDone;
+    private int _weaving;
 
     /// <summary>Whether waits spin before parking: only while every host thread has a core.</summary>
     private readonly bool _spin;
+
+    /// <summary>Whether the first worker draws and weaves: with more threads than cores it is
+    /// descheduled too often while the caller waits for it, so the caller does both when a quantum
+    /// starts, as on one thread.</summary>
+    private readonly bool _weaveOnWorker;
     private Exception? _failure;
 
-    public HostCrew(int threads, CpuLane[] lanes, SimContext context)
+    public HostCrew(int threads, CpuLane[] lanes, SimContext context, QuantumSession session)
     {
         _threads = threads;
+        _session = session;
         _spin = threads <= Environment.ProcessorCount;
+        _weaveOnWorker = threads > 1 && _spin;
         _lanes = lanes;
         _context = context;
         _cursors = new long[threads * CursorStride];
@@ -340,24 +362,29 @@ internal sealed class HostCrew : IDisposable
         }
     }
 
-    /// <summary>One parallel round: every thread runs its lanes up to <paramref name="end"/>. With a
-    /// <paramref name="weaveBeside"/> session the quantum closed before is woven beside it: by the
-    /// caller first on one thread, else by the first worker (<see cref="AwaitWeave"/>).</summary>
-    public void RunRound(long end, QuantumSession? weaveBeside)
+    /// <summary>One parallel round: every thread runs its lanes up to <paramref name="end"/>. The
+    /// first round of a quantum (<paramref name="quantumStarts"/>) also draws its staged batches and
+    /// weaves what was handed: by the caller first without a worker for it, else by the first worker
+    /// beside the rounds (<see cref="AwaitDraw"/>, <see cref="AwaitWeaves"/>).</summary>
+    public void RunRound(long end, bool quantumStarts)
     {
-        if (weaveBeside is not null && _threads == 1)
+        if (quantumStarts && !_weaveOnWorker)
         {
-            weaveBeside.WeaveClosed();
-            weaveBeside = null;
-        }
+            _session.DrawStagedBatches();
+            while (TryWeave())
+            {
+            }
 
-        if (weaveBeside is not null)
+            ThrowIfFailed();
+        }
+        else if (quantumStarts)
         {
             // Released with the round (the generation's increment is a full fence).
-            _weaveJob = weaveBeside;
-            Volatile.Write(ref _weaveStage, (int)WeaveStage.Queued);
+            _drawn = 0;
+            _drawPending = 1;
         }
 
+        using ParallelRound round = _session.BeginParallelRound();
         _end = end;
         Volatile.Write(ref _lanesLeft, _lanes.Length);
         for (int i = 0; i < _threads; i++)
@@ -378,23 +405,96 @@ internal sealed class HostCrew : IDisposable
         ThrowIfFailed();
     }
 
-    /// <summary>Waits until the weave handed to the first worker has reached <paramref name="stage"/>
-    /// (at once when none is pending).</summary>
-    public void AwaitWeave(WeaveStage stage)
+    /// <summary>Hands the quantum just closed to the weave (the first worker's, or the caller's
+    /// when the next quantum starts).</summary>
+    public void HandWeave()
     {
-        if (Volatile.Read(ref _weaveStage) >= (int)stage)
+        Volatile.Write(ref _weavesHanded, _weavesHanded + 1);
+        if (_weaveOnWorker)
         {
-            ThrowIfFailed();
-            return;
+            Backoff.WakeAll();
         }
+    }
 
-        var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
-        while (Volatile.Read(ref _weaveStage) < (int)stage)
+    /// <summary>Waits until the quantum's staged batches are drawn (a serial step may take one);
+    /// draws them itself when the worker has not come to it.</summary>
+    public void AwaitDraw()
+    {
+        if (Volatile.Read(ref _drawn) == 0 && !TryDraw())
         {
-            wait.Once();
+            var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
+            while (Volatile.Read(ref _drawn) == 0)
+            {
+                wait.Once();
+            }
         }
 
         ThrowIfFailed();
+    }
+
+    /// <summary>Waits until at most <paramref name="pending"/> handed weaves are not done; weaves
+    /// itself whenever none is running (the worker is late, or descheduled).</summary>
+    public void AwaitWeaves(int pending)
+    {
+        var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
+        while (_weavesHanded - Volatile.Read(ref _weavesDone) > pending)
+        {
+            if (!TryWeave())
+            {
+                wait.Once();
+            }
+        }
+
+        ThrowIfFailed();
+    }
+
+    /// <summary>Takes the quantum's draw if no thread has: true when this call ran it.</summary>
+    private bool TryDraw()
+    {
+        if (Interlocked.Exchange(ref _drawPending, 0) == 0)
+        {
+            return false;
+        }
+
+        Run(_session.DrawStagedBatches);
+        Volatile.Write(ref _drawn, 1);
+        Backoff.WakeAll();
+        return true;
+    }
+
+    /// <summary>Weaves the oldest handed quantum if no thread is weaving: true when this call wove
+    /// one. Weaves go one at a time, in the order handed.</summary>
+    private bool TryWeave()
+    {
+        if (Volatile.Read(ref _weavesDone) >= Volatile.Read(ref _weavesHanded) || Interlocked.CompareExchange(ref _weaving, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        bool wove = _weavesDone < Volatile.Read(ref _weavesHanded);
+        if (wove)
+        {
+            Run(_session.Weave);
+            Volatile.Write(ref _weavesDone, _weavesDone + 1);
+        }
+
+        Volatile.Write(ref _weaving, 0);
+        Backoff.WakeAll();
+        return wove;
+    }
+
+    /// <summary>Runs a draw or a weave; a failure is kept for the caller, and the job still counts
+    /// as done, so no wait hangs on it.</summary>
+    private void Run(Action job)
+    {
+        try
+        {
+            job();
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+        }
     }
 
     private void ThrowIfFailed()
@@ -497,10 +597,11 @@ internal sealed class HostCrew : IDisposable
     private void Work(int index)
     {
         int seen = 0;
+        bool weaves = index == 1 && _weaveOnWorker;
         while (true)
         {
             var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
-            while (Volatile.Read(ref _generation) == seen && !_stop)
+            while (Volatile.Read(ref _generation) == seen && !_stop && !(weaves && HasJob()))
             {
                 wait.Once();
             }
@@ -510,53 +611,23 @@ internal sealed class HostCrew : IDisposable
                 return;
             }
 
-            seen = Volatile.Read(ref _generation);
-
-            // A job is published before its round's generation: whoever reads the generation sees it.
-            while (index == 1 && Volatile.Read(ref _weaveJob) is { } job)
+            // The draw first (a serial step of the quantum open now may wait for it), then every
+            // weave handed; meanwhile the caller may have gone on to later rounds and quanta, so
+            // look at the generation after, and join whichever round is open.
+            while (weaves && (TryDraw() | TryWeave()))
             {
-                _weaveJob = null;
-                DrawAndWeave(job);
-
-                // The caller may have gone on to a later round meanwhile, even to the next quantum
-                // and its weave: look again, then join whichever round is open.
-                seen = Volatile.Read(ref _generation);
             }
 
-            RunShare(index);
+            int generation = Volatile.Read(ref _generation);
+            if (generation != seen)
+            {
+                seen = generation;
+                RunShare(index);
+            }
         }
     }
 
-    /// <summary>The first worker's share of a quantum's start: the draw, then the weave, each
-    /// announced when done. After a failure the stages still advance, so no wait hangs on them.</summary>
-    private void DrawAndWeave(QuantumSession job)
-    {
-        try
-        {
-            job.DrawStagedBatches();
-            Volatile.Write(ref _weaveStage, (int)WeaveStage.Drawn);
-            Backoff.WakeAll();
-            job.Weave();
-        }
-        catch (Exception e)
-        {
-            Interlocked.CompareExchange(ref _failure, e, null);
-        }
-
-        Volatile.Write(ref _weaveStage, (int)WeaveStage.Woven);
-        Backoff.WakeAll();
-    }
-}
-
-/// <summary>How far the weave of a closed quantum has got (<see cref="HostCrew.AwaitWeave"/>).</summary>
-internal enum WeaveStage
-{
-    /// <summary>Handed to the first worker with the quantum's first round.</summary>
-    Queued,
-
-    /// <summary>The staged per-CPU list batches are drawn: serial steps may run.</summary>
-    Drawn,
-
-    /// <summary>Woven (or none pending): the quantum may close.</summary>
-    Woven,
+    /// <summary>A draw or a weave is waiting for the first worker (not one the caller is running).</summary>
+    private bool HasJob() => Volatile.Read(ref _drawPending) != 0
+        || (Volatile.Read(ref _weaving) == 0 && Volatile.Read(ref _weavesDone) < Volatile.Read(ref _weavesHanded));
 }

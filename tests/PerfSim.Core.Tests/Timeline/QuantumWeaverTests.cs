@@ -75,6 +75,32 @@ public sealed class QuantumWeaverTests
     }
 
     [Fact]
+    public void With_depth_two_a_quantum_closes_while_the_one_before_waits_and_a_settle_takes_only_the_weaves_asked_for()
+    {
+        var weaver = new QuantumWeaver(2, new SimLockTable(), Host(2), depth: 2);
+        weaver.Logs[0].Add(new QuantumEntry(QuantumKind.Lock, 100, 500, 30, SimLockTable.CpaLock));
+        weaver.Logs[1].Add(new QuantumEntry(QuantumKind.Lock, 120, 500, 30, SimLockTable.CpaLock));
+        weaver.Close(1_000);
+        weaver.Logs[0].Add(new QuantumEntry(QuantumKind.Lock, 1_100, 1_000, 30, SimLockTable.CpaLock));
+        weaver.Logs[1].Add(new QuantumEntry(QuantumKind.Lock, 1_120, 500, 30, SimLockTable.CpaLock));
+        weaver.Close(2_000);
+        Assert.Throws<InvalidOperationException>(() => weaver.Close(3_000));
+        Assert.Throws<InvalidOperationException>(() => weaver.Settle(1, 1, out _));
+
+        // CPU 1 waits behind CPU 0: 600 + 30 − 120 ns in the first quantum, holding until 1,130.
+        // CPU 0's second hold then waits 60 ns (until 1,160) and lasts to 2,160; CPU 1's second
+        // entry was logged without its first wait on its clock, so it comes at 1,630 and waits 560.
+        weaver.WeaveClosed();
+        weaver.WeaveClosed();
+        Assert.Equal(2, weaver.Weaves);
+        Assert.Equal(510, weaver.Settle(1, 1, out long firstWait));
+        Assert.Equal(510, firstWait);
+        Assert.Equal(560, weaver.Settle(1, 2, out _));
+        Assert.Equal(0, weaver.Settle(1, 2, out _));
+        Assert.Equal(60, weaver.Settle(0, out _));
+    }
+
+    [Fact]
     public void A_cross_call_lands_in_time_order_inside_the_path_it_interrupts_and_delays_the_initiator_until_its_targets_ran()
     {
         var costs = new PerfSim.Core.Costs.CostProfile();
@@ -190,10 +216,13 @@ public sealed class QuantumWeaverTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void Weaving_in_short_quanta_with_the_logs_written_quantum_by_quantum_changes_nothing_against_one_weave(int seed)
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(3, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    [InlineData(3, 3)]
+    public void Weaving_in_short_quanta_with_the_logs_written_quantum_by_quantum_changes_nothing_against_one_weave(int seed, int depth)
     {
         // Long holds on shared locks and cross calls make the CPUs lag their logs by many quanta, so
         // entries are carried again and again while new logs arrive (the carry buffer compacts and
@@ -201,7 +230,7 @@ public sealed class QuantumWeaverTests
         const int Cpus = 4;
         List<QuantumEntry>[] logs = RandomLogs(seed, Cpus);
         var once = Weave(logs, quantumNs: null);
-        var carried = Weave(logs, quantumNs: 1_000);
+        var carried = Weave(logs, quantumNs: 1_000, depth);
         Assert.Equal(Cpus * 150, once.Latencies.Count);
         Assert.True(once.Locks[0].Contended > 10, "the test needs contention to make CPUs lag");
         Assert.Equal(once.Events, carried.Events);
@@ -282,23 +311,28 @@ public sealed class QuantumWeaverTests
     }
 
     /// <summary>A weave of one CPU per role, each running an actor, its latencies heard by the list returned.</summary>
-    private static (QuantumWeaver Weaver, Latencies Latencies) WeaverOf(PerfSim.Core.Costs.CostProfile costs, params CpuRole[] roles)
+    private static (QuantumWeaver Weaver, Latencies Latencies) WeaverOf(PerfSim.Core.Costs.CostProfile costs, params CpuRole[] roles) => WeaverOf(costs, 1, roles);
+
+    private static (QuantumWeaver Weaver, Latencies Latencies) WeaverOf(PerfSim.Core.Costs.CostProfile costs, int depth, params CpuRole[] roles)
     {
         var host = new HostCpus(roles.Length, costs);
         host.Assign(roles, [.. Enumerable.Repeat(true, roles.Length)]);
-        var weaver = new QuantumWeaver(roles.Length, new SimLockTable(), host);
+        var weaver = new QuantumWeaver(roles.Length, new SimLockTable(), host, depth);
         var latencies = new Latencies();
         weaver.Latencies = latencies;
         return (weaver, latencies);
     }
 
     /// <summary>Weaves <paramref name="logs"/> in quanta of <paramref name="quantumNs"/> (each
-    /// quantum's entries logged on the clock with the delays settled so far), or all in one.</summary>
+    /// quantum's entries logged on the clock with the delays settled so far), or all in one; with
+    /// <paramref name="depth"/> closed quanta waiting for their weave at most, as the engine runs
+    /// them: each close settles the weave <paramref name="depth"/> quanta back, then the oldest
+    /// closed quantum is woven once <paramref name="depth"/> wait.</summary>
     private static (List<(int, long, long)> Events, List<(int, long)> Latencies, long[] Settled, (long Acquisitions, long Contended, long WaitNs)[] Locks)
-        Weave(List<QuantumEntry>[] logs, long? quantumNs)
+        Weave(List<QuantumEntry>[] logs, long? quantumNs, int depth = 1)
     {
         int cpus = logs.Length;
-        (QuantumWeaver weaver, Latencies latencies) = WeaverOf(new PerfSim.Core.Costs.CostProfile(), [.. Enumerable.Range(0, cpus).Select(c => c % 3 == 0 ? CpuRole.Host : CpuRole.Vcpu)]);
+        (QuantumWeaver weaver, Latencies latencies) = WeaverOf(new PerfSim.Core.Costs.CostProfile(), depth, [.. Enumerable.Range(0, cpus).Select(c => c % 3 == 0 ? CpuRole.Host : CpuRole.Vcpu)]);
         var events = new Events();
         weaver.Events = events;
         var next = new int[cpus];
@@ -314,16 +348,30 @@ public sealed class QuantumWeaverTests
                     QuantumEntry e = logs[c][next[c]];
                     weaver.Logs[c].Add(e with { TimeNs = e.TimeNs + clockDelays[c] });
                 }
-
-                clockDelays[c] += weaver.Settle(c, out _);
             }
 
+            // The log closes, then the clock takes the delays of the weave depth quanta back.
             weaver.Close(until);
-            weaver.WeaveClosed();
+            int due = weaver.Closes - depth;
+            for (int c = 0; c < cpus && due > 0; c++)
+            {
+                clockDelays[c] += weaver.Settle(c, due, out _);
+            }
+
+            if (weaver.Closes - weaver.Weaves == depth)
+            {
+                weaver.WeaveClosed();
+            }
+
             if (quantumNs is null || until > 100 * end)
             {
                 break;
             }
+        }
+
+        while (weaver.HasClosed)
+        {
+            weaver.WeaveClosed();
         }
 
         for (int c = 0; c < cpus; c++)
