@@ -133,7 +133,7 @@ public sealed record KernelOptions
     public int WeaveDepth { get; init; } = DefaultWeaveDepth;
 
     /// <summary>The default <see cref="WeaveDepth"/>.</summary>
-    public const int DefaultWeaveDepth = 1;
+    public const int DefaultWeaveDepth = 2;
 
     public void Validate()
     {
