@@ -364,20 +364,12 @@ internal sealed class HostCrew : IDisposable
 
     /// <summary>One parallel round: every thread runs its lanes up to <paramref name="end"/>. The
     /// first round of a quantum (<paramref name="quantumStarts"/>) also draws its staged batches and
-    /// weaves what was handed: by the caller first without a worker for it, else by the first worker
-    /// beside the rounds (<see cref="AwaitDraw"/>, <see cref="AwaitWeaves"/>).</summary>
+    /// weaves what was handed: by the caller before its own lanes when no worker is to (one thread,
+    /// or more threads than cores), else by the first worker beside the rounds
+    /// (<see cref="AwaitDraw"/>, <see cref="AwaitWeaves"/>).</summary>
     public void RunRound(long end, bool quantumStarts)
     {
-        if (quantumStarts && !_weaveOnWorker)
-        {
-            _session.DrawStagedBatches();
-            while (TryWeave())
-            {
-            }
-
-            ThrowIfFailed();
-        }
-        else if (quantumStarts)
+        if (quantumStarts && _weaveOnWorker)
         {
             // Released with the round (the generation's increment is a full fence).
             _drawn = 0;
@@ -395,6 +387,15 @@ internal sealed class HostCrew : IDisposable
 
         Interlocked.Increment(ref _generation);
         Backoff.WakeAll();
+        if (quantumStarts && !_weaveOnWorker)
+        {
+            // Beside the workers' lanes (a round takes nothing from the zone and reads no weave state).
+            Run(_session.DrawStagedBatches);
+            while (TryWeave())
+            {
+            }
+        }
+
         RunShare(0);
         var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
         while (Volatile.Read(ref _lanesLeft) != 0)
