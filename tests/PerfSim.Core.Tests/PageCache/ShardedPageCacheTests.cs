@@ -220,6 +220,39 @@ public sealed class ShardedPageCacheTests
     }
 
     [Fact]
+    public void SlotEntry_HoldsPfnAndOrderIn32Bits_UpToTheLastPfn()
+    {
+        for (int order = 0; order <= ShardedPageCache.MaxFolioOrder; order++)
+        {
+            long pages = 1L << order;
+            foreach (long pfn in new[] { 0, pages, 12345L << 9, (1L << 30) - pages, ShardedPageCache.MaxEndPfn - pages })
+            {
+                uint entry = ShardedPageCache.Encode(pfn, order);
+                Assert.NotEqual(0u, entry);
+                long index = (77L << 9) + pages - 1; // the last index of its folio
+                Assert.Equal(new Folio(pfn, order, 77L << 9), ShardedPageCache.Decode(entry, index));
+            }
+        }
+    }
+
+    [Fact]
+    public void MisalignedPfn_IsRefused()
+    {
+        using var host = AllocatorHost.Small();
+        var cache = new ShardedPageCache(host.Arena, host.Frames);
+        Assert.True(cache.TryCreateMapping(AddressSpaceFlags.None, 64, out ushort mapping));
+        Assert.True(host.Allocator.TryAllocatePages(0, 2, AllocFlags.None, out long pfn));
+
+        // pfn + 1 and pfn + 2 are allocated frames, but not an order-1 folio's (its first pfn would be odd).
+        ArgumentException e = Assert.Throws<ArgumentException>(() => cache.FilemapAddFolio(mapping, 0, pfn + 1, 1));
+        Assert.Contains("aligned", e.Message, StringComparison.Ordinal);
+        Assert.False(cache.TryLookup(mapping, 0, out _));
+        Assert.Equal(AddResult.Added, cache.FilemapAddFolio(mapping, 0, pfn + 2, 1));
+        Assert.True(cache.TryLookup(mapping, 1, out Folio folio));
+        Assert.Equal(new Folio(pfn + 2, 1, 0), folio);
+    }
+
+    [Fact]
     public void Teardown_ReleasesTheIdAndTheChunks_AndIdsRunOutAt65535()
     {
         using var host = AllocatorHost.Small();
