@@ -53,13 +53,19 @@ public sealed partial class PageAllocator : IPageTableAllocator
     /// whole cache lines so that two CPUs never write the same line.</summary>
     private static readonly int s_pcpStride = RoundUpToCacheLine((StagedSlot + 1) * Unsafe.SizeOf<FreeList>()) / Unsafe.SizeOf<FreeList>();
 
+    /// <summary>Pageblocks per chunk of <see cref="_pageblocks"/>: 2^10 (1 KiB for 2 GiB).</summary>
+    private const int PageblockChunkShift = 10;
+
     private readonly FrameTable _frames;
     private readonly IPageblockMapper? _mapper;
     private readonly int _cpuCount;
 
     /// <summary>Per pageblock: <see cref="PageblockFlags"/> (the migratetype bits and the unmapped
-    /// flag of <c>pageblock_flags</c>).</summary>
-    private readonly NativeArray<byte> _pageblocks;
+    /// flag of <c>pageblock_flags</c>), stored XOR <see cref="PageblockFlags.Movable"/> so that the
+    /// boot state (every pageblock movable) is all zero, in chunks of 1,024 pageblocks (2 GiB)
+    /// allocated at the first pageblock of theirs that leaves it: a 1 TiB host whose run changes
+    /// the type of a few pageblocks pays for a few chunks, not a byte per 2 MiB.</summary>
+    private readonly ChunkedNativeArray<byte> _pageblocks;
 
     /// <summary>Per CPU, per zone, per freetype bank: the order-0 per-CPU list (<c>per_cpu_pages</c>).</summary>
     private readonly NativeArray<FreeList> _pcp;
@@ -99,15 +105,14 @@ public sealed partial class PageAllocator : IPageTableAllocator
         _mapper = mapper;
         _freeCheck = freeCheck;
         _cpuCount = options.CpuCount;
-        _pageblocks = arena.Allocate<byte>((frames.EndPfn + PageblockPages - 1) >> PageblockOrder);
+        _pageblocks = new ChunkedNativeArray<byte>(arena, (frames.EndPfn + PageblockPages - 1) >> PageblockOrder, PageblockChunkShift);
         _pcp = arena.Allocate<FreeList>((long)_cpuCount * s_pcpStride);
         _counters = arena.Allocate<CpuAllocatorCounters>(_cpuCount);
         _stagePending = new bool[_cpuCount];
         _stageRequests = new List<int>(_cpuCount);
 
-        // memmap_init_range() marks every pageblock MIGRATE_MOVABLE at boot; unmovable allocations
-        // then claim pageblocks through the fallback path.
-        _pageblocks.Fill(0, _pageblocks.Length, (byte)PageblockFlags.Movable);
+        // memmap_init_range() marks every pageblock MIGRATE_MOVABLE at boot (here: the all-zero
+        // state of _pageblocks); unmovable allocations then claim pageblocks through the fallback path.
 
         ReserveBootMemory(options);
         _zonelist = BuildZones(options);
@@ -119,6 +124,9 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
     /// <summary>Number of simulated CPUs.</summary>
     public int CpuCount => _cpuCount;
+
+    /// <summary>Chunks of pageblock flags allocated (tests: pageblocks still movable cost nothing).</summary>
+    internal int PageblockChunks => _pageblocks.AllocatedChunks;
 
     /// <summary>Installs the free-path checker (single-threaded setup, like the constructor).</summary>
     public void SetFreeCheck(IFreeCheck? freeCheck) => _freeCheck = freeCheck;
@@ -555,7 +563,11 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
     // ---- Pageblocks and freetypes ----
 
-    private PageblockFlags ReadPageblock(long pfn) => (PageblockFlags)Volatile.Read(ref _pageblocks[pfn >> PageblockOrder]);
+    private PageblockFlags ReadPageblock(long pfn)
+    {
+        ref byte stored = ref _pageblocks.RefOrNull(pfn >> PageblockOrder);
+        return (PageblockFlags)((Unsafe.IsNullRef(ref stored) ? 0 : Volatile.Read(ref stored)) ^ (byte)PageblockFlags.Movable);
+    }
 
     private FreeType FreeTypeOfPageblock(long pfn)
     {
@@ -576,9 +588,14 @@ public sealed partial class PageAllocator : IPageTableAllocator
         };
         long first = pfn >> PageblockOrder;
         long last = (pfn + (1L << order) - 1) >> PageblockOrder;
+        byte stored = (byte)(flags ^ PageblockFlags.Movable);
         for (long block = first; block <= last; block++)
         {
-            Volatile.Write(ref _pageblocks[block], (byte)flags);
+            // Movable into a chunk never written is already there: no chunk for it.
+            if (stored != 0 || _pageblocks.HasChunk(block))
+            {
+                Volatile.Write(ref _pageblocks.GetOrAdd(block), stored);
+            }
         }
     }
 
