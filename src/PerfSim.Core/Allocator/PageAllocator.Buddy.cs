@@ -24,7 +24,7 @@ public sealed partial class PageAllocator
             return false;
         }
 
-        _counters[cpu].MigratetypeFallbacks++;
+        _counters.GetOrAdd(cpu).MigratetypeFallbacks++;
         return true;
     }
 

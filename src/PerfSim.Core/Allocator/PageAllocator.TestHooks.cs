@@ -76,6 +76,11 @@ public sealed partial class PageAllocator
 
             for (int cpu = 0; cpu < _cpuCount; cpu++)
             {
+                if (!HasPcpLists(cpu))
+                {
+                    continue; // never used: empty lists, and walking them would allocate them
+                }
+
                 // The banks, then (first zone only) the staged batch, which holds pages of its bank.
                 for (int t = 0; t <= FreeTypes.Count; t++)
                 {

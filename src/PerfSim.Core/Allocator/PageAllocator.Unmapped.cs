@@ -42,7 +42,7 @@ public sealed partial class PageAllocator
             FreeOneBlockLocked(zone, block, PageblockOrder, FreeType.UnmappedUnmovable, toTail: false);
         }
 
-        _counters[cpu].PageblockFlips++;
+        _counters.GetOrAdd(cpu).PageblockFlips++;
         return true;
     }
 
@@ -85,7 +85,7 @@ public sealed partial class PageAllocator
             FreeOneBlockLocked(zone, block, PageblockOrder, type, toTail: false);
         }
 
-        _counters[cpu].PageblockRemaps++;
+        _counters.GetOrAdd(cpu).PageblockRemaps++;
         return true;
     }
 }

@@ -49,22 +49,32 @@ public sealed partial class PageAllocator : IPageTableAllocator
     /// <summary>The bank a batch is staged for: order-0 allocations without flags (folios, page tables).</summary>
     private const FreeType StagedType = FreeType.Unmovable;
 
-    /// <summary>Per-CPU list heads per CPU: 3 zones × 3 banks and the staged batch, rounded up to
-    /// whole cache lines so that two CPUs never write the same line.</summary>
-    private static readonly int s_pcpStride = RoundUpToCacheLine((StagedSlot + 1) * Unsafe.SizeOf<FreeList>()) / Unsafe.SizeOf<FreeList>();
+    /// <summary>Per-CPU list heads per CPU: 3 zones × 3 banks and the staged batch, rounded up to a
+    /// power of two (16 heads of 16 B, two cache lines): one chunk of <see cref="_pcp"/> per CPU, so
+    /// that two CPUs never write the same line.</summary>
+    private const int PcpStrideShift = 4;
+
+    /// <summary>Pageblocks per chunk of <see cref="_pageblocks"/>: 2^10 (1 KiB for 2 GiB).</summary>
+    private const int PageblockChunkShift = 10;
 
     private readonly FrameTable _frames;
     private readonly IPageblockMapper? _mapper;
     private readonly int _cpuCount;
 
     /// <summary>Per pageblock: <see cref="PageblockFlags"/> (the migratetype bits and the unmapped
-    /// flag of <c>pageblock_flags</c>).</summary>
-    private readonly NativeArray<byte> _pageblocks;
+    /// flag of <c>pageblock_flags</c>), stored XOR <see cref="PageblockFlags.Movable"/> so that the
+    /// boot state (every pageblock movable) is all zero, in chunks of 1,024 pageblocks (2 GiB)
+    /// allocated at the first pageblock of theirs that leaves it: a 1 TiB host whose run changes
+    /// the type of a few pageblocks pays for a few chunks, not a byte per 2 MiB.</summary>
+    private readonly ChunkedNativeArray<byte> _pageblocks;
 
-    /// <summary>Per CPU, per zone, per freetype bank: the order-0 per-CPU list (<c>per_cpu_pages</c>).</summary>
-    private readonly NativeArray<FreeList> _pcp;
+    /// <summary>Per CPU, per zone, per freetype bank: the order-0 per-CPU list (<c>per_cpu_pages</c>).
+    /// A CPU's heads (a chunk) are allocated at its first use of them: a host of 256 CPUs running
+    /// a few pays for those (all-zero heads are empty lists).</summary>
+    private readonly ChunkedNativeArray<FreeList> _pcp;
 
-    private readonly NativeArray<CpuAllocatorCounters> _counters;
+    /// <summary>Per CPU, a cache line of counters, allocated (zero) at the CPU's first count.</summary>
+    private readonly ChunkedNativeArray<CpuAllocatorCounters> _counters;
 
     /// <summary>Per CPU: a staged batch was requested and the engine has not finished staging.</summary>
     private readonly bool[] _stagePending;
@@ -99,15 +109,15 @@ public sealed partial class PageAllocator : IPageTableAllocator
         _mapper = mapper;
         _freeCheck = freeCheck;
         _cpuCount = options.CpuCount;
-        _pageblocks = arena.Allocate<byte>((frames.EndPfn + PageblockPages - 1) >> PageblockOrder);
-        _pcp = arena.Allocate<FreeList>((long)_cpuCount * s_pcpStride);
-        _counters = arena.Allocate<CpuAllocatorCounters>(_cpuCount);
+        _pageblocks = new ChunkedNativeArray<byte>(arena, (frames.EndPfn + PageblockPages - 1) >> PageblockOrder, PageblockChunkShift);
+        System.Diagnostics.Debug.Assert(StagedSlot < 1 << PcpStrideShift, "a CPU's list heads fit its chunk");
+        _pcp = new ChunkedNativeArray<FreeList>(arena, (long)_cpuCount << PcpStrideShift, PcpStrideShift);
+        _counters = new ChunkedNativeArray<CpuAllocatorCounters>(arena, _cpuCount, 0);
         _stagePending = new bool[_cpuCount];
         _stageRequests = new List<int>(_cpuCount);
 
-        // memmap_init_range() marks every pageblock MIGRATE_MOVABLE at boot; unmovable allocations
-        // then claim pageblocks through the fallback path.
-        _pageblocks.Fill(0, _pageblocks.Length, (byte)PageblockFlags.Movable);
+        // memmap_init_range() marks every pageblock MIGRATE_MOVABLE at boot (here: the all-zero
+        // state of _pageblocks); unmovable allocations then claim pageblocks through the fallback path.
 
         ReserveBootMemory(options);
         _zonelist = BuildZones(options);
@@ -119,6 +129,13 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
     /// <summary>Number of simulated CPUs.</summary>
     public int CpuCount => _cpuCount;
+
+    /// <summary>CPUs whose per-CPU lists and whose counters were allocated (tests: CPUs that
+    /// never allocated or freed cost nothing).</summary>
+    internal (int Lists, int Counters) PerCpuChunks => (_pcp.AllocatedChunks, _counters.AllocatedChunks);
+
+    /// <summary>Chunks of pageblock flags allocated (tests: pageblocks still movable cost nothing).</summary>
+    internal int PageblockChunks => _pageblocks.AllocatedChunks;
 
     /// <summary>Installs the free-path checker (single-threaded setup, like the constructor).</summary>
     public void SetFreeCheck(IFreeCheck? freeCheck) => _freeCheck = freeCheck;
@@ -153,7 +170,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
             return false;
         }
 
-        _counters[cpu].PageTableAllocations++;
+        _counters.GetOrAdd(cpu).PageTableAllocations++;
         return true;
     }
 
@@ -178,7 +195,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
             Reset(ref _frames[p], FrameOwner.Free, FrameFlags.None);
         }
 
-        ref CpuAllocatorCounters counters = ref _counters[cpu];
+        ref CpuAllocatorCounters counters = ref _counters.GetOrAdd(cpu);
         counters.Frees++;
         counters.PagesFreed += pages;
         if (order == 0)
@@ -235,11 +252,15 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
     /// <summary>Per-CPU list refills made by <paramref name="cpu"/> so far: lets a caller charge
     /// the refill to the allocation that triggered it. Owner read.</summary>
-    public long PcpRefillsOf(int cpu) => _counters[cpu].PcpRefills;
+    public long PcpRefillsOf(int cpu) => _counters.Read(cpu).PcpRefills;
 
     /// <summary>The refills of <see cref="PcpRefillsOf"/> that took pages from the zone then (not
     /// from a staged batch): the ones that touched shared state. Owner read.</summary>
-    public long ZoneRefillsOf(int cpu) => _counters[cpu].PcpRefills - _counters[cpu].StagedRefills;
+    public long ZoneRefillsOf(int cpu)
+    {
+        CpuAllocatorCounters c = _counters.Read(cpu);
+        return c.PcpRefills - c.StagedRefills;
+    }
 
     /// <summary>The counters of all CPUs, summed now. Exact when no CPU is allocating concurrently.</summary>
     public AllocatorCounters GetCounters()
@@ -247,7 +268,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
         var sum = default(CpuAllocatorCounters);
         for (int cpu = 0; cpu < _cpuCount; cpu++)
         {
-            ref CpuAllocatorCounters c = ref _counters[cpu];
+            CpuAllocatorCounters c = _counters.Read(cpu);
             sum.Allocations += c.Allocations;
             sum.PagesAllocated += c.PagesAllocated;
             sum.Frees += c.Frees;
@@ -271,7 +292,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
     private bool TryAllocate(int cpu, int order, FreeType type, AllocationKinds kind, FrameOwner owner, out long pfn)
     {
         CheckCpu(cpu);
-        ref CpuAllocatorCounters counters = ref _counters[cpu];
+        ref CpuAllocatorCounters counters = ref _counters.GetOrAdd(cpu);
         if (Volatile.Read(ref _injectedFailures) != 0 && TryConsumeInjectedFailure(kind))
         {
             counters.InjectedFailures++;
@@ -433,8 +454,8 @@ public sealed partial class PageAllocator : IPageTableAllocator
             ref FreeList staged = ref StagedBatch(cpu);
             pcp = staged;
             staged = default;
-            _counters[cpu].PcpRefills++;
-            _counters[cpu].StagedRefills++;
+            _counters.GetOrAdd(cpu).PcpRefills++;
+            _counters.GetOrAdd(cpu).StagedRefills++;
             return pcp.Count;
         }
 
@@ -450,7 +471,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
         if (taken > 0)
         {
-            _counters[cpu].PcpRefills++;
+            _counters.GetOrAdd(cpu).PcpRefills++;
         }
 
         return taken;
@@ -487,14 +508,17 @@ public sealed partial class PageAllocator : IPageTableAllocator
             }
         }
 
-        _counters[cpu].PcpDrains++;
+        _counters.GetOrAdd(cpu).PcpDrains++;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref FreeList PcpList(int cpu, Zone zone, FreeType type) =>
-        ref _pcp[((long)cpu * s_pcpStride) + ((int)zone.Type * FreeTypes.Count) + (int)type];
+        ref _pcp.GetOrAdd(((long)cpu << PcpStrideShift) + ((int)zone.Type * FreeTypes.Count) + (int)type);
 
-    private ref FreeList StagedBatch(int cpu) => ref _pcp[((long)cpu * s_pcpStride) + StagedSlot];
+    private ref FreeList StagedBatch(int cpu) => ref _pcp.GetOrAdd(((long)cpu << PcpStrideShift) + StagedSlot);
+
+    /// <summary>True when <paramref name="cpu"/> has used its per-CPU lists (else they are empty).</summary>
+    private bool HasPcpLists(int cpu) => _pcp.HasChunk((long)cpu << PcpStrideShift);
 
     // ---- Frame state ----
 
@@ -555,7 +579,11 @@ public sealed partial class PageAllocator : IPageTableAllocator
 
     // ---- Pageblocks and freetypes ----
 
-    private PageblockFlags ReadPageblock(long pfn) => (PageblockFlags)Volatile.Read(ref _pageblocks[pfn >> PageblockOrder]);
+    private PageblockFlags ReadPageblock(long pfn)
+    {
+        ref byte stored = ref _pageblocks.RefOrNull(pfn >> PageblockOrder);
+        return (PageblockFlags)((Unsafe.IsNullRef(ref stored) ? 0 : Volatile.Read(ref stored)) ^ (byte)PageblockFlags.Movable);
+    }
 
     private FreeType FreeTypeOfPageblock(long pfn)
     {
@@ -576,9 +604,14 @@ public sealed partial class PageAllocator : IPageTableAllocator
         };
         long first = pfn >> PageblockOrder;
         long last = (pfn + (1L << order) - 1) >> PageblockOrder;
+        byte stored = (byte)(flags ^ PageblockFlags.Movable);
         for (long block = first; block <= last; block++)
         {
-            Volatile.Write(ref _pageblocks[block], (byte)flags);
+            // Movable into a chunk never written is already there: no chunk for it.
+            if (stored != 0 || _pageblocks.HasChunk(block))
+            {
+                Volatile.Write(ref _pageblocks.GetOrAdd(block), stored);
+            }
         }
     }
 
@@ -617,8 +650,6 @@ public sealed partial class PageAllocator : IPageTableAllocator
             ThrowArgument(nameof(cpu), "cpu outside 0..CpuCount-1");
         }
     }
-
-    private static int RoundUpToCacheLine(int bytes) => (bytes + NativeArena.CacheLine - 1) / NativeArena.CacheLine * NativeArena.CacheLine;
 
     // ---- Boot ----
 

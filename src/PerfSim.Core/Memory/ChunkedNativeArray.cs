@@ -60,6 +60,17 @@ public sealed unsafe class ChunkedNativeArray<T> where T : unmanaged
         return chunk is null ? default : chunk[index & _mask];
     }
 
+    /// <summary>A reference to element <paramref name="index"/>, or a null reference
+    /// (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>) when its chunk was never written: for
+    /// callers that read the element with their own ordering (e.g. <c>Volatile.Read</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref T RefOrNull(long index)
+    {
+        CheckIndex(index);
+        T* chunk = (T*)Volatile.Read(ref _chunks[index >> _shift]);
+        return ref chunk is null ? ref Unsafe.NullRef<T>() : ref chunk[index & _mask];
+    }
+
     /// <summary>Whether the chunk holding element <paramref name="index"/> was allocated (when not,
     /// the element is <c>default</c> and nothing needs clearing).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -82,6 +93,24 @@ public sealed unsafe class ChunkedNativeArray<T> where T : unmanaged
         }
 
         return ref chunk[index & _mask];
+    }
+
+    /// <summary>The <paramref name="count"/> elements from <paramref name="start"/>, which must lie
+    /// in one chunk, allocating that chunk (zeroed) first if needed.</summary>
+    public Span<T> GetOrAddSpan(long start, int count)
+    {
+        if ((ulong)start >= (ulong)Length || count < 0 || count > Length - start || ((start & _mask) + count) > _mask + 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"[{start}, {start}+{count}) is not inside one chunk of 2^{_shift} of a chunked array of length {Length}");
+        }
+
+        T* chunk = (T*)Volatile.Read(ref _chunks[start >> _shift]);
+        if (chunk is null)
+        {
+            chunk = AddChunk(start >> _shift);
+        }
+
+        return new Span<T>(chunk + (start & _mask), count);
     }
 
     /// <summary>Copies elements [<paramref name="start"/>, <paramref name="start"/> + length of

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using PerfSim.Core.Concurrency;
 using PerfSim.Core.Frames;
@@ -9,8 +10,9 @@ namespace PerfSim.Core.PageCache;
 
 /// <summary>
 /// The page caches of all mappings (inodes): per mapping, index → folio (the <c>i_pages</c> xarray
-/// in spirit), with the mapping's <c>AS_*</c> flags and size. Slots live in native 4 KiB chunks,
-/// one per 2 MiB run of indices; a folio of order n fills its 2^n slots.
+/// in spirit), with the mapping's <c>AS_*</c> flags and size. Slots live in native 2 KiB chunks,
+/// one per 2 MiB run of indices; a folio of order n fills its 2^n slots with one 4-byte entry
+/// (see <see cref="Encode"/>).
 /// </summary>
 /// <remarks>
 /// <para><b>Concurrency contract.</b> Inserts and removals take the shard lock of (mapping, index)
@@ -38,9 +40,11 @@ public sealed class ShardedPageCache
     /// <summary>Largest folio order the page cache holds (<c>MAX_PAGECACHE_ORDER</c> on x86-64).</summary>
     public const int MaxFolioOrder = 9;
 
+    /// <summary>Highest <see cref="FrameTable.EndPfn"/> a 4-byte slot entry can address.</summary>
+    internal const long MaxEndPfn = 1L << 31;
+
     private const int ChunkShift = Sharding.PageCacheChunkShift;
     private const long ChunkMask = SlotChunkPool.SlotsPerChunk - 1;
-    private const long SlotsPerLine = 64 / sizeof(ulong);
 
     private readonly FrameTable _frames;
     private readonly SlotChunkPool _chunks;
@@ -61,6 +65,11 @@ public sealed class ShardedPageCache
         if (shards < 1 || (shards & (shards - 1)) != 0)
         {
             throw new ArgumentException("the shard count must be a power of two", nameof(shardCount));
+        }
+
+        if (frames.EndPfn > MaxEndPfn)
+        {
+            throw new ArgumentException("page-cache slots hold 2 × pfn + 2^order in 32 bits: at most 2^31 pfns (8 TiB of physical address space)", nameof(frames));
         }
 
         _frames = frames;
@@ -132,7 +141,7 @@ public sealed class ShardedPageCache
             uint chunk = Volatile.Read(ref state.Chunks[index >> ChunkShift]);
             if (chunk != 0)
             {
-                ulong entry = Volatile.Read(ref _chunks.Slot(chunk, index & ChunkMask));
+                uint entry = Volatile.Read(ref _chunks.Slot(chunk, index & ChunkMask));
                 if (entry != 0)
                 {
                     folio = Decode(entry, index);
@@ -159,6 +168,13 @@ public sealed class ShardedPageCache
             ThrowBadFolio(mapping, index, order, "order above 9, misaligned index or beyond the mapping's size");
         }
 
+        // A folio is a compound page from the buddy allocator, so its first pfn is aligned to its
+        // size (the kernel's folio_pfn() of a large folio is always so); the slot entry relies on it.
+        if (pfn < 0 || (pfn & ((1L << order) - 1)) != 0 || pfn + (1L << order) > _frames.EndPfn)
+        {
+            ThrowBadFolio(mapping, index, order, "pfn not aligned to the folio's size or beyond the frame table");
+        }
+
         long pages = 1L << order;
         for (long p = pfn; p < pfn + pages; p++)
         {
@@ -168,7 +184,7 @@ public sealed class ShardedPageCache
             }
         }
 
-        ulong entry = Encode(pfn, order);
+        uint entry = Encode(pfn, order);
         long slot = index & ChunkMask;
         using (ShardLock(mapping, index))
         {
@@ -207,7 +223,7 @@ public sealed class ShardedPageCache
 
             // Faults fill a mapping mostly in index order, and the next slots' line was last
             // touched when the chunk was cleared: start loading it now rather than stall on it
-            // in a later lookup (one slot line = 8 indices).
+            // in a later lookup (one 64-byte slot line = 16 indices).
             _chunks.Prefetch(chunk, slot + pages);
         }
 
@@ -234,7 +250,7 @@ public sealed class ShardedPageCache
         using (ShardLock(mapping, index))
         {
             uint chunk = state.Chunks[index >> ChunkShift];
-            ulong entry = chunk == 0 ? 0 : _chunks.Slot(chunk, index & ChunkMask);
+            uint entry = chunk == 0 ? 0 : _chunks.Slot(chunk, index & ChunkMask);
             if (entry == 0)
             {
                 folio = default;
@@ -246,7 +262,7 @@ public sealed class ShardedPageCache
             long first = folio.Index & ChunkMask;
             for (long s = first; s < first + folio.Pages; s++)
             {
-                Volatile.Write(ref _chunks.Slot(chunk, s), 0UL);
+                Volatile.Write(ref _chunks.Slot(chunk, s), 0u);
             }
 
             for (long i = 0; i < folio.Pages; i++)
@@ -283,7 +299,7 @@ public sealed class ShardedPageCache
                 continue;
             }
 
-            ulong entry = Volatile.Read(ref _chunks.Slot(chunk, index & ChunkMask));
+            uint entry = Volatile.Read(ref _chunks.Slot(chunk, index & ChunkMask));
             if (entry == 0)
             {
                 index++;
@@ -327,7 +343,7 @@ public sealed class ShardedPageCache
         return removed;
     }
 
-    /// <summary>Slot chunks in use (4 KiB each).</summary>
+    /// <summary>Slot chunks in use (2 KiB each).</summary>
     internal long TestHookRentedChunks => _chunks.RentedChunks;
 
     /// <summary>True when the calling thread holds any shard lock.</summary>
@@ -356,13 +372,17 @@ public sealed class ShardedPageCache
     private MappingState Live(ushort mapping) =>
         Volatile.Read(ref _mappings[mapping]) ?? throw new InvalidOperationException(FormattableString.Invariant($"mapping {mapping} is not alive"));
 
-    /// <summary>A slot entry: <c>(pfn + 1) &lt;&lt; 8 | order</c>, so that 0 is the empty slot.</summary>
-    private static ulong Encode(long pfn, int order) => ((ulong)(pfn + 1) << 8) | (uint)order;
+    /// <summary>A slot entry: <c>2 × pfn + 2^order</c>. The pfn is aligned to 2^order, so the
+    /// entry's lowest set bit is bit <c>order</c> and the bits above it are the pfn: one 32-bit word
+    /// holds both for pfns below 2^31 (<see cref="MaxEndPfn"/>), and 0 is the empty slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint Encode(long pfn, int order) => (uint)((pfn << 1) + (1L << order));
 
-    private static Folio Decode(ulong entry, long index)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Folio Decode(uint entry, long index)
     {
-        int order = (int)(entry & 0xFF);
-        return new Folio((long)(entry >> 8) - 1, order, index & ~((1L << order) - 1));
+        int order = BitOperations.TrailingZeroCount(entry);
+        return new Folio((entry & (entry - 1)) >> 1, order, index & ~((1L << order) - 1));
     }
 
     [DoesNotReturn]

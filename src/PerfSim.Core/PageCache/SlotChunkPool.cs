@@ -5,8 +5,8 @@ using PerfSim.Core.Memory;
 namespace PerfSim.Core.PageCache;
 
 /// <summary>
-/// Native storage for page-cache slots: chunks of 512 eight-byte slots (4 KiB, one 2 MiB run of
-/// indices), carved from 2 MiB arena blocks of 512 chunks and recycled through an intrusive free list.
+/// Native storage for page-cache slots: chunks of 512 four-byte slots (2 KiB, one 2 MiB run of
+/// indices), carved from 1 MiB arena blocks of 512 chunks and recycled through an intrusive free list.
 /// </summary>
 /// <remarks>
 /// <para>Handles are 1-based (0 = no chunk). <see cref="Slot"/> may be called without the pool lock
@@ -20,15 +20,16 @@ internal sealed class SlotChunkPool
 {
     public const int SlotsPerChunk = 1 << Sharding.PageCacheChunkShift;
 
-    /// <summary>512 chunks = 2 MiB per arena block: the arena backs a block of that size with one
-    /// huge page (<see cref="NativeArena"/>), so carving a block costs one host page fault instead
-    /// of 64, and a large cache needs few blocks. A small cache wastes at most one block.</summary>
+    /// <summary>512 chunks = 1 MiB per arena block, the slots of 1 GiB of cached pages: a large
+    /// cache needs few blocks, and a small cache wastes at most one block. (With 8-byte slots a
+    /// block was 2 MiB and the arena backed it with one huge page; half of that per block keeps a
+    /// 1 GiB guest's cache at one block, 4 B per cached page.)</summary>
     private const int ChunkShiftPerBlock = 9;
     public const int ChunksPerBlock = 1 << ChunkShiftPerBlock;
 
     private readonly NativeArena _arena;
     private readonly Lock _lock = new();
-    private NativeArray<ulong>[] _blocks = [];
+    private NativeArray<uint>[] _blocks = [];
     private uint _freeHead;
     private uint _chunksCarved;
 
@@ -45,15 +46,15 @@ internal sealed class SlotChunkPool
             if (_freeHead != 0)
             {
                 uint chunk = _freeHead;
-                ref ulong link = ref Slot(chunk, 0);
-                _freeHead = (uint)link;
+                ref uint link = ref Slot(chunk, 0);
+                _freeHead = link;
                 link = 0;
                 return chunk;
             }
 
             if (_chunksCarved == (uint)_blocks.Length * ChunksPerBlock)
             {
-                NativeArray<ulong>[] grown = [.. _blocks, _arena.Allocate<ulong>((long)ChunksPerBlock * SlotsPerChunk)];
+                NativeArray<uint>[] grown = [.. _blocks, _arena.Allocate<uint>((long)ChunksPerBlock * SlotsPerChunk)];
                 Volatile.Write(ref _blocks, grown);
             }
 
@@ -80,17 +81,17 @@ internal sealed class SlotChunkPool
         if ((ulong)slot < SlotsPerChunk)
         {
             uint zeroBased = chunk - 1;
-            NativeArray<ulong> block = Volatile.Read(ref _blocks)[zeroBased >> ChunkShiftPerBlock];
+            NativeArray<uint> block = Volatile.Read(ref _blocks)[zeroBased >> ChunkShiftPerBlock];
             block.Prefetch(((long)(zeroBased & (ChunksPerBlock - 1)) * SlotsPerChunk) + slot);
         }
     }
 
     /// <summary>Slot <paramref name="slot"/> of <paramref name="chunk"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ref ulong Slot(uint chunk, long slot)
+    public ref uint Slot(uint chunk, long slot)
     {
         uint zeroBased = chunk - 1;
-        NativeArray<ulong> block = Volatile.Read(ref _blocks)[zeroBased >> ChunkShiftPerBlock];
+        NativeArray<uint> block = Volatile.Read(ref _blocks)[zeroBased >> ChunkShiftPerBlock];
         return ref block[((long)(zeroBased & (ChunksPerBlock - 1)) * SlotsPerChunk) + slot];
     }
 }

@@ -131,11 +131,11 @@ public sealed partial class DirectMap
             return 0;
         }
 
-        PteFlags pmd = _pmd[pfn >> Shift2M];
+        PteFlags pmd = _pmd.Read(pfn >> Shift2M);
         if ((pmd & (PteFlags.Leaf | PteFlags.Cont)) == (PteFlags.Leaf | PteFlags.Cont) && (pfn & (ContPmdPages - 1)) != 0)
         {
-            BreakContGroup(_pmd.Slice((pfn & ~(ContPmdPages - 1)) >> Shift2M, (int)DirectMapBoot.ContEntries), ref result);
-            pmd = _pmd[pfn >> Shift2M];
+            BreakContGroup(_pmd.GetOrAddSpan((pfn & ~(ContPmdPages - 1)) >> Shift2M, (int)DirectMapBoot.ContEntries), ref result);
+            pmd = _pmd.Read(pfn >> Shift2M);
         }
 
         if ((pmd & PteFlags.Leaf) != 0 && (pfn & (PageGeometry.PagesPer2M - 1)) != 0)
@@ -150,7 +150,7 @@ public sealed partial class DirectMap
             result.Splits2M++;
         }
 
-        if ((_pmd[pfn >> Shift2M] & PteFlags.Table) != 0
+        if ((_pmd.Read(pfn >> Shift2M) & PteFlags.Table) != 0
             && (_pte[pfn] & PteFlags.Cont) != 0
             && (pfn & (DirectMapBoot.ContEntries - 1)) != 0)
         {

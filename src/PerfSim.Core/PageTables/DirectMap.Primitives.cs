@@ -237,14 +237,14 @@ public sealed partial class DirectMap
         if (level == PageLevel.Level2M)
         {
             _pte.GetOrAdd(basePfn).Fill(child);
-            _pmd[basePfn >> Shift2M] = PteFlags.Table;
+            _pmd.GetOrAdd(basePfn >> Shift2M) = PteFlags.Table;
             _entries2M--;
             _entries4K += PageGeometry.EntriesPerTable;
             Level2Splits++;
         }
         else
         {
-            _pmd.Fill(basePfn >> Shift2M, PageGeometry.EntriesPerTable, child);
+            _pmd.GetOrAddSpan(basePfn >> Shift2M, PageGeometry.EntriesPerTable).Fill(child);
             _pud[basePfn >> Shift1G] = PteFlags.Table;
             _entries1G--;
             _entries2M += PageGeometry.EntriesPerTable;
@@ -256,7 +256,7 @@ public sealed partial class DirectMap
     {
         if (level == PageLevel.Level2M)
         {
-            _pmd[basePfn >> Shift2M] = value;
+            _pmd.GetOrAdd(basePfn >> Shift2M) = value;
         }
         else
         {

@@ -30,9 +30,11 @@ public readonly record struct DirectMapCounts(long Entries4K, long Entries2M, lo
 /// entries, with the change-page-attribute rules of x86-64 and arm64.
 /// </summary>
 /// <remarks>
-/// <para>Layout: three flat arrays of one byte per entry, indexed by pfn >> 18, pfn >> 9 and pfn.
-/// An entry below a leaf is meaningless until a split fills it, so a lookup is at most three
-/// array reads (O(1), no pointer chasing) and the whole map costs ~1 byte per 4 KiB frame.</para>
+/// <para>Layout: one byte per entry, indexed by pfn >> 18, pfn >> 9 and pfn: a flat PUD array,
+/// the PMD in a chunk per 1 GiB region whose PUD is a table, and the PTEs in a table per 2 MiB
+/// region whose PMD is a table (<see cref="PteTables"/>). An entry below a leaf is meaningless
+/// until a split fills it, so a lookup is at most three reads of entries plus a chunk pointer and
+/// a table handle (O(1)), and the map costs a few bytes per split region.</para>
 /// <para>Concurrency: not synchronised. In the kernel every <c>__change_page_attr()</c> runs under
 /// the global <c>cpa_lock</c> (x86) or <c>pgtable_split_lock</c> (arm64 splits); callers serialise
 /// the same way. Lookups by other CPUs may run concurrently with a writer only where the caller
@@ -48,7 +50,11 @@ public sealed partial class DirectMap
     private const int Shift1G = 18;
 
     private readonly NativeArray<PteFlags> _pud;
-    private readonly NativeArray<PteFlags> _pmd;
+    /// <summary>The PMD level in one 512-entry chunk per 1 GiB region, allocated when the region's
+    /// PUD first becomes a table (boot or a 1G split): a region still mapped by a 1G leaf has no
+    /// PMD entries, so a host mapped with 1G pages pays 8 bytes of chunk pointer per GiB, not a byte
+    /// per 2 MiB. A lookup reads it only below a table PUD, whose chunk exists.</summary>
+    private readonly ChunkedNativeArray<PteFlags> _pmd;
     private readonly PteTables _pte;
     private readonly IPageTableAllocator _pageTables;
     private readonly IDirectMapFlush _flush;
@@ -79,7 +85,7 @@ public sealed partial class DirectMap
         _pageTables = pageTables;
         _flush = flush;
         _pud = arena.Allocate<PteFlags>(RoundUp(EndPfn, PageGeometry.PagesPer1G) >> Shift1G);
-        _pmd = arena.Allocate<PteFlags>(RoundUp(EndPfn, PageGeometry.PagesPer1G) >> Shift2M);
+        _pmd = new ChunkedNativeArray<PteFlags>(arena, RoundUp(EndPfn, PageGeometry.PagesPer1G) >> Shift2M, Shift1G - Shift2M);
         _pte = new PteTables(arena, RoundUp(EndPfn, PageGeometry.PagesPer1G) >> Shift2M);
         foreach (BootMapping m in plan)
         {
@@ -106,6 +112,10 @@ public sealed partial class DirectMap
     /// <summary>PTE tables the model holds now: one per 2 MiB region mapped by PTEs, split or
     /// mapped 4K at boot.</summary>
     public int PteTableCount => _pte.Count;
+
+    /// <summary>Chunks of PMD entries allocated: 1 GiB regions whose PUD is (or was) a table (tests:
+    /// regions mapped by 1G leaves cost nothing).</summary>
+    internal int PmdChunks => _pmd.AllocatedChunks;
 
     /// <summary>Chunks of PTE-table handles allocated (tests: untouched 2 GiB spans cost nothing).</summary>
     internal int PteHandleChunks => _pte.HandleChunks;
@@ -159,7 +169,7 @@ public sealed partial class DirectMap
         level = PageLevel.Level1G;
         if ((entry & PteFlags.Table) != 0)
         {
-            entry = _pmd[pfn >> Shift2M];
+            entry = _pmd.Read(pfn >> Shift2M);
             level = PageLevel.Level2M;
             if ((entry & PteFlags.Table) != 0)
             {
@@ -183,7 +193,7 @@ public sealed partial class DirectMap
                 break;
             case PageLevel.Level2M:
                 _pud[pfn >> Shift1G] = PteFlags.Table;
-                _pmd[pfn >> Shift2M] = leaf;
+                _pmd.GetOrAdd(pfn >> Shift2M) = leaf;
                 _entries2M++;
                 break;
             case PageLevel.Level4K:
@@ -191,7 +201,7 @@ public sealed partial class DirectMap
                 {
                     long end = Math.Min(pfn + m.Pages, RoundUp(p + 1, PageGeometry.PagesPer2M));
                     _pud[p >> Shift1G] = PteFlags.Table;
-                    _pmd[p >> Shift2M] = PteFlags.Table;
+                    _pmd.GetOrAdd(p >> Shift2M) = PteFlags.Table;
                     _pte.GetOrAdd(p).Slice((int)(p & (PageGeometry.PagesPer2M - 1)), (int)(end - p)).Fill(leaf);
                     _entries4K += end - p;
                     p = end;

@@ -57,18 +57,20 @@ public static class Preflight
 
 /// <summary>
 /// The memory a run's state takes, from its configuration alone: about 10 bytes per simulated
-/// 4 KiB frame (8 of frame state with the free-list links folded in, 1 buddy byte, PTE tables for
-/// 4K-mapped 2 MiB regions; perf-reports/engine-scale measures 9.14 B/frame on a 1 TiB, 256-CPU
-/// host), TLB holder masks of <c>cpus/64 × 8</c> bytes
+/// 4 KiB frame (8 of frame state with the free-list links and buddy state folded in, PTE tables
+/// for 4K-mapped 2 MiB regions, 4 bytes per cached page; perf-reports/engine-scale measures
+/// 8.0095 B/frame on a 1 TiB, 256-CPU host), TLB holder masks of <c>cpus/64 × 8</c> bytes
 /// per 2 MiB region, ~64 KiB per CPU (TLB and per-CPU lists) and the runtime itself. A run whose
 /// estimate exceeds the memory available to this process is refused (unless
 /// <c>--allow-large-memory</c>) rather than ending in "Out of memory".
 /// </summary>
 public static class MemoryEstimate
 {
-    /// <summary>Frame state (free-list links folded in), buddy byte and PTE tables per 4 KiB frame:
-    /// measured 9.14 B on 1 TiB / 256 CPUs and 9.32 B on 4 TiB / 1024 CPUs (9.4 GiB peak RSS),
-    /// rounded up so the estimate errs on the safe side.</summary>
+    /// <summary>Frame state (free-list links and buddy state folded in), PTE tables and page-cache
+    /// slots per 4 KiB frame: measured 8.0095 B on 1 TiB / 256 CPUs (8.009 B on 4 TiB / 1024 CPUs
+    /// before the page-cache slots halved), kept at 10 so that the estimate errs on the safe side
+    /// (a run that splits every 2 MiB region adds 1 B per frame of PTE tables, and each cached
+    /// page costs 4 B).</summary>
     public const double BytesPerFrame = 10;
 
     /// <summary>TLB, per-CPU lists and counters of one simulated CPU.</summary>

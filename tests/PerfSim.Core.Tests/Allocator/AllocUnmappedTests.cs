@@ -1,5 +1,6 @@
 using PerfSim.Core.Allocator;
 using PerfSim.Core.Frames;
+using PerfSim.Core.Host;
 
 namespace PerfSim.Core.Tests.Allocator;
 
@@ -7,6 +8,23 @@ namespace PerfSim.Core.Tests.Allocator;
 public sealed class AllocUnmappedTests
 {
     private const int PagesPerBlock = (int)PageAllocator.PageblockPages;
+
+    [Fact]
+    public void PageblockFlags_CostAChunkOnlyWhereAPageblockLeftMovable()
+    {
+        using var host = new AllocatorHost(MemoryLayout.FromSize(8 * PageGeometry.GiB), new AllocatorOptions { CpuCount = 1, ReservedLowBytes = 0, KernelImageBytes = 0 });
+        Assert.Equal(0, host.Allocator.PageblockChunks); // every pageblock movable at boot: nothing stored
+        Assert.True(host.Allocator.TryAllocatePages(0, 0, AllocFlags.Movable, out long movable));
+        Assert.Equal(0, host.Allocator.PageblockChunks);
+        Assert.False(host.Allocator.IsPageblockUnmapped(movable));
+
+        Assert.True(host.Allocator.TryAllocatePages(0, 0, AllocFlags.Unmapped, out long unmapped));
+        Assert.Equal(1, host.Allocator.PageblockChunks); // 2 GiB of pageblocks, 4 chunks on this host
+        Assert.True(host.Allocator.IsPageblockUnmapped(unmapped));
+        Assert.False(host.Allocator.IsPageblockUnmapped(movable));
+        Assert.False(host.Allocator.IsPageblockUnmapped(unmapped ^ PageAllocator.PageblockPages));
+        host.AssertInvariants("after one unmapped pageblock");
+    }
 
     [Fact]
     public void EveryPageblockOfUnmappedAllocations_CostsOneFlipAndOneRangedFlush()

@@ -11,6 +11,27 @@ public sealed class PageAllocatorTests
     private const long NormalStartPfn = (4 * PageGeometry.GiB) >> PageGeometry.PageShift;
 
     [Fact]
+    public void PerCpuListsAndCounters_AreAllocatedAtACpusFirstUse()
+    {
+        using var host = AllocatorHost.Small(cpus: 64);
+        Assert.Equal((0, 0), host.Allocator.PerCpuChunks);
+
+        Assert.True(host.Allocator.TryAllocatePages(5, 0, AllocFlags.None, out long pfn));
+        Assert.Equal((1, 1), host.Allocator.PerCpuChunks);
+        host.Allocator.FreePages(40, pfn, 0); // freed by another CPU: onto its list
+        Assert.Equal((2, 2), host.Allocator.PerCpuChunks);
+        Assert.Equal(1, host.Allocator.TestHookPcpCount(40, ZoneType.Dma32, FreeType.Unmovable));
+
+        // Reading counters and checking the lists of every CPU allocates nothing more.
+        AllocatorCounters counters = host.Allocator.GetCounters();
+        Assert.Equal((1, 1), (counters.Allocations, counters.Frees));
+        Assert.Equal(0, host.Allocator.PcpRefillsOf(63));
+        Assert.Equal(1, host.Allocator.PcpRefillsOf(5));
+        host.AssertInvariants("after one allocation and one free on two of 64 CPUs");
+        Assert.Equal((2, 2), host.Allocator.PerCpuChunks);
+    }
+
+    [Fact]
     public void Boot_ReservesLowMemoryAndKernelImage_AndFreesTheRestIntoZones()
     {
         var layout = MemoryLayout.FromByteRanges([(0, 64 * PageGeometry.MiB), (4 * PageGeometry.GiB, (4 * PageGeometry.GiB) + (64 * PageGeometry.MiB))]);

@@ -57,6 +57,46 @@ public sealed class ChunkedNativeArrayTests
     }
 
     [Fact]
+    public void A_span_inside_one_chunk_allocates_that_chunk_and_writes_through()
+    {
+        using var arena = new NativeArena();
+        var a = new ChunkedNativeArray<byte>(arena, 4096, 9);
+        a.GetOrAddSpan(1024 + 16, 16).Fill(5);
+        Assert.Equal(1, a.AllocatedChunks);
+        Assert.True(a.HasChunk(1024) && !a.HasChunk(1536));
+        Assert.Equal(0, a.Read(1024 + 15));
+        Assert.Equal(5, a.Read(1024 + 16));
+        Assert.Equal(5, a.Read(1024 + 31));
+        Assert.Equal(0, a.Read(1024 + 32));
+        Assert.Equal(512, a.GetOrAddSpan(1024, 512).Length); // a whole chunk, no new one
+        Assert.Equal(1, a.AllocatedChunks);
+
+        // A span that would cross into the next chunk, or leave the array, is refused.
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.GetOrAddSpan(1024 + 500, 13));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.GetOrAddSpan(4096, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.GetOrAddSpan(0, -1));
+        Assert.Equal(1, a.AllocatedChunks);
+    }
+
+    [Fact]
+    public void RefOrNull_is_null_for_a_chunk_never_written_and_the_element_otherwise()
+    {
+        using var arena = new NativeArena();
+        var a = new ChunkedNativeArray<byte>(arena, 4096, 10);
+        Assert.True(System.Runtime.CompilerServices.Unsafe.IsNullRef(ref a.RefOrNull(3000)));
+        Assert.Equal(0, a.AllocatedChunks);
+        a.GetOrAdd(3000) = 9;
+        ref byte element = ref a.RefOrNull(3000);
+        Assert.False(System.Runtime.CompilerServices.Unsafe.IsNullRef(ref element));
+        Assert.Equal(9, element);
+        element = 4;
+        Assert.Equal(4, a.Read(3000));
+        Assert.Equal(0, a.RefOrNull(2048)); // same chunk, another element
+        Assert.True(System.Runtime.CompilerServices.Unsafe.IsNullRef(ref a.RefOrNull(2047)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.RefOrNull(4096));
+    }
+
+    [Fact]
     public void Indexing_outside_the_array_throws()
     {
         using var arena = new NativeArena();

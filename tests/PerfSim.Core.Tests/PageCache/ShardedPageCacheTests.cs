@@ -174,8 +174,7 @@ public sealed class ShardedPageCacheTests
     public void Removal_ClearsTheMappingBeforeFreeFolio_AndLeavesTheFrameAllocated()
     {
         using var host = AllocatorHost.Small();
-        var cache = new ShardedPageCache(host.Arena, host.Frames);
-        Assert.True(cache.TryCreateMapping(AddressSpaceFlags.NoDirectMap, 1024, out ushort mapping));
+        (ShardedPageCache cache, ushort mapping) = CacheWithMapping(host, AddressSpaceFlags.NoDirectMap, 1024);
         Assert.True(host.Allocator.TryAllocatePages(0, 0, AllocFlags.None, out long pfn));
         Assert.Equal(AddResult.Added, cache.FilemapAddFolio(mapping, 77, pfn, 0));
         Assert.Equal((FrameOwner.PageCache, mapping, 77u), (host.Frames[pfn].Owner, host.Frames[pfn].MappingId, host.Frames[pfn].Index));
@@ -199,8 +198,7 @@ public sealed class ShardedPageCacheTests
     public void LargeFolio_CoversItsIndices_AndConflictsWithOverlaps()
     {
         using var host = AllocatorHost.Small();
-        var cache = new ShardedPageCache(host.Arena, host.Frames);
-        Assert.True(cache.TryCreateMapping(AddressSpaceFlags.Unmovable, 2048, out ushort mapping));
+        (ShardedPageCache cache, ushort mapping) = CacheWithMapping(host, AddressSpaceFlags.Unmovable, 2048);
         Assert.True(host.Allocator.TryAllocatePages(0, 9, AllocFlags.None, out long huge));
         Assert.True(host.Allocator.TryAllocatePages(0, 0, AllocFlags.None, out long small));
 
@@ -217,6 +215,47 @@ public sealed class ShardedPageCacheTests
         Assert.Equal(1, cache.TruncateRange(mapping, 512, 1024, callbacks));
         Assert.False(cache.TryLookup(mapping, 512, out _));
         Assert.Equal(FrameOwner.Free, host.Frames[huge + 511].Owner);
+    }
+
+    /// <summary>A page cache over <paramref name="host"/>'s frames with one mapping of
+    /// <paramref name="sizePages"/> pages.</summary>
+    private static (ShardedPageCache Cache, ushort Mapping) CacheWithMapping(AllocatorHost host, AddressSpaceFlags flags, long sizePages)
+    {
+        var cache = new ShardedPageCache(host.Arena, host.Frames);
+        Assert.True(cache.TryCreateMapping(flags, sizePages, out ushort mapping));
+        return (cache, mapping);
+    }
+
+    [Fact]
+    public void SlotEntry_HoldsPfnAndOrderIn32Bits_UpToTheLastPfn()
+    {
+        for (int order = 0; order <= ShardedPageCache.MaxFolioOrder; order++)
+        {
+            long pages = 1L << order;
+            foreach (long pfn in new[] { 0, pages, 12345L << 9, (1L << 30) - pages, ShardedPageCache.MaxEndPfn - pages })
+            {
+                uint entry = ShardedPageCache.Encode(pfn, order);
+                Assert.NotEqual(0u, entry);
+                long index = (77L << 9) + pages - 1; // the last index of its folio
+                Assert.Equal(new Folio(pfn, order, 77L << 9), ShardedPageCache.Decode(entry, index));
+            }
+        }
+    }
+
+    [Fact]
+    public void MisalignedPfn_IsRefused()
+    {
+        using var host = AllocatorHost.Small();
+        (ShardedPageCache cache, ushort mapping) = CacheWithMapping(host, AddressSpaceFlags.None, 64);
+        Assert.True(host.Allocator.TryAllocatePages(0, 2, AllocFlags.None, out long pfn));
+
+        // pfn + 1 and pfn + 2 are allocated frames, but not an order-1 folio's (its first pfn would be odd).
+        ArgumentException e = Assert.Throws<ArgumentException>(() => cache.FilemapAddFolio(mapping, 0, pfn + 1, 1));
+        Assert.Contains("aligned", e.Message, StringComparison.Ordinal);
+        Assert.False(cache.TryLookup(mapping, 0, out _));
+        Assert.Equal(AddResult.Added, cache.FilemapAddFolio(mapping, 0, pfn + 2, 1));
+        Assert.True(cache.TryLookup(mapping, 1, out Folio folio));
+        Assert.Equal(new Folio(pfn + 2, 1, 0), folio);
     }
 
     [Fact]

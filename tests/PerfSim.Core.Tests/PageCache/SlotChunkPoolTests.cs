@@ -7,15 +7,15 @@ namespace PerfSim.Core.Tests.PageCache;
 [Collection(NativeMemoryCollection.Name)]
 public sealed class SlotChunkPoolTests
 {
-    private const long BlockBytes = 2L * 1024 * 1024;
+    private const long BlockBytes = 1L * 1024 * 1024;
 
     [Fact]
-    public void Chunks_are_carved_from_2MiB_blocks_recycled_zeroed_and_freed_with_the_arena()
+    public void Chunks_are_carved_from_1MiB_blocks_recycled_zeroed_and_freed_with_the_arena()
     {
         long before = NativeArena.LiveBytes;
         var arena = new NativeArena();
         var pool = new SlotChunkPool(arena);
-        Assert.Equal(BlockBytes, (long)SlotChunkPool.ChunksPerBlock * SlotChunkPool.SlotsPerChunk * sizeof(ulong));
+        Assert.Equal(BlockBytes, (long)SlotChunkPool.ChunksPerBlock * SlotChunkPool.SlotsPerChunk * sizeof(uint));
 
         var rented = new List<uint>();
         for (int i = 0; i < SlotChunkPool.ChunksPerBlock; i++)
@@ -34,15 +34,15 @@ public sealed class SlotChunkPoolTests
         // Every slot of every chunk is addressable and starts zero; a returned chunk comes back zeroed.
         foreach (uint chunk in rented)
         {
-            Assert.Equal(0UL, pool.Slot(chunk, 0) | pool.Slot(chunk, SlotChunkPool.SlotsPerChunk - 1));
+            Assert.Equal(0u, pool.Slot(chunk, 0) | pool.Slot(chunk, SlotChunkPool.SlotsPerChunk - 1));
             pool.Slot(chunk, SlotChunkPool.SlotsPerChunk - 1) = chunk;
         }
 
-        Assert.Equal((ulong)SlotChunkPool.ChunksPerBlock, pool.Slot(SlotChunkPool.ChunksPerBlock, SlotChunkPool.SlotsPerChunk - 1));
+        Assert.Equal((uint)SlotChunkPool.ChunksPerBlock, pool.Slot(SlotChunkPool.ChunksPerBlock, SlotChunkPool.SlotsPerChunk - 1));
         pool.Slot(7, SlotChunkPool.SlotsPerChunk - 1) = 0;
         pool.Return(7);
         Assert.Equal(7u, pool.Rent());
-        Assert.Equal(0UL, pool.Slot(7, 0));
+        Assert.Equal(0u, pool.Slot(7, 0));
         Assert.Equal(SlotChunkPool.ChunksPerBlock + 1, pool.RentedChunks);
 
         arena.Dispose();

@@ -65,6 +65,7 @@ public sealed class PteTablesTests
         long bytesBefore = arena.AllocatedBytes;
         int tablesBefore = dm.PteTableCount;
         int handleChunksBefore = dm.PteHandleChunks;
+        int pmdChunksBefore = dm.PmdChunks;
 
         // One page of each of 100 regions: 100 splits, 100 tables.
         for (long region = 0; region < 100; region++)
@@ -79,9 +80,13 @@ public sealed class PteTablesTests
         int handleChunks = dm.PteHandleChunks - handleChunksBefore;
         Assert.InRange(handleChunks, 0, 1);
         Assert.Equal(1, dm.PteHandleChunks);
-        Assert.Equal(blocksBefore + blocks + handleChunks, arena.BlockCount);
+        // They lie in the second GiB, split to 2M leaves first: its chunk of PMD entries, if boot had none.
+        int pmdChunks = dm.PmdChunks - pmdChunksBefore;
+        Assert.Equal(1, pmdChunks);
+        Assert.Equal(blocksBefore + blocks + handleChunks + pmdChunks, arena.BlockCount);
         Assert.Equal(
-            bytesBefore + (blocks * PteTables.TablesPerBlock * PageGeometry.PagesPer2M) + (handleChunks * PteTables.HandlesPerChunk * sizeof(uint)),
+            bytesBefore + (blocks * PteTables.TablesPerBlock * PageGeometry.PagesPer2M) + (handleChunks * PteTables.HandlesPerChunk * sizeof(uint))
+                + (pmdChunks * PageGeometry.EntriesPerTable),
             arena.AllocatedBytes);
         for (long region = 0; region < 100; region++)
         {
@@ -105,8 +110,10 @@ public sealed class PteTablesTests
         var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
         int chunks = dm.PteHandleChunks;
         Assert.InRange(chunks, 0, 2); // the boot 4K edges, if any
-        // PUD and PMD bytes, the handle directory (8 chunks of 2 GiB), the boot chunks and tables.
-        long expected = 16 + 8192 + (8 * sizeof(long)) + (chunks * PteTables.HandlesPerChunk * sizeof(uint))
+        int pmdChunks = dm.PmdChunks;
+        // PUD bytes, the PMD directory (16 chunks of 1 GiB) and its boot chunks, the handle
+        // directory (8 chunks of 2 GiB), the boot chunks and tables.
+        long expected = 16 + (16 * sizeof(long)) + (pmdChunks * PageGeometry.EntriesPerTable) + (8 * sizeof(long)) + (chunks * PteTables.HandlesPerChunk * sizeof(uint))
             + (CeilDiv(dm.PteTableCount, PteTables.TablesPerBlock) * PteTables.TablesPerBlock * PageGeometry.PagesPer2M);
         Assert.Equal(expected, arena.AllocatedBytes - beforeMap);
 
@@ -116,8 +123,9 @@ public sealed class PteTablesTests
         long beforeSplit = arena.AllocatedBytes;
         dm.SetInvalidNoFlush(0, pfn);
         Assert.Equal(chunks + 1, dm.PteHandleChunks);
+        Assert.Equal(pmdChunks + 1, dm.PmdChunks); // the 1G split at 9 GiB
         long newBlock = boot4K % PteTables.TablesPerBlock == 0 ? PteTables.TablesPerBlock * PageGeometry.PagesPer2M : 0;
-        Assert.Equal((PteTables.HandlesPerChunk * sizeof(uint)) + newBlock, arena.AllocatedBytes - beforeSplit);
+        Assert.Equal(PageGeometry.EntriesPerTable + (PteTables.HandlesPerChunk * sizeof(uint)) + newBlock, arena.AllocatedBytes - beforeSplit);
         Assert.Equal(boot4K + 1, dm.PteTableCount);
         Assert.False(dm.IsPresent(pfn));
         Assert.True(dm.IsPresent(pfn - 1) && dm.IsPresent(pfn + 1) && dm.IsPresent(0));
@@ -129,5 +137,62 @@ public sealed class PteTablesTests
         Assert.Equal(chunks + 1, dm.PteHandleChunks);
     }
 
+    [Fact]
+    public void PMD_entries_exist_only_for_1G_regions_whose_PUD_is_a_table()
+    {
+        using var arena = new NativeArena();
+        var frames = new FrameTable(arena, MemoryLayout.FromSize(16 * PageGeometry.GiB));
+        var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
+        int boot = dm.PmdChunks;
+        Assert.InRange(boot, 0, 2); // the first GiB's 2M and 4K edges, if any
+        long region = 5 * PageGeometry.PagesPer1G;
+
+        // Never split: the whole GiB is a 1G leaf, read without a PMD chunk.
+        Assert.Equal(new DirectMapEntry(PageLevel.Level1G, DirectMap.PageKernel | PteFlags.Leaf), dm.Lookup(region + 777));
+        Assert.True(dm.IsPresent(region + PageGeometry.PagesPer1G - 1));
+        Assert.Equal(boot, dm.PmdChunks);
+
+        // The first split of the GiB allocates its chunk: 511 2M leaves with the 1G leaf's bits, one table.
+        long before = arena.AllocatedBytes;
+        dm.SetInvalidNoFlush(0, region + 3);
+        Assert.Equal(boot + 1, dm.PmdChunks);
+        Assert.Equal(PageLevel.Level2M, dm.Lookup(region + PageGeometry.PagesPer2M).Level);
+        Assert.Equal(PageLevel.Level2M, dm.Lookup(region + PageGeometry.PagesPer1G - 1).Level);
+        Assert.True(dm.IsPresent(region + PageGeometry.PagesPer1G - 1));
+        Assert.Equal(PageLevel.Level4K, dm.Lookup(region + 3).Level);
+        Assert.False(dm.IsPresent(region + 3));
+        Assert.Equal(PageLevel.Level1G, dm.Lookup(region + PageGeometry.PagesPer1G).Level);
+        Assert.True(arena.AllocatedBytes - before >= PageGeometry.EntriesPerTable);
+
+        // More splits in that GiB use its chunk.
+        dm.SetInvalidNoFlush(0, region + (300 * PageGeometry.PagesPer2M) + 9);
+        Assert.Equal(boot + 1, dm.PmdChunks);
+        Assert.False(dm.IsPresent(region + (300 * PageGeometry.PagesPer2M) + 9));
+        Assert.True(dm.IsPresent(region + (300 * PageGeometry.PagesPer2M) + 8));
+    }
+
     private static int CeilDiv(int value, int divisor) => (value + divisor - 1) / divisor;
+}
+
+[Collection(Tlb.NativeMemoryCollection.Name)]
+public sealed class DirectMapMemoryTests
+{
+    [Fact]
+    public void PMD_chunks_and_PTE_tables_are_freed_with_the_arena()
+    {
+        long before = NativeArena.LiveBytes;
+        var arena = new NativeArena();
+        var frames = new FrameTable(arena, MemoryLayout.FromSize(8 * PageGeometry.GiB));
+        var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
+        int boot = dm.PmdChunks;
+        for (long gib = 2; gib < 5; gib++)
+        {
+            dm.SetInvalidNoFlush(0, (gib * PageGeometry.PagesPer1G) + 1);
+        }
+
+        Assert.Equal(boot + 3, dm.PmdChunks);
+        Assert.Equal(before + arena.AllocatedBytes, NativeArena.LiveBytes);
+        arena.Dispose();
+        Assert.Equal(before, NativeArena.LiveBytes);
+    }
 }
