@@ -26,9 +26,9 @@ namespace PerfSim.Engine.Simulation;
 /// other CPUs' TLBs, requests the next per-CPU list batch of each CPU that refilled, hands the logs
 /// to the weave, and moves the clocks by the delays the weave <see cref="QuantumSession.WeaveDepth"/>
 /// quanta back found.</item>
-/// <item><b>Weave</b>, beside the next quanta: on one thread, the caller draws the requested batches
-/// and weaves what was closed (lock waits, cross calls and events in simulated-time order,
-/// latencies) before the first round's lanes. On more, the first worker does both while the caller
+/// <item><b>Weave</b>, beside the next quanta: on one thread (or more threads than cores), the
+/// caller draws the requested batches and weaves what was closed (lock waits, cross calls and events
+/// in simulated-time order, latencies) in the first round, before its own lanes. Otherwise the first worker does both while the caller
 /// and the other workers run the rounds, and takes lanes once it is done; the caller waits for the
 /// draw before the quantum's first serial step and its close, and for a weave at the close that
 /// needs its delays (<see cref="HostCrew"/>).</item>
@@ -324,8 +324,8 @@ internal sealed class HostCrew : IDisposable
 
     private readonly QuantumSession _session;
 
-    /// <summary>1 while the current quantum's draw waits for a thread to take it; 1 once it is done
-    /// (both reset when a quantum starts).</summary>
+    /// <summary><see cref="_drawPending"/> is 1 while the current quantum's draw waits for a thread
+    /// to take it, <see cref="_drawn"/> 1 once it is done (both set when a quantum starts).</summary>
     private int _drawPending;
     private int _drawn = 1;
 
@@ -340,7 +340,7 @@ internal sealed class HostCrew : IDisposable
 
     /// <summary>Whether the first worker draws and weaves: with more threads than cores it is
     /// descheduled too often while the caller waits for it, so the caller does both when a quantum
-    /// starts, as on one thread.</summary>
+    /// starts, beside the workers' lanes.</summary>
     private readonly bool _weaveOnWorker;
     private Exception? _failure;
 
