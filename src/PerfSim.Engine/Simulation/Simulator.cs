@@ -324,6 +324,11 @@ internal sealed class HostCrew : IDisposable
 
     private readonly QuantumSession _session;
 
+    /// <summary>The session's draw and weave as delegates made once (a method group makes a new
+    /// delegate at every use: two allocations per quantum).</summary>
+    private readonly Action _draw;
+    private readonly Action _weave;
+
     /// <summary><see cref="_drawPending"/> is 1 while the current quantum's draw waits for a thread
     /// to take it, <see cref="_drawn"/> 1 once it is done (both set when a quantum starts).</summary>
     private int _drawPending;
@@ -348,6 +353,8 @@ internal sealed class HostCrew : IDisposable
     {
         _threads = threads;
         _session = session;
+        _draw = session.DrawStagedBatches;
+        _weave = session.Weave;
         _spin = threads <= Environment.ProcessorCount;
         _weaveOnWorker = threads > 1 && _spin;
         _lanes = lanes;
@@ -390,7 +397,7 @@ internal sealed class HostCrew : IDisposable
         if (quantumStarts && !_weaveOnWorker)
         {
             // Beside the workers' lanes (a round takes nothing from the zone and reads no weave state).
-            Run(_session.DrawStagedBatches);
+            Run(_draw);
             while (TryWeave())
             {
             }
@@ -457,7 +464,7 @@ internal sealed class HostCrew : IDisposable
             return false;
         }
 
-        Run(_session.DrawStagedBatches);
+        Run(_draw);
         Volatile.Write(ref _drawn, 1);
         Backoff.WakeAll();
         return true;
@@ -475,7 +482,7 @@ internal sealed class HostCrew : IDisposable
         bool wove = _weavesDone < Volatile.Read(ref _weavesHanded);
         if (wove)
         {
-            Run(_session.Weave);
+            Run(_weave);
             Volatile.Write(ref _weavesDone, _weavesDone + 1);
         }
 
