@@ -97,7 +97,7 @@ public sealed class QuantumWeaver : IInterruptSink
 
         for (int c = 0; c < cpus; c++)
         {
-            _lanes[c] = new QuantumLane();
+            _lanes[c] = new QuantumLane(depth);
         }
 
         int padded = PadToScan(cpus);
@@ -653,15 +653,18 @@ internal sealed class QuantumLane
     private long _shift;
 
     /// <summary>Closed logs not yet absorbed, by quantum (slot = quantum number mod
-    /// <see cref="QuantumWeaver.Slots"/>): the close fills a slot, the weave of that quantum empties
+    /// <see cref="QuantumWeaver.Depth"/>): the close fills a slot, the weave of that quantum empties
     /// it. A slot is filled again only after the weave of its last quantum (the close waits for
-    /// the weave <see cref="QuantumWeaver.Depth"/> quanta back), so the two never touch one at once.</summary>
-    private readonly ClosedLog[] _closed = [new(), new(), new(), new()];
+    /// the weave <see cref="QuantumWeaver.Depth"/> quanta back), so the two never touch one at once;
+    /// with the log's own buffer, depth + 1 buffers circulate.</summary>
+    private readonly ClosedLog[] _closed;
 
     /// <summary>Delays and <c>cpa_lock</c> waits each weave found, by weave number mod
     /// <see cref="QuantumWeaver.Slots"/>, until settled (summed and cleared).</summary>
     private readonly long[] _wovenDelayNs = new long[QuantumWeaver.Slots];
     private readonly long[] _wovenCpaLockWaitNs = new long[QuantumWeaver.Slots];
+
+    public QuantumLane(int depth) => _closed = [.. Enumerable.Range(0, depth).Select(_ => new ClosedLog())];
 
     /// <summary>Weaves settled, and all they delayed: on the CPU's clock (the closer's side).</summary>
     private int _settledWeaves;
@@ -740,7 +743,7 @@ internal sealed class QuantumLane
     /// starts afresh in the buffer the weave of the slot's last quantum is done with.</summary>
     public void TakeLog(QuantumLog log, int quantum)
     {
-        ClosedLog slot = _closed[quantum & (QuantumWeaver.Slots - 1)];
+        ClosedLog slot = _closed[quantum % _closed.Length];
         Debug.Assert(slot.Count == 0, "the weave of the slot's last quantum did not absorb it");
         QuantumEntry[] closed = log.Entries;
         slot.Count = log.Count;
@@ -757,7 +760,7 @@ internal sealed class QuantumLane
     public void Absorb(int quantum)
     {
         Debug.Assert(Head == 0, "the previous weave did not carry its input");
-        ClosedLog closed = _closed[quantum & (QuantumWeaver.Slots - 1)];
+        ClosedLog closed = _closed[quantum % _closed.Length];
         int count = closed.Count;
         int live = _end - _start;
         if (_end + count > _entries.Length)
