@@ -113,8 +113,9 @@ public sealed class QuantumWeaver : IInterruptSink
     /// <summary>Weave keys hold the CPU in 10 bits.</summary>
     public const int MaxCpus = 1024;
 
-    /// <summary>Closed logs and weaves' delays a lane keeps at once, by quantum number mod this (a
-    /// power of two above the deepest <see cref="Depth"/>).</summary>
+    /// <summary>Weaves' delays a lane keeps until settled, and the ends of closed quanta, by number
+    /// mod this (a power of two above the deepest <see cref="Depth"/>; a lane's closed logs need
+    /// only <see cref="Depth"/> slots).</summary>
     internal const int Slots = 4;
 
     /// <summary>How many quanta may be closed and not woven: a quantum closes once the weave of the
