@@ -59,7 +59,7 @@ public static class Preflight
 /// The memory a run's state takes, from its configuration alone: about 10 bytes per simulated
 /// 4 KiB frame (8 of frame state with the free-list links and buddy state folded in, PTE tables
 /// for 4K-mapped 2 MiB regions, 4 bytes per cached page; perf-reports/engine-scale measures
-/// 8.0095 B/frame on a 1 TiB, 256-CPU host), TLB holder masks of <c>cpus/64 × 8</c> bytes
+/// 8.0091 B/frame on a 1 TiB, 256-CPU host), TLB holder masks of <c>cpus/64 × 8</c> bytes
 /// per 2 MiB region, ~64 KiB per CPU (TLB and per-CPU lists) and the runtime itself. A run whose
 /// estimate exceeds the memory available to this process is refused (unless
 /// <c>--allow-large-memory</c>) rather than ending in "Out of memory".
@@ -67,7 +67,7 @@ public static class Preflight
 public static class MemoryEstimate
 {
     /// <summary>Frame state (free-list links and buddy state folded in), PTE tables and page-cache
-    /// slots per 4 KiB frame: measured 8.0095 B on 1 TiB / 256 CPUs (8.009 B on 4 TiB / 1024 CPUs
+    /// slots per 4 KiB frame: measured 8.0091 B on 1 TiB / 256 CPUs (8.009 B on 4 TiB / 1024 CPUs
     /// before the page-cache slots halved), kept at 10 so that the estimate errs on the safe side
     /// (a run that splits every 2 MiB region adds 1 B per frame of PTE tables, and each cached
     /// page costs 4 B).</summary>
