@@ -665,8 +665,6 @@ internal sealed class QuantumLane
     private readonly long[] _wovenDelayNs = new long[QuantumWeaver.Slots];
     private readonly long[] _wovenCpaLockWaitNs = new long[QuantumWeaver.Slots];
 
-    public QuantumLane(int depth) => _closed = [.. Enumerable.Range(0, depth).Select(_ => new ClosedLog())];
-
     /// <summary>Weaves settled, and all they delayed: on the CPU's clock (the closer's side).</summary>
     private int _settledWeaves;
     private long _settledNs;
@@ -687,6 +685,9 @@ internal sealed class QuantumLane
     /// current weave's delays) from <see cref="Head"/> to it, both included.</summary>
     public int OrderedHead;
     public long RunMaxTimeBeforeWeave;
+
+    /// <summary>A lane whose weave may fall <paramref name="depth"/> closed quanta behind.</summary>
+    public QuantumLane(int depth) => _closed = [.. Enumerable.Range(0, depth).Select(_ => new ClosedLog())];
 
     /// <summary>Input entries not yet woven.</summary>
     public int Count => _end - _start;

@@ -444,6 +444,12 @@ internal sealed class HostCrew : IDisposable
     /// itself whenever none is running (the worker is late, or descheduled).</summary>
     public void AwaitWeaves(int pending)
     {
+        if (_weavesHanded - Volatile.Read(ref _weavesDone) <= pending)
+        {
+            ThrowIfFailed();
+            return;
+        }
+
         var wait = new Backoff(Stopwatch.GetTimestamp(), _spin);
         while (_weavesHanded - Volatile.Read(ref _weavesDone) > pending)
         {
@@ -474,12 +480,13 @@ internal sealed class HostCrew : IDisposable
     /// one. Weaves go one at a time, in the order handed.</summary>
     private bool TryWeave()
     {
-        if (Volatile.Read(ref _weavesDone) >= Volatile.Read(ref _weavesHanded) || Interlocked.CompareExchange(ref _weaving, 1, 0) != 0)
+        if (!WeavePending || Interlocked.CompareExchange(ref _weaving, 1, 0) != 0)
         {
             return false;
         }
 
-        bool wove = _weavesDone < Volatile.Read(ref _weavesHanded);
+        // Looked at again under the flag: another thread may have woven the last one meanwhile.
+        bool wove = WeavePending;
         if (wove)
         {
             Run(_weave);
@@ -487,9 +494,16 @@ internal sealed class HostCrew : IDisposable
         }
 
         Volatile.Write(ref _weaving, 0);
-        Backoff.WakeAll();
+        if (wove)
+        {
+            Backoff.WakeAll();
+        }
+
         return wove;
     }
+
+    /// <summary>A handed quantum is not woven yet.</summary>
+    private bool WeavePending => Volatile.Read(ref _weavesDone) < Volatile.Read(ref _weavesHanded);
 
     /// <summary>Runs a draw or a weave; a failure is kept for the caller, and the job still counts
     /// as done, so no wait hangs on it.</summary>
@@ -636,6 +650,5 @@ internal sealed class HostCrew : IDisposable
     }
 
     /// <summary>A draw or a weave is waiting for the first worker (not one the caller is running).</summary>
-    private bool HasJob() => Volatile.Read(ref _drawPending) != 0
-        || (Volatile.Read(ref _weaving) == 0 && Volatile.Read(ref _weavesDone) < Volatile.Read(ref _weavesHanded));
+    private bool HasJob() => Volatile.Read(ref _drawPending) != 0 || (Volatile.Read(ref _weaving) == 0 && WeavePending);
 }
