@@ -197,6 +197,15 @@ public sealed partial class SimKernel
     /// <summary>Weaves the oldest quantum <see cref="CloseQuantum"/> closed and not woven, if any (see <see cref="WeaveClosed"/>).</summary>
     internal void Weave() => _weaver?.WeaveClosed();
 
+    /// <summary>Starts loading, on the host, what a later <see cref="FaultIsCpuLocal"/> and fault of
+    /// <paramref name="index"/> in <paramref name="file"/> read first: the folio's page-cache slot, a
+    /// miss whenever the faults jump. Changes no simulated state.</summary>
+    public void PrefetchFault(KernelFile file, long index)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        PageCache.Prefetch(file.Mapping, index & ~((1L << file.FolioOrder) - 1));
+    }
+
     /// <summary>Whether a first-touch fault (guest_memfd or secretmem) of <paramref name="index"/> by
     /// <paramref name="cpu"/> stays on state of its own: the folio is cached or comes from the CPU's
     /// per-CPU list without a refill, and any zap hits a PTE of an already split region (no

@@ -154,6 +154,22 @@ public sealed class ShardedPageCache
         return false;
     }
 
+    /// <summary>Hints the host CPU to load the slot of (<paramref name="mapping"/>,
+    /// <paramref name="index"/>) that a later <see cref="TryLookup"/> reads: nothing when its chunk is
+    /// absent (that lookup reads no slot) or the index is out of range. Changes no state.</summary>
+    public void Prefetch(ushort mapping, long index)
+    {
+        MappingState? state = Volatile.Read(ref _mappings[mapping]);
+        if (state is not null && (ulong)index < (ulong)state.SizePages)
+        {
+            uint chunk = Volatile.Read(ref state.Chunks[index >> ChunkShift]);
+            if (chunk != 0)
+            {
+                _chunks.Prefetch(chunk, index & ChunkMask);
+            }
+        }
+    }
+
     /// <summary>
     /// <c>filemap_add_folio</c>: inserts the 2^<paramref name="order"/> frames at <paramref name="pfn"/>
     /// (allocated, <see cref="FrameOwner.Allocated"/>) at <paramref name="index"/> (aligned to the

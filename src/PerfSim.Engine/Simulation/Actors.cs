@@ -119,6 +119,7 @@ internal sealed class GuestVcpu : Actor
     private readonly UntouchedPages _untouched;
     private readonly Random _rng;
     private readonly double _jump;
+    private readonly bool _lookAhead;
     private int _cursor;
     private long _left;
 
@@ -126,7 +127,13 @@ internal sealed class GuestVcpu : Actor
     /// that step is CPU-local; the RNG draws keep their order).</summary>
     private int _page;
 
-    public GuestVcpu(int cpu, KernelFile file, long start, long pages, long seed, double jump)
+    /// <summary>With <c>lookAhead</c>, the page the step after it faults (−1: none), whose page-cache
+    /// slot the host starts loading a fault early: after a jump it is a cache miss.</summary>
+    private int _following = -1;
+
+    /// <param name="lookAhead">Choose each page one step earlier still: only when nothing else draws
+    /// from the vCPU's RNG (no background accesses), so the pages and their order stay the same.</param>
+    public GuestVcpu(int cpu, KernelFile file, long start, long pages, long seed, double jump, bool lookAhead)
         : base(cpu)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pages, int.MaxValue - 1);
@@ -136,7 +143,9 @@ internal sealed class GuestVcpu : Actor
         _left = pages;
         _rng = new Random(unchecked((int)(seed ^ (seed >> 32))));
         _jump = jump;
+        _lookAhead = lookAhead;
         _page = pages > 0 ? ChooseNext() : -1;
+        _following = lookAhead && pages > 1 ? ChooseNext() : -1;
     }
 
     public override CpuRole Role => CpuRole.Vcpu;
@@ -153,12 +162,22 @@ internal sealed class GuestVcpu : Actor
 
         _left--;
         long index = _start + _page;
+        if (_following >= 0)
+        {
+            context.Kernel.PrefetchFault(_file, _start + _following);
+        }
+
         context.GuestRuns(Cpu, index);
         context.Background(Cpu, _rng);
         PathResult r = context.Kernel.GmemGetPfn(Cpu, _file, index);
         context.RecordFault(Cpu, r.LatencyNs);
         context.Emit(Cpu, SimEventKind.Fault, r.Pfn, index);
-        if (_left > 0)
+        if (_left > 0 && _lookAhead)
+        {
+            _page = _following;
+            _following = _left > 1 ? ChooseNext() : -1;
+        }
+        else if (_left > 0)
         {
             _page = ChooseNext();
         }

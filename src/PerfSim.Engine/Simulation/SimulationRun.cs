@@ -100,7 +100,7 @@ public static class SimulationRun
         {
             int cpu = (firstCpu + (c.SpreadVcpus ? (int)((long)i * c.Cpus / c.Vcpus) : i)) % c.Cpus;
             k.RunThread(file.Process, cpu, vcpu: true);
-            vcpus.Add(new GuestVcpu(cpu, file, i * slice, slice, Seeds.Derive(seed, i, firstCpu), c.JumpProbability));
+            vcpus.Add(new GuestVcpu(cpu, file, i * slice, slice, Seeds.Derive(seed, i, firstCpu), c.JumpProbability, lookAhead: c.BackgroundAccesses == 0));
         }
 
         return vcpus;
