@@ -120,8 +120,10 @@ public sealed record ScenarioConfig
     public int BackgroundAccesses { get; init; }
 
     /// <summary>Length of an engine quantum in simulated ns: CPUs run this far apart before their
-    /// shared effects are woven in time order (docs/engine.md). Part of the model, so of the digest.</summary>
-    public long QuantumNs { get; init; } = 100_000;
+    /// shared effects are woven in time order (docs/engine.md). Part of the model, so of the digest.
+    /// 1 ms: within <c>QuantumFidelityTests</c>' bounds of the 1 µs reference, as every quantum up to
+    /// 10 ms is, with a tenth of the rounds and closes of 100 µs (docs/engine.md, "Quantum and fidelity").</summary>
+    public long QuantumNs { get; init; } = 1_000_000;
 
     /// <summary>How many closed quanta may wait for their weave (<see cref="KernelOptions.WeaveDepth"/>).
     /// Not a scenario field: the fidelity test sets 1 for its reference.</summary>
