@@ -122,7 +122,8 @@ public sealed record ScenarioConfig
     /// <summary>Length of an engine quantum in simulated ns: CPUs run this far apart before their
     /// shared effects are woven in time order (docs/engine.md). Part of the model, so of the digest.
     /// 1 ms: within <c>QuantumFidelityTests</c>' bounds of the 1 µs reference, as every quantum up to
-    /// 10 ms is, with a tenth of the rounds and closes of 100 µs (docs/engine.md, "Quantum and fidelity").</summary>
+    /// 10 ms is; issue 19's guest boot then closes a seventh of the quanta of 100 µs and runs a fifth
+    /// of the rounds (docs/engine.md, "Quantum and fidelity").</summary>
     public long QuantumNs { get; init; } = 1_000_000;
 
     /// <summary>How many closed quanta may wait for their weave (<see cref="KernelOptions.WeaveDepth"/>).
