@@ -230,6 +230,27 @@ public sealed class ChartTests
     }
 
     [Fact]
+    public void Design_cost_notes_break_within_their_panel_and_name_all_designs_at_once()
+    {
+        string[] five = ["none", "per-folio", "per-folio-v12", "filemap", "unmapped-alloc"];
+        string[] lines = [.. SmallMultiplesChart.NoteLines("same values: ", five, " = ")];
+
+        // The arm64 design comparison's note, 67 characters on one line, ran into the next panel.
+        Assert.Equal(["same values: none = per-folio = per-folio-v12 =", "filemap = unmapped-alloc"], lines);
+        Assert.All(lines, l => Assert.True(l.Length <= SmallMultiplesChart.NoteChars, l));
+        Assert.Equal(["refused: unmapped-alloc"], SmallMultiplesChart.NoteLines("refused: ", ["unmapped-alloc"], ", "));
+
+        XDocument doc = ParseAndCheck(SmallMultiplesChart.Render(DesignSweep(), Sweeps.DesignCost.Metrics, "cpus", "Design cost against none"));
+        string[] notes = [.. doc.Descendants(s_svg + "g").Where(g => (string?)g.Attribute("class") == "panel")
+            .SelectMany(p => p.Descendants(s_svg + "text")).Where(t => (string?)t.Attribute("class") == "note").Select(t => t.Value)];
+        Assert.NotEmpty(notes);
+        Assert.All(notes, n => Assert.True(n.Length <= SmallMultiplesChart.NoteChars, n));
+        // Designs whose values coincide everywhere are named once as all of them.
+        Assert.Contains("same values: all designs", notes);
+        Assert.DoesNotContain(notes, n => n.Contains("none = per-folio = per-folio-v12 = unmapped-alloc", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Sweep_charts_keep_a_bounded_width_however_many_runs()
     {
         Sweeps.MatrixAxis[] matrix = [new("strategy", ["none", "per-folio"]), new("cpus", [.. Enumerable.Range(1, 20).Select(i => (i * 4).ToString(CultureInfo.InvariantCulture))])];

@@ -145,19 +145,49 @@ public static class SmallMultiplesChart
         // Lines drawn on top of each other hide all but the last: say which ones coincide, and who refused.
         double line = area.Bottom + 48;
         string[] refusing = series.Where((_, s) => values[s].Any(v => v is null)).ToArray();
-        if (refusing.Length > 0)
+        IEnumerable<string> notes = (refusing.Length > 0 ? NoteLines("refused: ", refusing, ", ") : [])
+            .Concat(Coinciding(series, values).SelectMany(group => group.Length == series.Length
+                ? ["same values: all designs"]
+                : NoteLines("same values: ", group, " = ")));
+        foreach (string note in notes)
         {
-            svg.Text(area.Left, line, "refused: " + string.Join(", ", refusing), "start", "note", size: 10);
-            line += 13;
-        }
-
-        foreach (string[] group in Coinciding(series, values))
-        {
-            svg.Text(area.Left, line, "same values: " + string.Join(" = ", group), "start", "note", size: 10);
+            svg.Text(area.Left, line, note, "start", "note", size: 10);
             line += 13;
         }
 
         svg.EndGroup();
+    }
+
+    /// <summary>Characters of a 10-px note that fit in a cell (about 6 px each, 340 px): a longer
+    /// note ran into the next panel.</summary>
+    internal const int NoteChars = 52;
+
+    /// <summary><paramref name="prefix"/> and <paramref name="items"/> joined by
+    /// <paramref name="separator"/> (ending in a space), broken after a separator into lines of at most
+    /// <see cref="NoteChars"/> (an item longer than that stands alone).</summary>
+    internal static IEnumerable<string> NoteLines(string prefix, IReadOnlyList<string> items, string separator)
+    {
+        var line = new System.Text.StringBuilder(prefix);
+        int atLineStart = line.Length;
+        for (int i = 0; i < items.Count; i++)
+        {
+            string item = items[i] + (i < items.Count - 1 ? separator.TrimEnd() : "");
+            if (line.Length > atLineStart && line.Length + 1 + item.Length > NoteChars)
+            {
+                yield return line.ToString();
+                line.Clear();
+                atLineStart = 0;
+            }
+
+            if (line.Length > atLineStart)
+            {
+                line.Append(' ');
+            }
+
+            line.Append(item);
+        }
+
+        yield return line.ToString();
     }
 
     /// <summary>Groups of two or more series with identical values at every x (refusals included).</summary>
