@@ -299,8 +299,9 @@ public sealed class HostCpus
         return Round(initiator, sendNs, callbackNs, sink, targets, refillNs);
     }
 
-    /// <summary>Marks, in a logged cross call's id, a call whose targets refill their TLBs (mask ids are small).</summary>
-    public const int RefillBit = 1 << 30;
+    /// <summary>Marks, in a logged cross call's id, a call whose targets refill their TLBs (mask ids
+    /// are small: one per distinct cpumask; a log entry's id holds 28 bits).</summary>
+    public const int RefillBit = 1 << 27;
 
     /// <summary>The id of the cpumask holding <paramref name="cpus"/> (interned: one id per
     /// distinct set, never <see cref="AllOthers"/>), for <see cref="CallFunctionMany"/> and for
@@ -320,6 +321,11 @@ public sealed class HostCpus
         {
             if (!_maskIds.TryGetValue(key, out int id))
             {
+                if (_masks.Count + 1 >= RefillBit)
+                {
+                    throw new InvalidOperationException($"more than {RefillBit - 2} distinct cpumasks");
+                }
+
                 _masks.Add(words);
                 id = _masks.Count;
                 _maskIds.Add(key, id);

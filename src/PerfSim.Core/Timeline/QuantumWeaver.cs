@@ -530,10 +530,69 @@ internal enum QuantumKind : byte
 
 /// <summary>One logged entry: <see cref="TimeNs"/> is the CPU's clock when it was logged (before
 /// the delays not yet on it); A/B/Id by kind (lock: hold, handoff, lock id (i_pages: 2 + mapping);
-/// latency: ns, histogram; event: pfn, extra, kind; cross call: callback ns, local ns, mask id). 32 bytes (auto layout puts the kind last): the
-/// logs cross from the core that wrote them to the one that weaves them, five entries per fault.</summary>
-[StructLayout(LayoutKind.Auto)]
-internal readonly record struct QuantumEntry(QuantumKind Kind, long TimeNs, long A, long B, int Id);
+/// latency: ns, histogram; event: pfn, extra, kind; cross call: callback ns, local ns, mask id).</summary>
+/// <remarks>24 bytes: B in 32 bits, the kind in the top 4 bits of the id's word. The logs cross from
+/// the core that wrote them to the one that weaves them, five entries per fault, and a vCPU's weave
+/// input is about sixteen quanta of its entries deep (docs/engine.md, "Speed"), so every byte counts
+/// sixteen times in the weave's working set.</remarks>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly struct QuantumEntry : IEquatable<QuantumEntry>
+{
+    /// <summary>The largest id an entry holds (the kind takes the word's top 4 bits).</summary>
+    public const int MaxId = (1 << 28) - 1;
+
+    public readonly long TimeNs;
+    public readonly long A;
+    private readonly int _b;
+    private readonly int _kindAndId;
+
+    public QuantumEntry(QuantumKind kind, long timeNs, long a, long b, int id)
+    {
+        if ((uint)id > MaxId)
+        {
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"a log entry's id is from 0 to {MaxId}");
+        }
+
+        if (b is < int.MinValue or > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(b), b, "a log entry's B is a 32-bit value");
+        }
+
+        TimeNs = timeNs;
+        A = a;
+        _b = (int)b;
+        _kindAndId = ((int)kind << 28) | id;
+    }
+
+    private QuantumEntry(long timeNs, long a, int b, int kindAndId)
+    {
+        TimeNs = timeNs;
+        A = a;
+        _b = b;
+        _kindAndId = kindAndId;
+    }
+
+    public QuantumKind Kind => (QuantumKind)((uint)_kindAndId >> 28);
+
+    public long B => _b;
+
+    public int Id => _kindAndId & MaxId;
+
+    /// <summary>The same entry at <paramref name="timeNs"/>.</summary>
+    public QuantumEntry WithTime(long timeNs) => new(timeNs, A, _b, _kindAndId);
+
+    public static bool operator ==(QuantumEntry left, QuantumEntry right) => left.Equals(right);
+
+    public static bool operator !=(QuantumEntry left, QuantumEntry right) => !left.Equals(right);
+
+    public bool Equals(QuantumEntry other) => TimeNs == other.TimeNs && A == other.A && _b == other._b && _kindAndId == other._kindAndId;
+
+    public override bool Equals(object? obj) => obj is QuantumEntry other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(TimeNs, A, _b, _kindAndId);
+
+    public override string ToString() => $"{Kind} at {TimeNs}: {A}, {B}, {Id}";
+}
 
 /// <summary>A ranged flush's invalidation of the other CPUs' TLBs: <see cref="Zap"/> 0 (not
 /// closing a zap), 1 (zap), 2 (zap of a page the initiator held).</summary>
@@ -782,7 +841,7 @@ internal sealed class QuantumLane
         for (int i = 0; i < count; i++)
         {
             QuantumEntry e = entries[i];
-            _entries[_end++] = e with { TimeNs = e.TimeNs + toRelative };
+            _entries[_end++] = e.WithTime(e.TimeNs + toRelative);
         }
 
         closed.Count = 0;

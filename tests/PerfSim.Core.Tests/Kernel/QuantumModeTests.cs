@@ -165,9 +165,20 @@ public sealed class QuantumModeTests
     }
 
     [Fact]
-    public void A_log_entry_is_half_a_cache_line()
+    public void A_log_entry_is_three_words_and_keeps_every_field()
     {
-        Assert.Equal(32, System.Runtime.CompilerServices.Unsafe.SizeOf<QuantumEntry>());
+        Assert.Equal(24, System.Runtime.CompilerServices.Unsafe.SizeOf<QuantumEntry>());
+        foreach (QuantumKind kind in Enum.GetValues<QuantumKind>())
+        {
+            var e = new QuantumEntry(kind, long.MaxValue >> 11, long.MinValue, int.MinValue, QuantumEntry.MaxId);
+            Assert.Equal((kind, long.MaxValue >> 11, long.MinValue, (long)int.MinValue, QuantumEntry.MaxId), (e.Kind, e.TimeNs, e.A, e.B, e.Id));
+            QuantumEntry moved = e.WithTime(-5);
+            Assert.Equal((kind, -5L, long.MinValue, (long)int.MinValue, QuantumEntry.MaxId), (moved.Kind, moved.TimeNs, moved.A, moved.B, moved.Id));
+        }
+
+        Assert.Equal(HostCpus.RefillBit, new QuantumEntry(QuantumKind.CrossCall, 0, 0, int.MaxValue, HostCpus.RefillBit | 3).Id & HostCpus.RefillBit);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantumEntry(QuantumKind.Lock, 0, 0, 0, QuantumEntry.MaxId + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantumEntry(QuantumKind.Event, 0, 0, int.MaxValue + 1L, 0));
     }
 
     [Fact]

@@ -346,7 +346,7 @@ public sealed class QuantumWeaverTests
                 for (; next[c] < logs[c].Count && (quantumNs is null || logs[c][next[c]].TimeNs < until); next[c]++)
                 {
                     QuantumEntry e = logs[c][next[c]];
-                    weaver.Logs[c].Add(e with { TimeNs = e.TimeNs + clockDelays[c] });
+                    weaver.Logs[c].Add(e.WithTime(e.TimeNs + clockDelays[c]));
                 }
             }
 
