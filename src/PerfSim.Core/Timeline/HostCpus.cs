@@ -323,7 +323,7 @@ public sealed class HostCpus
             {
                 if (_masks.Count + 1 >= RefillBit)
                 {
-                    throw new InvalidOperationException($"more than {RefillBit - 2} distinct cpumasks");
+                    throw new InvalidOperationException($"more than {RefillBit - 1} distinct cpumasks");
                 }
 
                 _masks.Add(words);
