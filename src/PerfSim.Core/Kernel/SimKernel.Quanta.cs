@@ -162,11 +162,12 @@ public sealed partial class SimKernel
         // Restarts every log: its entries to the weave, its invalidations (applied above) dropped.
         weaver.Close(endNs);
 
-        // Quantum k's close brings the weaves of quanta up to k − D to the clocks.
+        // Quantum k's close brings the weaves of quanta up to k − D to the clocks (of the CPUs
+        // the weaves reach: the others have no delays).
         int due = weaver.Closes - weaver.Depth;
         if (due > 0)
         {
-            for (int c = 0; c < logs.Length; c++)
+            for (int c = 0; c < weaver.Span; c++)
             {
                 Settle(c, due);
             }

@@ -259,6 +259,10 @@ public sealed class HostCpus
         Store(array, slotOf);
     }
 
+    /// <summary>The CPUs <see cref="IInterruptSink.Interrupted"/> can name (those with an actor that
+    /// are not idle) lie below this.</summary>
+    public int ActorSpan { get; private set; }
+
     /// <summary>A host path starts (<paramref name="inPath"/>) or ends on <paramref name="cpu"/>.</summary>
     public void SetInPath(int cpu, bool inPath) => _inPath[_slotOf[cpu]] = inPath ? -1 : 0;
 
@@ -625,6 +629,7 @@ public sealed class HostCpus
         }
 
         _slotOf = slotOf;
+        ActorSpan = _actors == 0 ? 0 : _cpu[_actors - 1] + 1; // ascending (IInterruptSink's order)
     }
 
     /// <summary>Call-queue counters of initiating CPU <paramref name="cpu"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
@@ -63,6 +64,10 @@ public sealed class QuantumWeaver : IInterruptSink
     private int _weaves;
     private readonly long[] _untilNs = new long[Slots];
 
+    /// <summary><see cref="Span"/>, and its value at each closed quantum not yet woven (by number mod <see cref="Slots"/>).</summary>
+    private int _span;
+    private readonly int[] _spanOf = new int[Slots];
+
     /// <summary>The time of the entry being applied (a delay found then extends a lock held past it).</summary>
     private long _now;
 
@@ -107,6 +112,8 @@ public sealed class QuantumWeaver : IInterruptSink
         _heldUntilNs = new long[padded];
         _irqsOnHeldFromNs = new long[padded];
         _pendingKeys = new long[padded];
+        Array.Fill(_keys, long.MaxValue);
+        Array.Fill(_pendingKeys, long.MaxValue);
         Array.Fill(_irqsOnHeldFromNs, long.MaxValue);
     }
 
@@ -159,14 +166,38 @@ public sealed class QuantumWeaver : IInterruptSink
             throw new InvalidOperationException($"the quantum closed {Depth} before is not woven yet");
         }
 
-        for (int c = 0; c < _lanes.Length; c++)
+        // Only the CPUs that log or are interrupted have a lane to keep: the rest cost a read each.
+        int span = Math.Max(_span, Host.ActorSpan);
+        for (int c = 0; c < _logs.Length; c++)
+        {
+            QuantumLog log = _logs[c];
+            if (c >= span && !log.IsIdle)
+            {
+                span = c + 1;
+            }
+        }
+
+        for (int c = _span; c < span; c++)
+        {
+            // Its first weave is this quantum's (the ones before it did not reach it).
+            _lanes[c].SkipSettled(_closes);
+        }
+
+        _span = span;
+        for (int c = 0; c < span; c++)
         {
             _lanes[c].TakeLog(_logs[c], _closes);
         }
 
         _untilNs[_closes & (Slots - 1)] = endNs;
+        _spanOf[_closes & (Slots - 1)] = span;
         _closes++;
     }
+
+    /// <summary>The CPUs whose lanes the weaves reach lie below this (closer's side): those that
+    /// logged an entry or were interrupted at some close. A close settles these only
+    /// (<see cref="Settle(int, int, out long)"/>); the others' lanes never hold entries or delays.</summary>
+    public int Span => _span;
 
     /// <summary>Weaves the oldest quantum <see cref="Close"/> closed and not woven, if any. One
     /// thread at a time, in order.</summary>
@@ -175,7 +206,7 @@ public sealed class QuantumWeaver : IInterruptSink
         int weave = _weaves;
         if (weave < _closes)
         {
-            Weave(_untilNs[weave & (Slots - 1)], weave);
+            Weave(_untilNs[weave & (Slots - 1)], _spanOf[weave & (Slots - 1)], weave);
             Volatile.Write(ref _weaves, weave + 1);
         }
     }
@@ -195,7 +226,13 @@ public sealed class QuantumWeaver : IInterruptSink
             throw new InvalidOperationException($"weave {weaves} is not done yet");
         }
 
-        return _lanes[cpu].SettleDelays(weaves, out cpaLockWaitNs);
+        // The next entries the CPU logs store their times less all that is now on its clock.
+        QuantumLog log = _logs[cpu];
+        Debug.Assert(log.Count == 0, "settled while its log holds entries logged before");
+        QuantumLane lane = _lanes[cpu];
+        long delay = lane.SettleDelays(weaves, out cpaLockWaitNs);
+        log.BaseNs = lane.SettledNs;
+        return delay;
     }
 
     /// <summary>
@@ -219,16 +256,17 @@ public sealed class QuantumWeaver : IInterruptSink
     /// (<see cref="QuantumLog.Insert"/>): an entry logged earlier in time than one before it takes
     /// that one's place in the order, as it did when every entry was ordered.</para>
     /// </remarks>
-    private void Weave(long untilNs, int weave)
+    private void Weave(long untilNs, int span, int weave)
     {
         QuantumLane[] lanes = _lanes;
 
-        // Keys (time << 10) | cpu: times < 2^53 ns, cpus < 1024; long.MaxValue: none due.
-        // The scans cover the CPUs up to the last one with entries (vCPUs sit on the low CPUs).
-        Array.Fill(_keys, long.MaxValue);
-        Array.Fill(_pendingKeys, long.MaxValue);
+        // Keys (time << 10) | cpu: times < 2^53 ns, cpus < 1024; long.MaxValue: none due (as
+        // every key past the span stays). The scans cover the CPUs up to the last one with
+        // entries (vCPUs sit on the low CPUs).
+        _keys.AsSpan(0, PadToScan(span)).Fill(long.MaxValue);
+        _pendingKeys.AsSpan(0, PadToScan(span)).Fill(long.MaxValue);
         int end = 0;
-        for (int c = 0; c < lanes.Length; c++)
+        for (int c = 0; c < span; c++)
         {
             QuantumLane lane = lanes[c];
             lane.Absorb(weave);
@@ -278,7 +316,7 @@ public sealed class QuantumWeaver : IInterruptSink
             keys[cpu] = key;
         }
 
-        for (int c = 0; c < lanes.Length; c++)
+        for (int c = 0; c < span; c++)
         {
             ApplyPending(c, lanes[c], untilNs < MaxTimeNs ? (untilNs << 10) | (long)c : long.MaxValue);
             lanes[c].Carry(_delayNs[c], weave);
@@ -548,14 +586,15 @@ internal readonly struct QuantumEntry : IEquatable<QuantumEntry>
 
     public QuantumEntry(QuantumKind kind, long timeNs, long a, long b, int id)
     {
+        // The throws sit in helpers so that the constructor inlines into the lanes' appends.
         if ((uint)id > MaxId)
         {
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"a log entry's id is from 0 to {MaxId}");
+            ThrowIdOutOfRange(id);
         }
 
         if (b is < int.MinValue or > int.MaxValue)
         {
-            throw new ArgumentOutOfRangeException(nameof(b), b, "a log entry's B is a 32-bit value");
+            ThrowBOutOfRange(b);
         }
 
         TimeNs = timeNs;
@@ -571,6 +610,14 @@ internal readonly struct QuantumEntry : IEquatable<QuantumEntry>
         _b = b;
         _kindAndId = kindAndId;
     }
+
+    [DoesNotReturn]
+    private static void ThrowIdOutOfRange(int id) =>
+        throw new ArgumentOutOfRangeException(nameof(id), id, $"a log entry's id is from 0 to {MaxId}");
+
+    [DoesNotReturn]
+    private static void ThrowBOutOfRange(long b) =>
+        throw new ArgumentOutOfRangeException(nameof(b), b, "a log entry's B is a 32-bit value");
 
     public QuantumKind Kind => (QuantumKind)((uint)_kindAndId >> 28);
 
@@ -610,6 +657,11 @@ internal sealed class QuantumLog
     public QuantumEntry[] Entries = new QuantumEntry[16];
     public int Count;
 
+    /// <summary>The delays the weave found that its CPU's clock has (<see cref="QuantumLane.SettleDelays"/>
+    /// keeps it): an entry stores its time less this, the time the weave reads it at before the
+    /// delays it finds later, so the closed log joins the weave's input as it is (one block copy).</summary>
+    public long BaseNs;
+
     /// <summary>The quantum's remote invalidations, applied when it closes.</summary>
     public RemoteInvalidation[] Invalidations = new RemoteInvalidation[4];
     public int InvalidationCount;
@@ -626,19 +678,24 @@ internal sealed class QuantumLog
     private readonly long _pad0, _pad1, _pad2, _pad3, _pad4, _pad5, _pad6, _pad7;
 #pragma warning restore CS0169, IDE0051
 
+    /// <summary>Appends <paramref name="e"/>, logged at its CPU's clock.</summary>
     public void Add(in QuantumEntry e)
     {
-        Debug.Assert(Count == 0 || e.TimeNs >= Entries[Count - 1].TimeNs, "a CPU's log must stay in time order");
+        Debug.Assert(Count == 0 || e.TimeNs - BaseNs >= Entries[Count - 1].TimeNs, "a CPU's log must stay in time order");
         EnsureRoom();
-        Entries[Count++] = e;
+        Entries[Count++] = e.WithTime(e.TimeNs - BaseNs);
     }
 
     /// <summary>Inserts at <paramref name="index"/> (entries logged after it move up one).</summary>
     public void Insert(int index, in QuantumEntry e)
     {
         EnsureRoom();
-        Array.Copy(Entries, index, Entries, index + 1, Count - index);
-        Entries[index] = e;
+        if (index < Count)
+        {
+            Array.Copy(Entries, index, Entries, index + 1, Count - index);
+        }
+
+        Entries[index] = e.WithTime(e.TimeNs - BaseNs);
         Count++;
     }
 
@@ -656,6 +713,9 @@ internal sealed class QuantumLog
 
         Invalidations[InvalidationCount++] = r;
     }
+
+    /// <summary>Nothing logged in this quantum or the last: its close would change nothing.</summary>
+    public bool IsIdle => (Count | InvalidationCount | _lastCount | _lastInvalidations) == 0;
 
     /// <summary>The quantum is closed: its entries went to the weave (<paramref name="next"/>, the
     /// buffer the weave is done with, takes them from here) and its invalidations were applied.</summary>
@@ -728,6 +788,9 @@ internal sealed class QuantumLane
     private int _settledWeaves;
     private long _settledNs;
 
+    /// <summary>All the settled weaves delayed the CPU (<see cref="QuantumLog.BaseNs"/>).</summary>
+    public long SettledNs => _settledNs;
+
     /// <summary>The next input entry the weave applies (relative to the first not yet woven).</summary>
     public int Head;
 
@@ -799,23 +862,33 @@ internal sealed class QuantumLane
         return delay;
     }
 
+    /// <summary>A lane the weaves reach from weave <paramref name="weave"/> on: the ones before had
+    /// nothing for it, so its settling starts there (a slot is reused every
+    /// <see cref="QuantumWeaver.Slots"/> weaves: a catch-up from far back would take a later one's).</summary>
+    public void SkipSettled(int weave)
+    {
+        Debug.Assert(_end == _start && _wovenDelayNs.All(d => d == 0) && _wovenCpaLockWaitNs.All(w => w == 0), "a lane the weaves did not reach has nothing");
+        _settledWeaves = Math.Max(_settledWeaves, weave);
+    }
+
     /// <summary>Quantum <paramref name="quantum"/>'s log becomes the weave's input (after what
-    /// earlier weaves carried), with what was settled on the clock while it was written; the log
-    /// starts afresh in the buffer the weave of the slot's last quantum is done with.</summary>
+    /// earlier weaves carried); the log starts afresh in the buffer the weave of the slot's last
+    /// quantum is done with.</summary>
     public void TakeLog(QuantumLog log, int quantum)
     {
         ClosedLog slot = _closed[quantum % _closed.Length];
         Debug.Assert(slot.Count == 0, "the weave of the slot's last quantum did not absorb it");
+        Debug.Assert(log.BaseNs == _settledNs, "the log's entries are stored less what is settled");
         QuantumEntry[] closed = log.Entries;
         slot.Count = log.Count;
-        slot.SettledNs = _settledNs;
         log.Restart(slot.Entries);
         slot.Entries = closed;
     }
 
     /// <summary>At the start of the weave of quantum <paramref name="quantum"/>: its closed log
-    /// joins the input, its times made relative to <see cref="_shift"/> (every delay woven before
-    /// it, less those that were on the clock as it was written). Compacts, and grows (doubling)
+    /// joins the input as it is: the log stored its times less the delays on the clock
+    /// (<see cref="QuantumLog.BaseNs"/>), so they read back relative to <see cref="_shift"/> (every
+    /// delay woven before, less those). Compacts, and grows (doubling)
     /// when the live part would fill more than 3/4: a quarter stays free, so an entry is copied
     /// O(1) times however long the backlog.</summary>
     public void Absorb(int quantum)
@@ -836,14 +909,8 @@ internal sealed class QuantumLane
         }
 
         // Read back as stored + _shift: logged time + (delays woven before) − (those on the clock).
-        long toRelative = -closed.SettledNs;
-        QuantumEntry[] entries = closed.Entries;
-        for (int i = 0; i < count; i++)
-        {
-            QuantumEntry e = entries[i];
-            _entries[_end++] = e.WithTime(e.TimeNs + toRelative);
-        }
-
+        Array.Copy(closed.Entries, 0, _entries, _end, count);
+        _end += count;
         closed.Count = 0;
     }
 
@@ -867,11 +934,10 @@ internal sealed class QuantumLane
         CpaLockWaitNs = 0;
     }
 
-    /// <summary>A closed log waiting for its weave, and the delays on the clock as it was written.</summary>
+    /// <summary>A closed log waiting for its weave.</summary>
     private sealed class ClosedLog
     {
         public QuantumEntry[] Entries = new QuantumEntry[16];
         public int Count;
-        public long SettledNs;
     }
 }

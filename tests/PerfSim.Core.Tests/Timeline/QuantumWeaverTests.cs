@@ -75,6 +75,51 @@ public sealed class QuantumWeaverTests
     }
 
     [Fact]
+    public void A_cpu_that_first_logs_after_many_quanta_joins_the_span_and_settles_each_weave_when_due()
+    {
+        // Depth 2, as the engine runs: each close settles, for the CPUs in the span, the weave two
+        // quanta back, while later weaves may be done already (here: all of them). CPU 2 logs
+        // nothing for more quanta than a lane has settle slots, so it is out of the span until
+        // then; its settling starts at its first weave (a catch-up from weave 0 would take that
+        // weave's delay, in the slot it shares with weave 2, two closes early).
+        var weaver = new QuantumWeaver(3, new SimLockTable(), Host(3), depth: 2);
+        long clock2 = 0;
+        var clock2AtClose = new List<long>();
+        for (int q = 0; q < 9; q++)
+        {
+            long start = q * 1_000L;
+            weaver.Logs[0].Add(new QuantumEntry(QuantumKind.Lock, start + 100, 500, 30, SimLockTable.CpaLock));
+            if (q == 6)
+            {
+                weaver.Logs[2].Add(new QuantumEntry(QuantumKind.Lock, clock2 + start + 120, 200, 30, SimLockTable.CpaLock));
+            }
+
+            weaver.Close(start + 1_000);
+            Assert.Equal(q < 6 ? 1 : 3, weaver.Span);
+            while (weaver.HasClosed)
+            {
+                weaver.WeaveClosed();
+            }
+
+            int due = weaver.Closes - weaver.Depth;
+            for (int c = 0; c < weaver.Span && due > 0; c++)
+            {
+                long delay = weaver.Settle(c, due, out _);
+                Assert.Equal(0, c == 2 ? 0 : delay);
+                clock2 += c == 2 ? delay : 0;
+            }
+
+            clock2AtClose.Add(clock2);
+        }
+
+        // CPU 2 asks at 6,120 while CPU 0 holds cpa_lock from 6,100 to 6,600: 510 ns, woven in
+        // weave 6 and due at the close of quantum 8.
+        Assert.Equal([0, 0, 0, 0, 0, 0, 0, 0, 510], clock2AtClose);
+        Assert.Equal(0, weaver.Settle(2, out _));
+        Assert.Equal(0, weaver.Settle(1, out _));
+    }
+
+    [Fact]
     public void With_depth_two_a_quantum_closes_while_the_one_before_waits_and_a_settle_takes_only_the_weaves_asked_for()
     {
         var weaver = new QuantumWeaver(2, new SimLockTable(), Host(2), depth: 2);
