@@ -668,32 +668,36 @@ public sealed class HostCpus
     private sealed class IdleHistory
     {
         private readonly long[] _intervals = new long[IdleStates.Intervals];
-        private int _count;
 
-        public long Predicted()
+        /// <summary>Intervals kept (up to <see cref="IdleStates.Intervals"/>), the slot the next one
+        /// replaces, and their sum. Counts that stop at the ring's size: a count of every wake-up
+        /// wrapped negative after 2^31 of them (an index out of range). A broadcast wakes an idle
+        /// group every time, so the mean is a running sum, divided by a constant once full.</summary>
+        private int _kept;
+        private int _next;
+        private long _sum;
+
+        public long Predicted() => _kept switch
         {
-            if (_count == 0)
-            {
-                return long.MaxValue;
-            }
+            0 => long.MaxValue,
+            < IdleStates.Intervals => _sum / _kept,
+            _ => _sum / IdleStates.Intervals,
+        };
 
-            int n = Math.Min(_count, IdleStates.Intervals);
-            long sum = 0;
-            for (int i = 0; i < n; i++)
-            {
-                sum += _intervals[i];
-            }
-
-            return sum / n;
+        public void Remember(long intervalNs)
+        {
+            ref long slot = ref _intervals[_next];
+            _sum += intervalNs - slot;
+            slot = intervalNs;
+            _next = _next == IdleStates.Intervals - 1 ? 0 : _next + 1;
+            _kept = Math.Min(_kept + 1, IdleStates.Intervals);
         }
-
-        public void Remember(long intervalNs) => _intervals[_count++ % IdleStates.Intervals] = intervalNs;
 
         /// <summary>A copy for a state that goes its own way (a slot split or re-formed), so two
         /// states never share one history.</summary>
         public IdleHistory Clone()
         {
-            var copy = new IdleHistory { _count = _count };
+            var copy = new IdleHistory { _kept = _kept, _next = _next, _sum = _sum };
             _intervals.CopyTo(copy._intervals, 0);
             return copy;
         }
