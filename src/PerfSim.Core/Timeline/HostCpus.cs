@@ -669,26 +669,31 @@ public sealed class HostCpus
     {
         private readonly long[] _intervals = new long[IdleStates.Intervals];
 
-        /// <summary>Intervals kept (up to <see cref="IdleStates.Intervals"/>), the slot the next one
-        /// replaces, and their sum. Counts that stop at the ring's size: a count of every wake-up
-        /// wrapped negative after 2^31 of them (an index out of range). A broadcast wakes an idle
-        /// group every time, so the mean is a running sum, divided by a constant once full.</summary>
+        /// <summary>Intervals kept (up to <see cref="IdleStates.Intervals"/>) and the slot the next
+        /// one replaces: counts that stop at the ring's size (a count of every wake-up, taken
+        /// modulo the ring, went negative after 2^31 wake-ups: an index out of range).</summary>
         private int _kept;
         private int _next;
-        private long _sum;
 
-        public long Predicted() => _kept switch
+        public long Predicted()
         {
-            0 => long.MaxValue,
-            < IdleStates.Intervals => _sum / _kept,
-            _ => _sum / IdleStates.Intervals,
-        };
+            if (_kept == 0)
+            {
+                return long.MaxValue;
+            }
+
+            long sum = 0;
+            for (int i = 0; i < _kept; i++)
+            {
+                sum += _intervals[i];
+            }
+
+            return sum / _kept;
+        }
 
         public void Remember(long intervalNs)
         {
-            ref long slot = ref _intervals[_next];
-            _sum += intervalNs - slot;
-            slot = intervalNs;
+            _intervals[_next] = intervalNs;
             _next = _next == IdleStates.Intervals - 1 ? 0 : _next + 1;
             _kept = Math.Min(_kept + 1, IdleStates.Intervals);
         }
@@ -697,7 +702,7 @@ public sealed class HostCpus
         /// states never share one history.</summary>
         public IdleHistory Clone()
         {
-            var copy = new IdleHistory { _kept = _kept, _next = _next, _sum = _sum };
+            var copy = new IdleHistory { _kept = _kept, _next = _next };
             _intervals.CopyTo(copy._intervals, 0);
             return copy;
         }
