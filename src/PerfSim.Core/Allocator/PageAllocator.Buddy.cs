@@ -112,7 +112,7 @@ public sealed partial class PageAllocator
     private long CountFreePagesInPageblockLocked(long pageblock)
     {
         long free = 0;
-        for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
+        for (long pfn = pageblock, end = PageblockEnd(pageblock); pfn < end;)
         {
             int order = BuddyOrderAt(pfn);
             if (order < 0)
@@ -128,6 +128,10 @@ public sealed partial class PageAllocator
         return free;
     }
 
+    /// <summary>The end of the pageblock at <paramref name="pageblock"/>, cut at the last frame: RAM
+    /// may end inside a pageblock (a layout from a meminfo paste or an e820-like range list).</summary>
+    private long PageblockEnd(long pageblock) => Math.Min(pageblock + PageblockPages, _frames.EndPfn);
+
     /// <summary><c>move_freepages_block</c>: move the free blocks of a pageblock to the lists of
     /// the new type (to the tail, as <c>move_to_free_list</c> does), then relabel the pageblock.</summary>
     private void MoveFreePagesBlockLocked(Zone zone, long pageblock, FreeType type)
@@ -136,7 +140,7 @@ public sealed partial class PageAllocator
         FreeType from = FreeTypeOfPageblock(pageblock);
         if (from != type)
         {
-            for (long pfn = pageblock; pfn < pageblock + PageblockPages;)
+            for (long pfn = pageblock, end = PageblockEnd(pageblock); pfn < end;)
             {
                 int order = BuddyOrderAt(pfn);
                 if (order < 0)
