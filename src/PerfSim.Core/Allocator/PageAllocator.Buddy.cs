@@ -257,6 +257,34 @@ public sealed partial class PageAllocator
         zone.FreeBuddyPages += 1L << order;
     }
 
+    /// <summary>Boot's free of a whole untouched chunk (<see cref="FreeBootMemoryLocked"/>): what
+    /// <see cref="FreeOneBlockLocked"/> does for a movable block of the largest order to the tail
+    /// (no merge at that order, <see cref="AddToFreeListLocked"/>), with the head's links and buddy
+    /// mark written into the chunk's boot record (<see cref="FrameTable.BootHead"/>), which also
+    /// gives the second frame its order mark, so the chunk's records stay unallocated.</summary>
+    private void AddBootBlockLocked(Zone zone, long pfn)
+    {
+        ref FreeList area = ref zone.FreeArea(MaxPageOrder, FreeType.Movable);
+        uint link = (uint)(pfn + 1);
+        ref Frame head = ref _frames.BootHead(pfn);
+        head.SetFreeNext(0);
+        head.SetFreePrev(area.Last);
+        head.SetBuddyHead();
+        if (area.Last != 0)
+        {
+            // The tail before: another boot block's record, or a block whose chunk has records.
+            _frames.BootHead(area.Last - 1L).SetFreeNext(link);
+        }
+        else
+        {
+            area.First = link;
+        }
+
+        area.Last = link;
+        area.Count++;
+        zone.FreeBuddyPages += 1L << MaxPageOrder;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void DeleteFromFreeListLocked(Zone zone, long pfn, int order, FreeType type)
     {
@@ -292,12 +320,12 @@ public sealed partial class PageAllocator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int BuddyOrderAt(long pfn)
     {
-        if (!_frames[pfn].IsBuddyHead)
+        if (!_frames.Read(pfn).IsBuddyHead)
         {
             return -1;
         }
 
-        return (pfn & 1) != 0 || pfn + 1 >= _frames.EndPfn ? 0 : _frames[pfn + 1].BuddyOrderMark;
+        return (pfn & 1) != 0 || pfn + 1 >= _frames.EndPfn ? 0 : _frames.Read(pfn + 1).BuddyOrderMark;
     }
 
     // ---- Intrusive lists: both links in the free frame's record (Frame.FreeNext/FreePrev), pfn + 1. ----

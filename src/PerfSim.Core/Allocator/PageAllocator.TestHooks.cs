@@ -94,7 +94,7 @@ public sealed partial class PageAllocator
                     ref FreeList list = ref staged ? ref StagedBatch(cpu) : ref PcpList(cpu, zone, bank);
                     string? error = WalkList(ref list, listed, Invariant($"pcp cpu {cpu} {zone.Type} {bank}{(staged ? " staged" : "")}"), (pfn, where) =>
                     {
-                        if (!zone.Contains(pfn) || _frames[pfn].IsBuddyHead)
+                        if (!zone.Contains(pfn) || _frames.Read(pfn).IsBuddyHead)
                         {
                             return Invariant($"{where}: pfn {pfn} outside the zone or marked as a buddy head");
                         }
@@ -112,10 +112,10 @@ public sealed partial class PageAllocator
 
         for (long pfn = 0; pfn < _frames.EndPfn; pfn++)
         {
-            bool free = _frames[pfn].Owner == FrameOwner.Free;
+            bool free = _frames.Read(pfn).Owner == FrameOwner.Free;
             if (free != listed[(int)pfn])
             {
-                return Invariant($"pfn {pfn} is {_frames[pfn].Owner} but {(listed[(int)pfn] ? "is" : "is not")} on a free list");
+                return Invariant($"pfn {pfn} is {_frames.Read(pfn).Owner} but {(listed[(int)pfn] ? "is" : "is not")} on a free list");
             }
 
             int decoded = BuddyOrderAt(pfn);
@@ -132,9 +132,9 @@ public sealed partial class PageAllocator
                     return error;
                 }
             }
-            else if (_frames[pfn].BuddyOrderMark != 0 && (pfn == 0 || listedOrder[pfn - 1] != _frames[pfn].BuddyOrderMark))
+            else if (_frames.Read(pfn).BuddyOrderMark != 0 && (pfn == 0 || listedOrder[pfn - 1] != _frames.Read(pfn).BuddyOrderMark))
             {
-                return Invariant($"pfn {pfn} holds order mark {_frames[pfn].BuddyOrderMark} but is not the second frame of a listed block of that order");
+                return Invariant($"pfn {pfn} holds order mark {_frames.Read(pfn).BuddyOrderMark} but is not the second frame of a listed block of that order");
             }
         }
 
@@ -147,7 +147,7 @@ public sealed partial class PageAllocator
     {
         for (long p = head + 1; p < head + (1L << order); p++)
         {
-            Frame f = _frames[p];
+            Frame f = _frames.Read(p);
             int mark = p == head + 1 ? order : 0;
             if (f.IsBuddyHead || f.BuddyOrderMark != mark || f.FreeNext != 0 || (mark == 0 && f.FreePrev != 0))
             {
@@ -164,15 +164,15 @@ public sealed partial class PageAllocator
     {
         int count = 0;
         uint previous = 0;
-        for (uint link = list.First; link != 0; link = _frames[link - 1L].FreeNext)
+        for (uint link = list.First; link != 0; link = _frames.Read(link - 1L).FreeNext)
         {
             long head = link - 1L;
-            if (_frames[head].Owner != FrameOwner.Free)
+            if (_frames.Read(head).Owner != FrameOwner.Free)
             {
-                return Invariant($"{where}: pfn {head} is on a free list but {_frames[head].Owner}");
+                return Invariant($"{where}: pfn {head} is on a free list but {_frames.Read(head).Owner}");
             }
 
-            if (_frames[head].FreePrev != previous)
+            if (_frames.Read(head).FreePrev != previous)
             {
                 return Invariant($"{where}: broken back link at pfn {head}");
             }

@@ -665,7 +665,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
         long end = Math.Min((endByte + PageGeometry.PageSize - 1) >> PageGeometry.PageShift, _frames.EndPfn);
         for (long pfn = Math.Max(first, 0); pfn < end; pfn++)
         {
-            if (_frames[pfn].Owner == FrameOwner.Free)
+            if (_frames.Read(pfn).Owner == FrameOwner.Free)
             {
                 _frames[pfn].Owner = FrameOwner.Reserved;
             }
@@ -684,14 +684,7 @@ public sealed partial class PageAllocator : IPageTableAllocator
         foreach ((ZoneType type, long start, long end) in spans)
         {
             long clippedEnd = Math.Min(end, _frames.EndPfn);
-            long managed = 0;
-            for (long pfn = start; pfn < clippedEnd; pfn++)
-            {
-                if (_frames[pfn].Owner == FrameOwner.Free)
-                {
-                    managed++;
-                }
-            }
+            long managed = _frames.CountFree(start, clippedEnd);
 
             if (managed == 0)
             {
@@ -733,7 +726,9 @@ public sealed partial class PageAllocator : IPageTableAllocator
     /// <summary><c>memblock_free_all()</c> → <c>__free_pages_memory()</c>: every run of free RAM is
     /// freed in the largest naturally aligned blocks, each added to the tail of its list
     /// (<c>FPI_TO_TAIL</c>), so the lists start in ascending pfn order. Under <c>zone-&gt;lock</c>, as
-    /// <c>free_one_page()</c> takes it (mm/page_alloc.c), though nothing else runs yet.</summary>
+    /// <c>free_one_page()</c> takes it (mm/page_alloc.c), though nothing else runs yet. A block of
+    /// the largest order whose records were never written goes on its list through its chunk's boot
+    /// record (<see cref="AddBootBlockLocked"/>), so boot allocates no records for it.</summary>
     private void FreeBootMemory()
     {
         foreach (Zone zone in _zonelist)
@@ -750,14 +745,23 @@ public sealed partial class PageAllocator : IPageTableAllocator
         long pfn = zone.StartPfn;
         while (pfn < zone.EndPfn)
         {
-            if (_frames[pfn].Owner != FrameOwner.Free)
+            if (pfn + FrameTable.ChunkFrames <= zone.EndPfn && _frames.IsUntouchedFreeChunk(pfn) && FreeTypeOfPageblock(pfn) == FreeType.Movable)
+            {
+                AddBootBlockLocked(zone, pfn);
+                pfn += FrameTable.ChunkFrames;
+                continue;
+            }
+
+            if (_frames.Read(pfn).Owner != FrameOwner.Free)
             {
                 pfn++;
                 continue;
             }
 
+            // The run ends where an untouched chunk starts: blocks are aligned and no larger than
+            // a chunk, so none crosses that boundary, and the blocks before it are the same.
             long runEnd = pfn;
-            while (runEnd < zone.EndPfn && _frames[runEnd].Owner == FrameOwner.Free)
+            while (runEnd < zone.EndPfn && _frames.Read(runEnd).Owner == FrameOwner.Free && (runEnd == pfn || !_frames.IsUntouchedFreeChunk(runEnd)))
             {
                 runEnd++;
             }

@@ -64,10 +64,9 @@ public sealed class TopDownPageTableAllocator : IPageTableAllocator
     {
         for (; _next >= 0; _next--)
         {
-            ref Frame frame = ref _frames[_next];
-            if (frame.Owner == FrameOwner.Free)
+            if (_frames.Read(_next).Owner == FrameOwner.Free)
             {
-                frame.Owner = FrameOwner.PageTable;
+                _frames[_next].Owner = FrameOwner.PageTable;
                 pfn = _next--;
                 Allocated++;
                 return true;

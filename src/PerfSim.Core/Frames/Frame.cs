@@ -113,6 +113,13 @@ public struct Frame
 
     private ulong _bits;
 
+    /// <summary>The second frame of a free block of the largest order (a whole
+    /// <see cref="FrameTable"/> chunk), as boot leaves it.</summary>
+    internal static readonly Frame BootOrderMark = MakeOrderMark(FrameTable.ChunkShift);
+
+    /// <summary>The record as one word (0: a hole's).</summary>
+    internal readonly ulong Bits => _bits;
+
     public FrameOwner Owner
     {
         // Branch-free: an owned frame's field (never Free), or Free when bit 0 is set.
@@ -216,6 +223,14 @@ public struct Frame
     {
         Debug.Assert(_bits == FreeBit && order is >= 1 and <= 15, "an order mark on a frame that is not free and unlinked, or out of range");
         _bits = OrderMarkBits | ((ulong)order << PrevShift);
+    }
+
+    private static Frame MakeOrderMark(int order)
+    {
+        Frame mark = default;
+        mark.Reset(FrameOwner.Free, FrameFlags.None);
+        mark.SetBuddyOrderMark(order);
+        return mark;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -13,8 +13,9 @@ namespace PerfSim.Core.Memory;
 /// <para>Chunks never move and are never freed before the arena is disposed, so a reference from
 /// <see cref="GetOrAdd"/> stays valid.</para>
 /// <para>Thread safety: <see cref="GetOrAdd"/> may be called from several threads; a chunk is
-/// created under a lock and published with one pointer-sized volatile write, so a reader running
-/// beside it sees either no chunk (all zero) or the whole zeroed chunk. Elements themselves are
+/// created (and initialised, when the array has an initialiser) under a lock and published with one
+/// pointer-sized volatile write, so a reader running beside it sees either no chunk or the whole
+/// initialised chunk. Elements themselves are
 /// plain memory: the caller synchronises their contents (e.g. with <see cref="Interlocked"/> on the
 /// reference).</para>
 /// </remarks>
@@ -25,18 +26,37 @@ public sealed unsafe class ChunkedNativeArray<T> where T : unmanaged
     private readonly int _shift;
     private readonly long _mask;
     private readonly Lock _lock = new();
+    private readonly ChunkInitializer? _initialize;
+    private readonly int _chunksPerSlab;
+    private T* _slab;
+    private int _slabLeft;
     private int _allocated;
 
+    /// <summary>Fills a chunk just allocated (zeroed) with the elements it starts with: the
+    /// chunk's number and its elements.</summary>
+    public delegate void ChunkInitializer(long chunk, Span<T> elements);
+
     /// <summary>An array of <paramref name="length"/> elements in chunks of 2^<paramref name="chunkShift"/>.</summary>
-    public ChunkedNativeArray(NativeArena arena, long length, int chunkShift)
+    /// <param name="arena">Where the chunks come from.</param>
+    /// <param name="length">Elements.</param>
+    /// <param name="chunkShift">Log2 of the elements per chunk.</param>
+    /// <param name="initialize">What a chunk holds before it is first written (null: zeros); an
+    /// element of a chunk never allocated still reads as <c>default</c> through this class.</param>
+    /// <param name="chunksPerSlab">Chunks taken from the arena at once (one block, carved in
+    /// order): small chunks of a table touched in scattered order then share a few large blocks
+    /// (huge pages for the host's TLB) instead of one allocation each.</param>
+    public ChunkedNativeArray(NativeArena arena, long length, int chunkShift, ChunkInitializer? initialize = null, int chunksPerSlab = 1)
     {
         ArgumentNullException.ThrowIfNull(arena);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkShift, 0);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(chunkShift, 30);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunksPerSlab, 1);
         _arena = arena;
         _shift = chunkShift;
         _mask = (1L << chunkShift) - 1;
+        _initialize = initialize;
+        _chunksPerSlab = chunksPerSlab;
         Length = length;
         _chunks = (nint*)Unsafe.AsPointer(ref arena.Allocate<nint>(Math.Max(1, (length + _mask) >> chunkShift))[0]);
     }
@@ -137,13 +157,34 @@ public sealed unsafe class ChunkedNativeArray<T> where T : unmanaged
             if (p == 0)
             {
                 long count = Math.Min(_mask + 1, Length - (chunk << _shift));
-                p = (nint)Unsafe.AsPointer(ref _arena.Allocate<T>(count)[0]);
+                p = (nint)Carve(count);
+                _initialize?.Invoke(chunk, new Span<T>((T*)p, (int)count));
                 Volatile.Write(ref _chunks[chunk], p);
                 _allocated++;
             }
 
             return (T*)p;
         }
+    }
+
+    /// <summary>The next chunk's memory (zeroed), from the current slab or a new one.</summary>
+    private T* Carve(long count)
+    {
+        if (_chunksPerSlab == 1)
+        {
+            return (T*)Unsafe.AsPointer(ref _arena.Allocate<T>(count)[0]);
+        }
+
+        if (_slabLeft == 0)
+        {
+            _slab = (T*)Unsafe.AsPointer(ref _arena.Allocate<T>((_mask + 1) * _chunksPerSlab)[0]);
+            _slabLeft = _chunksPerSlab;
+        }
+
+        T* p = _slab;
+        _slab += _mask + 1;
+        _slabLeft--;
+        return p;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

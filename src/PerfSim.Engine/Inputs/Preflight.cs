@@ -58,8 +58,9 @@ public static class Preflight
 /// <summary>
 /// The memory a run's state takes, from its configuration alone: about 10 bytes per simulated
 /// 4 KiB frame (8 of frame state with the free-list links and buddy state folded in, PTE tables
-/// for 4K-mapped 2 MiB regions, 4 bytes per cached page; perf-reports/engine-scale measures
-/// 8.0091 B/frame on a 1 TiB, 256-CPU host), TLB holder masks of <c>cpus/64 × 8</c> bytes
+/// for 4K-mapped 2 MiB regions, 4 bytes per cached page: a run that touches every frame; frame
+/// records are allocated per 4 MiB chunk touched, so a 1 GiB guest on a 1 TiB, 256-CPU host
+/// measures 0.040 B/frame, perf-reports/engine-scale), TLB holder masks of <c>cpus/64 × 8</c> bytes
 /// per 2 MiB region, ~64 KiB per CPU (TLB and per-CPU lists) and the runtime itself. A run whose
 /// estimate exceeds the memory available to this process is refused (unless
 /// <c>--allow-large-memory</c>) rather than ending in "Out of memory".
@@ -67,10 +68,11 @@ public static class Preflight
 public static class MemoryEstimate
 {
     /// <summary>Frame state (free-list links and buddy state folded in), PTE tables and page-cache
-    /// slots per 4 KiB frame: measured 8.0091 B on 1 TiB / 256 CPUs (8.009 B on 4 TiB / 1024 CPUs
-    /// before the page-cache slots halved), kept at 10 so that the estimate errs on the safe side
-    /// (a run that splits every 2 MiB region adds 1 B per frame of PTE tables, and each cached
-    /// page costs 4 B).</summary>
+    /// slots per 4 KiB frame when a run touches every frame: 8 B of record, 0.016 B of per-chunk
+    /// state; kept at 10 so that the estimate errs on the safe side (a run that splits every 2 MiB
+    /// region adds 1 B per frame of PTE tables, and each cached page costs 4 B). A run touching
+    /// little needs far less (0.040 B/frame for a 1 GiB guest on 1 TiB), but nothing bounds in
+    /// advance how many chunks a scenario touches.</summary>
     public const double BytesPerFrame = 10;
 
     /// <summary>TLB, per-CPU lists and counters of one simulated CPU.</summary>

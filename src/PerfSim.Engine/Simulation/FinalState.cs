@@ -25,7 +25,7 @@ internal sealed record FinalState(long[] FramesByOwner, long LeakedUnmappedFrame
             ulong hash = 0;
             for (long pfn = end * s / slices, to = end * (s + 1) / slices; pfn < to; pfn++)
             {
-                Frame f = k.Frames[pfn];
+                Frame f = k.Frames.Read(pfn);
                 DirectMapEntry entry = k.DirectMap.Lookup(pfn);
                 byOwner[(int)f.Owner]++;
                 if (f.Owner == FrameOwner.Leaked

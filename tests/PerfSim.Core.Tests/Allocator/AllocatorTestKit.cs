@@ -37,6 +37,26 @@ internal sealed class AllocatorHost : IDisposable
 
     public long Count(FrameOwner owner) => Frames.CountByOwner()[(int)owner];
 
+    /// <summary>A random request for the seeded sequences: orders 0–10 (mostly small, a pageblock
+    /// and larger ones among them), mapped, movable or unmapped.</summary>
+    public static (int Order, AllocFlags Flags) RandomRequest(Random rng)
+    {
+        int order = rng.Next(8) switch
+        {
+            < 4 => 0,
+            < 6 => rng.Next(1, 4),
+            6 => 9,
+            _ => rng.Next(4, 11),
+        };
+        AllocFlags flags = rng.Next(5) switch
+        {
+            0 or 1 => AllocFlags.Movable,
+            2 when order <= PageAllocator.PageblockOrder => AllocFlags.Unmapped,
+            _ => AllocFlags.None,
+        };
+        return (order, flags);
+    }
+
     public void AssertInvariants(string context)
     {
         string? violation = Allocator.TestHookFindInvariantViolation();

@@ -34,19 +34,7 @@ public sealed class BuddyStateTests
             bool filling = step / 250 % 2 == 0;
             if (op < (filling ? 80 : 20) || held.Count == 0)
             {
-                int order = rng.Next(8) switch
-                {
-                    < 4 => 0,
-                    < 6 => rng.Next(1, 4),
-                    6 => 9,
-                    _ => rng.Next(4, 11),
-                };
-                AllocFlags flags = rng.Next(5) switch
-                {
-                    0 or 1 => AllocFlags.Movable,
-                    2 when order <= PageAllocator.PageblockOrder => AllocFlags.Unmapped,
-                    _ => AllocFlags.None,
-                };
+                (int order, AllocFlags flags) = AllocatorHost.RandomRequest(rng);
                 if (allocator.TryAllocatePages(cpu, order, flags, out long pfn))
                 {
                     held.Add((pfn, order));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PerfSim.Core.Memory;
 using PerfSim.Core.Tests.Tlb;
 
@@ -129,6 +130,79 @@ public sealed class ChunkedNativeArrayTests
         Assert.Equal(8 * 20_000, sum);
         Assert.Equal(16, a.AllocatedChunks);
         Assert.Equal(((1 << 16) + 16) * sizeof(long), arena.AllocatedBytes);
+    }
+
+    [Fact]
+    public void A_chunk_starts_as_its_initialiser_wrote_it_once()
+    {
+        using var arena = new NativeArena();
+        var calls = new List<long>();
+        var a = new ChunkedNativeArray<long>(arena, 1000, 8, (chunk, elements) =>
+        {
+            calls.Add(chunk);
+            for (int i = 0; i < elements.Length; i++)
+            {
+                elements[i] = (chunk << 8) + i + 1;
+            }
+        });
+        Assert.Equal(0, a.Read(5)); // not allocated: the class reads default
+        a.GetOrAdd(300) += 1000;
+        a.GetOrAdd(301) += 1000;
+        Assert.Equal([1L], calls);
+        Assert.Equal(301 + 1000, a.Read(300));
+        Assert.Equal(302 + 1000, a.Read(301));
+        Assert.Equal(257, a.Read(256));
+        Span<long> last = a.GetOrAddSpan(768, 232); // the last chunk is cut to 232 elements
+        Assert.Equal([1L, 3L], calls);
+        Assert.Equal(1000, last[^1]);
+    }
+
+    [Fact]
+    public void Chunks_are_carved_from_slabs_in_order()
+    {
+        using var arena = new NativeArena();
+        var a = new ChunkedNativeArray<int>(arena, 1 << 20, 10, chunksPerSlab: 4);
+        int directoryBlocks = arena.BlockCount;
+        long directoryBytes = arena.AllocatedBytes;
+        for (int chunk = 0; chunk < 5; chunk++)
+        {
+            a.GetOrAdd((long)chunk * 7 << 10) = chunk + 1;
+        }
+
+        // Five chunks: one slab of four and a second slab.
+        Assert.Equal(directoryBlocks + 2, arena.BlockCount);
+        Assert.Equal(directoryBytes + (2L * 4 * 1024 * sizeof(int)), arena.AllocatedBytes);
+        Assert.Equal(5, a.AllocatedChunks);
+        for (int chunk = 0; chunk < 5; chunk++)
+        {
+            Assert.Equal(chunk + 1, a.Read((long)chunk * 7 << 10));
+            Assert.Equal(0, a.Read(((long)chunk * 7 << 10) + 1023));
+        }
+    }
+
+    [Fact]
+    public void Readers_racing_a_chunk_into_being_see_it_initialised()
+    {
+        using var arena = new NativeArena();
+        var a = new ChunkedNativeArray<long>(arena, 1 << 20, 10, (chunk, elements) => elements.Fill(chunk + 1), chunksPerSlab: 16);
+        long torn = 0;
+        Parallel.For(0, 8, t =>
+        {
+            var rng = new Random(t);
+            for (int i = 0; i < 50_000; i++)
+            {
+                long index = rng.Next(1 << 20);
+                ref long element = ref a.RefOrNull(index);
+                long seen = Unsafe.IsNullRef(ref element) ? a.GetOrAdd(index) : element;
+                if (seen != (index >> 10) + 1)
+                {
+                    Interlocked.Increment(ref torn);
+                }
+            }
+        });
+
+        Assert.Equal(0, torn);
+        Assert.Equal(1024, a.AllocatedChunks);
     }
 }
 

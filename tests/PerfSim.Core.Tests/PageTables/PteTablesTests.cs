@@ -45,7 +45,8 @@ public sealed class PteTablesTests
     {
         using var arena = new NativeArena();
         MemoryLayout layout = MemoryLayout.FromSize(16 * PageGeometry.GiB);
-        var frames = new FrameTable(arena, layout);
+        using var frameArena = new NativeArena(); // the frame table's chunks are not the direct map's
+        var frames = new FrameTable(frameArena, layout);
         long before = arena.AllocatedBytes;
 
         var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
@@ -59,7 +60,8 @@ public sealed class PteTablesTests
     public void Tables_come_in_blocks_that_the_arena_frees()
     {
         var arena = new NativeArena();
-        var frames = new FrameTable(arena, MemoryLayout.FromSize(4 * PageGeometry.GiB));
+        using var frameArena = new NativeArena(); // the frame table's chunks are not the direct map's
+        var frames = new FrameTable(frameArena, MemoryLayout.FromSize(4 * PageGeometry.GiB));
         var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
         int blocksBefore = arena.BlockCount;
         long bytesBefore = arena.AllocatedBytes;
@@ -105,7 +107,8 @@ public sealed class PteTablesTests
     public void Handles_are_allocated_only_for_the_2_GiB_spans_that_get_a_table()
     {
         using var arena = new NativeArena();
-        var frames = new FrameTable(arena, MemoryLayout.FromSize(16 * PageGeometry.GiB));
+        using var frameArena = new NativeArena(); // the frame table's chunks are not the direct map's
+        var frames = new FrameTable(frameArena, MemoryLayout.FromSize(16 * PageGeometry.GiB));
         long beforeMap = arena.AllocatedBytes;
         var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
         int chunks = dm.PteHandleChunks;
@@ -141,7 +144,8 @@ public sealed class PteTablesTests
     public void PMD_entries_exist_only_for_1G_regions_whose_PUD_is_a_table()
     {
         using var arena = new NativeArena();
-        var frames = new FrameTable(arena, MemoryLayout.FromSize(16 * PageGeometry.GiB));
+        using var frameArena = new NativeArena(); // the frame table's chunks are not the direct map's
+        var frames = new FrameTable(frameArena, MemoryLayout.FromSize(16 * PageGeometry.GiB));
         var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
         int boot = dm.PmdChunks;
         Assert.InRange(boot, 0, 2); // the first GiB's 2M and 4K edges, if any
@@ -182,7 +186,8 @@ public sealed class DirectMapMemoryTests
     {
         long before = NativeArena.LiveBytes;
         var arena = new NativeArena();
-        var frames = new FrameTable(arena, MemoryLayout.FromSize(8 * PageGeometry.GiB));
+        var frameArena = new NativeArena(); // the frame table's chunks are not the direct map's
+        var frames = new FrameTable(frameArena, MemoryLayout.FromSize(8 * PageGeometry.GiB));
         var dm = new DirectMap(arena, frames, DirectMapProfile.X86, new TopDownPageTableAllocator(frames), new CountingDirectMapFlush());
         int boot = dm.PmdChunks;
         for (long gib = 2; gib < 5; gib++)
@@ -191,8 +196,10 @@ public sealed class DirectMapMemoryTests
         }
 
         Assert.Equal(boot + 3, dm.PmdChunks);
-        Assert.Equal(before + arena.AllocatedBytes, NativeArena.LiveBytes);
+        Assert.Equal(before + arena.AllocatedBytes + frameArena.AllocatedBytes, NativeArena.LiveBytes);
         arena.Dispose();
+        Assert.Equal(before + frameArena.AllocatedBytes, NativeArena.LiveBytes);
+        frameArena.Dispose();
         Assert.Equal(before, NativeArena.LiveBytes);
     }
 }
