@@ -135,12 +135,19 @@ public sealed class FrameTable
     }
 
     /// <summary>Counts frames per owner (index = <see cref="FrameOwner"/>): the conservation check.</summary>
-    public long[] CountByOwner()
+    public long[] CountByOwner() => CountByOwner(0, EndPfn);
+
+    /// <summary>Free frames in [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    public long CountFree(long start, long end) => CountByOwner(start, end)[(int)FrameOwner.Free];
+
+    /// <summary>Frames per owner in [<paramref name="start"/>, <paramref name="end"/>), a whole
+    /// chunk never allocated at a time (all hole or all free).</summary>
+    private long[] CountByOwner(long start, long end)
     {
         long[] counts = new long[Enum.GetValues<FrameOwner>().Length];
-        for (long pfn = 0; pfn < EndPfn;)
+        for (long pfn = start; pfn < end;)
         {
-            if ((pfn & ChunkMask) == 0 && pfn + ChunkFrames <= EndPfn && !_chunks.HasChunk(pfn))
+            if ((pfn & ChunkMask) == 0 && pfn + ChunkFrames <= end && !_chunks.HasChunk(pfn))
             {
                 counts[(int)(_boot[pfn >> ChunkShift].Bits == 0 ? FrameOwner.Hole : FrameOwner.Free)] += ChunkFrames;
                 pfn += ChunkFrames;
@@ -152,27 +159,6 @@ public sealed class FrameTable
         }
 
         return counts;
-    }
-
-    /// <summary>Free frames in [<paramref name="start"/>, <paramref name="end"/>), a whole chunk
-    /// never allocated at a time.</summary>
-    public long CountFree(long start, long end)
-    {
-        long free = 0;
-        for (long pfn = start; pfn < end;)
-        {
-            if ((pfn & ChunkMask) == 0 && pfn + ChunkFrames <= end && !_chunks.HasChunk(pfn))
-            {
-                free += _boot[pfn >> ChunkShift].Bits == 0 ? 0 : ChunkFrames;
-                pfn += ChunkFrames;
-                continue;
-            }
-
-            free += Read(pfn).Owner == FrameOwner.Free ? 1 : 0;
-            pfn++;
-        }
-
-        return free;
     }
 
     /// <summary>Whether the chunk at <paramref name="pfn"/> (a multiple of <see cref="ChunkFrames"/>)
