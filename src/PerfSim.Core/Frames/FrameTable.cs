@@ -201,37 +201,30 @@ public sealed class FrameTable
     }
 
     /// <summary>Frame <paramref name="pfn"/> of a chunk never allocated.</summary>
-    private Frame BootFrame(long pfn)
-    {
-        Frame head = _boot[pfn >> ChunkShift];
-        long offset = pfn & ChunkMask;
-        if (offset == 0)
-        {
-            return head;
-        }
+    private Frame BootFrame(long pfn) => BootFrame(_boot[pfn >> ChunkShift], pfn & ChunkMask);
 
-        if (head.Bits == 0)
-        {
-            return default;
-        }
+    /// <summary>The frame at <paramref name="offset"/> of a chunk whose boot record is
+    /// <paramref name="head"/>: the record itself first, then all zero (a hole), or the order mark
+    /// (a boot block's second frame) and free frames.</summary>
+    private static Frame BootFrame(Frame head, long offset) =>
+        offset == 0 ? head
+        : head.Bits == 0 ? default
+        : offset == 1 && head.IsBuddyHead ? Frame.BootOrderMark
+        : s_freeFrame;
 
-        return offset == 1 && head.IsBuddyHead ? Frame.BootOrderMark : s_freeFrame;
-    }
-
-    /// <summary>A chunk allocated starts as its boot state.</summary>
+    /// <summary>A chunk allocated starts as its boot state (a hole's comes zeroed).</summary>
     private void Initialize(long chunk, Span<Frame> frames)
     {
         Frame head = _boot[chunk];
         if (head.Bits == 0)
         {
-            return; // a hole: the chunk comes zeroed
+            return;
         }
 
-        frames.Fill(s_freeFrame);
-        frames[0] = head;
-        if (head.IsBuddyHead && frames.Length > 1)
+        frames.Fill(BootFrame(head, ChunkMask));
+        for (int i = 0; i < Math.Min(2, frames.Length); i++)
         {
-            frames[1] = Frame.BootOrderMark;
+            frames[i] = BootFrame(head, i);
         }
     }
 }

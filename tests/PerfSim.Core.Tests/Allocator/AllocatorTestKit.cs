@@ -57,6 +57,16 @@ internal sealed class AllocatorHost : IDisposable
         return (order, flags);
     }
 
+    /// <summary>Removes a random block from <paramref name="held"/> (the last one takes its place) and returns it.</summary>
+    public static (long Pfn, int Order) TakeRandom(List<(long Pfn, int Order)> held, Random rng)
+    {
+        int i = rng.Next(held.Count);
+        (long Pfn, int Order) block = held[i];
+        held[i] = held[^1];
+        held.RemoveAt(held.Count - 1);
+        return block;
+    }
+
     public void AssertInvariants(string context)
     {
         string? violation = Allocator.TestHookFindInvariantViolation();

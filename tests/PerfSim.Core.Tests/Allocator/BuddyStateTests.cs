@@ -42,10 +42,7 @@ public sealed class BuddyStateTests
             }
             else if (op < 97)
             {
-                int i = rng.Next(held.Count);
-                (long pfn, int order) = held[i];
-                held[i] = held[^1];
-                held.RemoveAt(held.Count - 1);
+                (long pfn, int order) = AllocatorHost.TakeRandom(held, rng);
                 allocator.FreePages(cpu, pfn, order);
             }
             else

@@ -79,10 +79,7 @@ public sealed class FrameTableTests
             }
             else if (op < 97)
             {
-                int i = rng.Next(held.Count);
-                (long pfn, int order) = held[i];
-                held[i] = held[^1];
-                held.RemoveAt(held.Count - 1);
+                (long pfn, int order) = AllocatorHost.TakeRandom(held, rng);
                 lazy.Allocator.FreePages(cpu, pfn, order);
                 eager.FreePages(cpu, pfn, order);
             }
