@@ -134,6 +134,24 @@ public sealed class FrameTable
         return Unsafe.IsNullRef(ref frame) ? BootFrame(pfn) : frame;
     }
 
+    /// <summary>Whether the chunk at <paramref name="pfn"/> (a multiple of <see cref="ChunkFrames"/>)
+    /// was never allocated, so that it reads as boot left it: then <paramref name="tail"/> is the
+    /// frame each of its frames from the third on reads as (<see cref="Read"/> gives the first two,
+    /// which may hold a boot block's links and order mark). Whole-table scans take such a chunk at
+    /// once.</summary>
+    public bool TryReadUntouched(long pfn, out Frame tail)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pfn);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(pfn, EndPfn);
+        if ((pfn & ChunkMask) != 0)
+        {
+            throw new ArgumentException($"pfn {pfn} does not start a chunk", nameof(pfn));
+        }
+
+        tail = BootFrame(_boot[pfn >> ChunkShift], 2);
+        return !_chunks.HasChunk(pfn);
+    }
+
     /// <summary>Counts frames per owner (index = <see cref="FrameOwner"/>): the conservation check.</summary>
     public long[] CountByOwner() => CountByOwner(0, EndPfn);
 

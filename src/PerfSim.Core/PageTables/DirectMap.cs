@@ -151,6 +151,44 @@ public sealed partial class DirectMap
         return level == PageLevel.Level4K && flags != PteFlags.None && (flags & PteFlags.Cont) == 0;
     }
 
+    /// <summary>The entry every page of the 2 MiB region starting at <paramref name="pfn"/> reads
+    /// (<see cref="Lookup"/>) when one leaf maps the whole region (a 2 MiB or 1 GiB entry, or none
+    /// beyond the map); false when PTEs map it (its pages may differ) or the map ends inside it.</summary>
+    public bool TryLookupRegion(long pfn, out DirectMapEntry entry)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pfn);
+        if ((pfn & (PageGeometry.PagesPer2M - 1)) != 0)
+        {
+            throw new ArgumentException($"pfn {pfn} does not start a 2 MiB region", nameof(pfn));
+        }
+
+        entry = default;
+        if (pfn >= EndPfn)
+        {
+            return true;
+        }
+
+        if (pfn + PageGeometry.PagesPer2M > EndPfn)
+        {
+            return false;
+        }
+
+        PteFlags flags = _pud[pfn >> Shift1G];
+        PageLevel level = PageLevel.Level1G;
+        if ((flags & PteFlags.Table) != 0)
+        {
+            flags = _pmd.Read(pfn >> Shift2M);
+            level = PageLevel.Level2M;
+            if ((flags & PteFlags.Table) != 0)
+            {
+                return false;
+            }
+        }
+
+        entry = new DirectMapEntry(flags == PteFlags.None ? PageLevel.None : level, flags);
+        return true;
+    }
+
     /// <summary><c>kernel_page_present()</c>: the page's direct-map entry is present.</summary>
     public bool IsPresent(long pfn) => (Leaf(pfn, out _) & PteFlags.Present) != 0;
 

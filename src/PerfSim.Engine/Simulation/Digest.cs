@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using PerfSim.Core.Kernel;
 
 namespace PerfSim.Engine.Simulation;
@@ -60,5 +61,42 @@ internal static class Digest
         z = (z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D0_49BB_1331_11EBUL;
         return z ^ (z >> 31);
+    }
+
+    /// <summary>The sum of <c>Mix(Mix(p) ^ <paramref name="salt"/>)</c> over the <paramref name="count"/>
+    /// values p from <paramref name="start"/>: the frame hash of a run of frames in one state
+    /// (<see cref="FinalState"/>), a vector of them at a time; the same sum as one at a time.</summary>
+    internal static ulong MixSum(long start, long count, ulong salt)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ulong sum = 0;
+        long p = start;
+        long end = start + count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            Vector<ulong> offsets = Vector<ulong>.Indices;
+            Vector<ulong> salts = new(salt);
+            Vector<ulong> sums = Vector<ulong>.Zero;
+            for (; p + Vector<ulong>.Count <= end; p += Vector<ulong>.Count)
+            {
+                sums += Mix(Mix(new Vector<ulong>((ulong)p) + offsets) ^ salts);
+            }
+
+            sum = Vector.Sum(sums);
+        }
+
+        for (; p < end; p++)
+        {
+            sum += Mix(Mix((ulong)p) ^ salt);
+        }
+
+        return sum;
+    }
+
+    private static Vector<ulong> Mix(Vector<ulong> z)
+    {
+        z = (z ^ Vector.ShiftRightLogical(z, 30)) * 0xBF58_476D_1CE4_E5B9UL;
+        z = (z ^ Vector.ShiftRightLogical(z, 27)) * 0x94D0_49BB_1331_11EBUL;
+        return z ^ Vector.ShiftRightLogical(z, 31);
     }
 }

@@ -19,7 +19,14 @@ public static class SimulationRun
     public static RunResult Execute(ScenarioConfig config, HostSpec? host = null, ISimEventSink? sink = null, Action<double>? progress = null)
     {
         using RunScope run = RunScope.Start(config, host, sink, progress);
-        switch (config.Scenario)
+        Drive(run);
+        return run.Finish();
+    }
+
+    /// <summary>Runs the scenario's phases on a started run (its result not collected yet).</summary>
+    internal static void Drive(RunScope run)
+    {
+        switch (run.Context.Config.Scenario)
         {
             case ScenarioNames.GuestBoot:
                 GuestBoot(run.Context, run.Simulator);
@@ -40,8 +47,6 @@ public static class SimulationRun
                 SnapshotRestore(run.Context, run.Simulator, run.Passes);
                 break;
         }
-
-        return run.Finish();
     }
 
     /// <summary>The direct-map profile of an architecture (INVLPGB changes flushing, not mapping).</summary>

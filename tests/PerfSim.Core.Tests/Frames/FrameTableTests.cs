@@ -144,6 +144,31 @@ public sealed class FrameTableTests
         host.AssertInvariants("after the references");
     }
 
+    /// <summary>A chunk never allocated reads as its boot image: from the third frame on, every
+    /// frame is the tail <see cref="FrameTable.TryReadUntouched"/> gives (free RAM or a hole); a
+    /// chunk allocated is not untouched any more.</summary>
+    [Fact]
+    public void An_untouched_chunk_reads_as_its_tail_from_the_third_frame_on()
+    {
+        using var host = new AllocatorHost(Ragged(), Options(1));
+        FrameTable frames = host.Frames;
+        long block = 0x1_0400_0000 >> PageGeometry.PageShift;
+        long hole = 0x8000_0000L >> PageGeometry.PageShift;
+        foreach (long chunk in new[] { block, hole })
+        {
+            Assert.True(frames.TryReadUntouched(chunk, out Frame tail));
+            Assert.Equal(chunk == hole ? FrameOwner.Hole : FrameOwner.Free, tail.Owner);
+            for (long pfn = chunk + 2; pfn < chunk + FrameTable.ChunkFrames; pfn++)
+            {
+                Assert.Equal(tail.Bits, frames.Read(pfn).Bits);
+            }
+        }
+
+        _ = frames[block + 5];
+        Assert.False(frames.TryReadUntouched(block, out _));
+        Assert.Throws<ArgumentException>(() => frames.TryReadUntouched(block + 1, out _));
+    }
+
     /// <summary>A 1 TiB host boots its allocator with native memory for per-chunk state and the few
     /// chunks boot reserves, not for 268M frames (2 GiB before).</summary>
     [Fact]

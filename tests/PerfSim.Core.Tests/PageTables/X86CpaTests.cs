@@ -31,6 +31,33 @@ public sealed class X86CpaTests
         Assert.Equal(2, host.Frames.CountByOwner()[(int)Core.Frames.FrameOwner.PageTable]);
     }
 
+    /// <summary>A region read at once (the final-state scan): its entry when one leaf maps all of it,
+    /// nothing when PTEs do, none beyond the map; every page of a region so read looks it up alike.</summary>
+    [Fact]
+    public void A_2M_region_reads_as_one_entry_only_while_one_leaf_maps_it()
+    {
+        using TestHost host = TestHost.X86(4 * PageGeometry.GiB);
+        DirectMap dm = host.DirectMap;
+        dm.SetInvalidNoFlush(cpu: 0, G + 3 * M + 7);
+        Assert.Equal(0, dm.SetValidNoFlush(0, G + 5 * M, M, valid: false).Error);
+
+        Assert.True(dm.TryLookupRegion(0, out DirectMapEntry inLeaf1G));
+        Assert.Equal(PageLevel.Level1G, inLeaf1G.Level);
+        Assert.False(dm.TryLookupRegion(G + 3 * M, out _));
+        Assert.True(dm.TryLookupRegion(G + 5 * M, out DirectMapEntry zapped));
+        Assert.Equal(new DirectMapEntry(PageLevel.Level2M, dm.Lookup(G + 5 * M).Flags), zapped);
+        Assert.False(zapped.IsPresent);
+        foreach (long region in new[] { 0, G + 4 * M, G + 5 * M, 3 * G + 511 * M })
+        {
+            Assert.True(dm.TryLookupRegion(region, out DirectMapEntry entry));
+            Assert.All(new[] { 0L, 1, 255, M - 1 }, i => Assert.Equal(entry, dm.Lookup(region + i)));
+        }
+
+        Assert.True(dm.TryLookupRegion(dm.EndPfn, out DirectMapEntry beyond));
+        Assert.Equal(default, beyond);
+        Assert.Throws<ArgumentException>(() => dm.TryLookupRegion(M + 1, out _));
+    }
+
     [Fact]
     public void Restore_makes_the_page_present_without_global_or_dirty_and_never_remerges()
     {
