@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using PerfSim.Core.Kernel;
 
 namespace PerfSim.Engine.Simulation;
@@ -72,6 +73,19 @@ internal static class Digest
         ulong sum = 0;
         long p = start;
         long end = start + count;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<ulong> offsets = Vector512<ulong>.Indices;
+            Vector512<ulong> salts = Vector512.Create(salt);
+            Vector512<ulong> sums = Vector512<ulong>.Zero;
+            for (; p + Vector512<ulong>.Count <= end; p += Vector512<ulong>.Count)
+            {
+                sums += Mix(Mix(Vector512.Create((ulong)p) + offsets) ^ salts);
+            }
+
+            sum = Vector512.Sum(sums);
+        }
+
         if (Vector.IsHardwareAccelerated)
         {
             Vector<ulong> offsets = Vector<ulong>.Indices;
@@ -82,7 +96,7 @@ internal static class Digest
                 sums += Mix(Mix(new Vector<ulong>((ulong)p) + offsets) ^ salts);
             }
 
-            sum = Vector.Sum(sums);
+            sum += Vector.Sum(sums);
         }
 
         for (; p < end; p++)
@@ -91,6 +105,13 @@ internal static class Digest
         }
 
         return sum;
+    }
+
+    private static Vector512<ulong> Mix(Vector512<ulong> z)
+    {
+        z = (z ^ Vector512.ShiftRightLogical(z, 30)) * 0xBF58_476D_1CE4_E5B9UL;
+        z = (z ^ Vector512.ShiftRightLogical(z, 27)) * 0x94D0_49BB_1331_11EBUL;
+        return z ^ Vector512.ShiftRightLogical(z, 31);
     }
 
     private static Vector<ulong> Mix(Vector<ulong> z)
