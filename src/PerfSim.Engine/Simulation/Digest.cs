@@ -56,11 +56,15 @@ internal static class Digest
         return h;
     }
 
+    /// <summary>splitmix64's finaliser's multipliers (its shifts are 30, 27 and 31).</summary>
+    private const ulong MixFirst = 0xBF58_476D_1CE4_E5B9UL;
+    private const ulong MixSecond = 0x94D0_49BB_1331_11EBUL;
+
     /// <summary>splitmix64's finaliser: a cheap, well-mixed 64-bit permutation.</summary>
     internal static ulong Mix(ulong z)
     {
-        z = (z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D0_49BB_1331_11EBUL;
+        z = (z ^ (z >> 30)) * MixFirst;
+        z = (z ^ (z >> 27)) * MixSecond;
         return z ^ (z >> 31);
     }
 
@@ -109,15 +113,15 @@ internal static class Digest
 
     private static Vector512<ulong> Mix(Vector512<ulong> z)
     {
-        z = (z ^ Vector512.ShiftRightLogical(z, 30)) * 0xBF58_476D_1CE4_E5B9UL;
-        z = (z ^ Vector512.ShiftRightLogical(z, 27)) * 0x94D0_49BB_1331_11EBUL;
+        z = (z ^ Vector512.ShiftRightLogical(z, 30)) * MixFirst;
+        z = (z ^ Vector512.ShiftRightLogical(z, 27)) * MixSecond;
         return z ^ Vector512.ShiftRightLogical(z, 31);
     }
 
     private static Vector<ulong> Mix(Vector<ulong> z)
     {
-        z = (z ^ Vector.ShiftRightLogical(z, 30)) * 0xBF58_476D_1CE4_E5B9UL;
-        z = (z ^ Vector.ShiftRightLogical(z, 27)) * 0x94D0_49BB_1331_11EBUL;
+        z = (z ^ Vector.ShiftRightLogical(z, 30)) * MixFirst;
+        z = (z ^ Vector.ShiftRightLogical(z, 27)) * MixSecond;
         return z ^ Vector.ShiftRightLogical(z, 31);
     }
 }
