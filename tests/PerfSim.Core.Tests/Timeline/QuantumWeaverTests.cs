@@ -292,7 +292,7 @@ public sealed class QuantumWeaverTests
     [Fact]
     public void A_restarted_log_claims_only_the_lines_its_last_quantum_used_and_never_the_closed_buffer()
     {
-        var log = new QuantumLog();
+        var log = new QuantumLog(new EntryBuffers(1));
         for (int i = 0; i < 10; i++)
         {
             log.Add(new QuantumEntry(QuantumKind.Event, i, i, 0, 0));
@@ -353,6 +353,31 @@ public sealed class QuantumWeaverTests
         }
 
         return logs;
+    }
+
+    /// <summary>A buffer a log or lane outgrew serves the next growth to its size (no fresh
+    /// memory), and a growth keeps the live slice, in order, at the start.</summary>
+    [Fact]
+    public void A_buffer_outgrown_serves_the_next_growth_to_its_size()
+    {
+        var buffers = new EntryBuffers(2);
+        QuantumEntry[] initial = new QuantumEntry[16];
+        for (int i = 0; i < initial.Length; i++)
+        {
+            initial[i] = new QuantumEntry(QuantumKind.Event, i, i, 0, 0);
+        }
+
+        QuantumEntry[] grown = buffers.Grow(initial, 4, 12, 32);
+        Assert.Equal(32, grown.Length);
+        Assert.Equal(initial[4..], grown[..12]);
+
+        QuantumEntry[] larger = buffers.Grow(grown, 0, 32, 64);
+        Assert.Equal(64, larger.Length);
+        Assert.Equal(initial[4..], larger[..12]);
+
+        // Another CPU's buffer grows to 32: it gets the one outgrown above.
+        Assert.Same(grown, buffers.Grow(new QuantumEntry[16], 0, 16, 32));
+        Assert.NotSame(grown, buffers.Grow(new QuantumEntry[16], 0, 16, 32));
     }
 
     /// <summary>A weave of one CPU per role, each running an actor, its latencies heard by the list returned.</summary>
