@@ -112,10 +112,10 @@ public sealed partial class PageAllocator
 
         for (long pfn = 0; pfn < _frames.EndPfn; pfn++)
         {
-            bool free = _frames.Read(pfn).Owner == FrameOwner.Free;
-            if (free != listed[(int)pfn])
+            Frame frame = _frames.Read(pfn);
+            if ((frame.Owner == FrameOwner.Free) != listed[(int)pfn])
             {
-                return Invariant($"pfn {pfn} is {_frames.Read(pfn).Owner} but {(listed[(int)pfn] ? "is" : "is not")} on a free list");
+                return Invariant($"pfn {pfn} is {frame.Owner} but {(listed[(int)pfn] ? "is" : "is not")} on a free list");
             }
 
             int decoded = BuddyOrderAt(pfn);
@@ -132,9 +132,9 @@ public sealed partial class PageAllocator
                     return error;
                 }
             }
-            else if (_frames.Read(pfn).BuddyOrderMark != 0 && (pfn == 0 || listedOrder[pfn - 1] != _frames.Read(pfn).BuddyOrderMark))
+            else if (frame.BuddyOrderMark != 0 && (pfn == 0 || listedOrder[pfn - 1] != frame.BuddyOrderMark))
             {
-                return Invariant($"pfn {pfn} holds order mark {_frames.Read(pfn).BuddyOrderMark} but is not the second frame of a listed block of that order");
+                return Invariant($"pfn {pfn} holds order mark {frame.BuddyOrderMark} but is not the second frame of a listed block of that order");
             }
         }
 
@@ -167,12 +167,13 @@ public sealed partial class PageAllocator
         for (uint link = list.First; link != 0; link = _frames.Read(link - 1L).FreeNext)
         {
             long head = link - 1L;
-            if (_frames.Read(head).Owner != FrameOwner.Free)
+            Frame frame = _frames.Read(head);
+            if (frame.Owner != FrameOwner.Free)
             {
-                return Invariant($"{where}: pfn {head} is on a free list but {_frames.Read(head).Owner}");
+                return Invariant($"{where}: pfn {head} is on a free list but {frame.Owner}");
             }
 
-            if (_frames.Read(head).FreePrev != previous)
+            if (frame.FreePrev != previous)
             {
                 return Invariant($"{where}: broken back link at pfn {head}");
             }

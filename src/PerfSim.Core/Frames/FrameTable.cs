@@ -148,7 +148,7 @@ public sealed class FrameTable
             throw new ArgumentException($"pfn {pfn} does not start a chunk", nameof(pfn));
         }
 
-        tail = BootFrame(_boot[pfn >> ChunkShift], 2);
+        tail = UntouchedTail(pfn >> ChunkShift);
         return !_chunks.HasChunk(pfn);
     }
 
@@ -167,7 +167,7 @@ public sealed class FrameTable
         {
             if ((pfn & ChunkMask) == 0 && pfn + ChunkFrames <= end && !_chunks.HasChunk(pfn))
             {
-                counts[(int)(_boot[pfn >> ChunkShift].Bits == 0 ? FrameOwner.Hole : FrameOwner.Free)] += ChunkFrames;
+                counts[(int)UntouchedTail(pfn >> ChunkShift).Owner] += ChunkFrames;
                 pfn += ChunkFrames;
                 continue;
             }
@@ -217,6 +217,11 @@ public sealed class FrameTable
             partial.Add(chunk);
         }
     }
+
+    /// <summary>What the frames of chunk <paramref name="chunk"/> from the third on read as while it
+    /// is not allocated: a hole's or free RAM's record (the first two of a boot block differ, but
+    /// have the same owner: free).</summary>
+    private Frame UntouchedTail(long chunk) => BootFrame(_boot[chunk], 2);
 
     /// <summary>Frame <paramref name="pfn"/> of a chunk never allocated.</summary>
     private Frame BootFrame(long pfn) => BootFrame(_boot[pfn >> ChunkShift], pfn & ChunkMask);

@@ -21,10 +21,11 @@ internal sealed record FinalState(long[] FramesByOwner, long LeakedUnmappedFrame
         long end = k.Frames.EndPfn;
         long chunks = (end + FrameTable.ChunkFrames - 1) / FrameTable.ChunkFrames;
         int slices = (int)Math.Clamp(chunks / 64, 1, 64);
+        int owners = Enum.GetValues<FrameOwner>().Length;
         var partial = new Tally[slices];
         Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, s =>
         {
-            var tally = new Tally(new long[Enum.GetValues<FrameOwner>().Length]);
+            var tally = new Tally(new long[owners]);
             for (long c = chunks * s / slices, to = chunks * (s + 1) / slices; c < to; c++)
             {
                 long pfn = c * FrameTable.ChunkFrames;
@@ -42,7 +43,7 @@ internal sealed record FinalState(long[] FramesByOwner, long LeakedUnmappedFrame
             partial[s] = tally;
         });
 
-        long[] total = new long[Enum.GetValues<FrameOwner>().Length];
+        long[] total = new long[owners];
         long leakedTotal = 0;
         ulong hashTotal = 0;
         foreach (Tally t in partial)
