@@ -37,37 +37,32 @@ public struct KernelCounters
     /// <summary><c>madvise(MADV_DONTNEED)</c> calls (the tlb-flush2 loop).</summary>
     public long MadviseDontneed;
 
-    public static KernelCounters Sum(ReadOnlySpan<KernelCounters> all)
+    /// <summary>Adds <paramref name="c"/>'s counts to these.</summary>
+    public void Add(in KernelCounters c)
     {
-        var s = default(KernelCounters);
-        foreach (ref readonly KernelCounters c in all)
-        {
-            s.Faults += c.Faults;
-            s.UserFaults += c.UserFaults;
-            s.PopulatedPages += c.PopulatedPages;
-            s.DirectMapZaps += c.DirectMapZaps;
-            s.DirectMapRestores += c.DirectMapRestores;
-            s.ZappedPages += c.ZappedPages;
-            s.ZeroedPages += c.ZeroedPages;
-            s.CopiedPages += c.CopiedPages;
-            s.EexistRetries += c.EexistRetries;
-            s.EexistRestores += c.EexistRestores;
-            s.WriteRefused += c.WriteRefused;
-            s.PopulateRefused += c.PopulateRefused;
-            s.GupRefused += c.GupRefused;
-            s.MlockSkipped += c.MlockSkipped;
-            s.MermapGets += c.MermapGets;
-            s.MermapFallbacks += c.MermapFallbacks;
-            s.MermapLocalFlushes += c.MermapLocalFlushes;
-            s.MermapFreeFlushes += c.MermapFreeFlushes;
-            s.FoliosFreed += c.FoliosFreed;
-            s.LeakedFrames += c.LeakedFrames;
-            s.DirectMapAccesses += c.DirectMapAccesses;
-            s.StaleAccesses += c.StaleAccesses;
-            s.CpaLockWaitNs += c.CpaLockWaitNs;
-            s.MadviseDontneed += c.MadviseDontneed;
-        }
-
-        return s;
+        Faults += c.Faults;
+        UserFaults += c.UserFaults;
+        PopulatedPages += c.PopulatedPages;
+        DirectMapZaps += c.DirectMapZaps;
+        DirectMapRestores += c.DirectMapRestores;
+        ZappedPages += c.ZappedPages;
+        ZeroedPages += c.ZeroedPages;
+        CopiedPages += c.CopiedPages;
+        EexistRetries += c.EexistRetries;
+        EexistRestores += c.EexistRestores;
+        WriteRefused += c.WriteRefused;
+        PopulateRefused += c.PopulateRefused;
+        GupRefused += c.GupRefused;
+        MlockSkipped += c.MlockSkipped;
+        MermapGets += c.MermapGets;
+        MermapFallbacks += c.MermapFallbacks;
+        MermapLocalFlushes += c.MermapLocalFlushes;
+        MermapFreeFlushes += c.MermapFreeFlushes;
+        FoliosFreed += c.FoliosFreed;
+        LeakedFrames += c.LeakedFrames;
+        DirectMapAccesses += c.DirectMapAccesses;
+        StaleAccesses += c.StaleAccesses;
+        CpaLockWaitNs += c.CpaLockWaitNs;
+        MadviseDontneed += c.MadviseDontneed;
     }
 }

@@ -133,15 +133,16 @@ public sealed partial class SimKernel : IDisposable, IPageTableAllocator, IDirec
 
     public ref KernelCounters CountersOf(int cpu) => ref _cpus[cpu].Counters;
 
+    /// <summary>Every CPU's counters summed (the engine's metrics read it after each quantum, so it allocates nothing).</summary>
     public KernelCounters TotalCounters()
     {
-        var all = new KernelCounters[_cpus.Length];
-        for (int i = 0; i < all.Length; i++)
+        var total = default(KernelCounters);
+        foreach (ref readonly CpuState cpu in _cpus.AsSpan())
         {
-            all[i] = _cpus[i].Counters;
+            total.Add(in cpu.Counters);
         }
 
-        return KernelCounters.Sum(all);
+        return total;
     }
 
     /// <summary>Simulated <c>cpa_lock</c> statistics (x86).</summary>
