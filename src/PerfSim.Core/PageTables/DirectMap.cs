@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PerfSim.Core.Frames;
 using PerfSim.Core.Memory;
@@ -137,8 +138,11 @@ public sealed partial class DirectMap
         // the JIT assemble the struct in a stack slot byte by byte and reload it whole, a
         // store-forwarding stall on every page walk.
         PteFlags flags = Leaf(pfn, out PageLevel level);
-        return new DirectMapEntry(flags == PteFlags.None ? PageLevel.None : level, flags);
+        return EntryOf(flags, level);
     }
+
+    private static DirectMapEntry EntryOf(PteFlags leaf, PageLevel level) =>
+        new(leaf == PteFlags.None ? PageLevel.None : level, leaf);
 
     /// <summary>Changing <paramref name="pfn"/>'s entry rewrites that entry and nothing else: it is a
     /// 4K PTE outside any contiguous group. A large leaf needs a split, and a PTE with the
@@ -153,7 +157,8 @@ public sealed partial class DirectMap
 
     /// <summary>The entry every page of the 2 MiB region starting at <paramref name="pfn"/> reads
     /// (<see cref="Lookup"/>) when one leaf maps the whole region (a 2 MiB or 1 GiB entry, or none
-    /// beyond the map); false when PTEs map it (its pages may differ) or the map ends inside it.</summary>
+    /// beyond the map); false when PTEs map it (its pages may differ), as they map a region the
+    /// map ends inside.</summary>
     public bool TryLookupRegion(long pfn, out DirectMapEntry entry)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pfn);
@@ -162,31 +167,11 @@ public sealed partial class DirectMap
             throw new ArgumentException($"pfn {pfn} does not start a 2 MiB region", nameof(pfn));
         }
 
-        entry = default;
-        if (pfn >= EndPfn)
-        {
-            return true;
-        }
-
-        if (pfn + PageGeometry.PagesPer2M > EndPfn)
-        {
-            return false;
-        }
-
-        PteFlags flags = _pud[pfn >> Shift1G];
-        PageLevel level = PageLevel.Level1G;
-        if ((flags & PteFlags.Table) != 0)
-        {
-            flags = _pmd.Read(pfn >> Shift2M);
-            level = PageLevel.Level2M;
-            if ((flags & PteFlags.Table) != 0)
-            {
-                return false;
-            }
-        }
-
-        entry = new DirectMapEntry(flags == PteFlags.None ? PageLevel.None : level, flags);
-        return true;
+        PteFlags flags = Leaf(pfn, out PageLevel level);
+        entry = EntryOf(flags, level);
+        Debug.Assert(level == PageLevel.Level4K || pfn >= EndPfn || pfn + PageGeometry.PagesPer2M <= EndPfn,
+            "boot maps a partial last region with PTEs, and the map never merges");
+        return level != PageLevel.Level4K;
     }
 
     /// <summary><c>kernel_page_present()</c>: the page's direct-map entry is present.</summary>

@@ -58,6 +58,21 @@ public sealed class X86CpaTests
         Assert.Throws<ArgumentException>(() => dm.TryLookupRegion(M + 1, out _));
     }
 
+    /// <summary>A map that ends inside a 2 MiB region maps that region with PTEs (its pages past the
+    /// end read as no entry), so it is not read at once; the region before it is.</summary>
+    [Fact]
+    public void A_2M_region_the_map_ends_inside_is_not_read_as_one_entry()
+    {
+        using TestHost host = TestHost.X86((G + (M / 2)) * PageGeometry.PageSize);
+        DirectMap dm = host.DirectMap;
+        Assert.Equal(G + M / 2, dm.EndPfn);
+        Assert.Equal(PageLevel.Level4K, dm.Lookup(G).Level);
+        Assert.NotEqual(dm.Lookup(G), dm.Lookup(G + M - 1));
+
+        Assert.True(dm.TryLookupRegion(G - M, out _));
+        Assert.False(dm.TryLookupRegion(G, out _));
+    }
+
     [Fact]
     public void Restore_makes_the_page_present_without_global_or_dirty_and_never_remerges()
     {
