@@ -18,7 +18,12 @@ namespace PerfSim.Benchmarks;
 /// is 64 CPUs whose upper half idles (x86 defaults). The setup runs quanta until each lane's
 /// backlog of carried entries is at its steady size (it settles near 85 µs of simulated time), so
 /// the measured quanta grow no buffer: measured on the benchmark's thread, 40,000 quanta in, the
-/// next 90,000 allocated nothing (after 20,000, one more buffer grew within 10,000).</remarks>
+/// next 90,000 allocated nothing (after 20,000, one more buffer grew within 10,000).
+/// <para><see cref="Log"/> takes parts of the fault's log away, to show what each costs the weave
+/// (docs/engine.md, "Speed", seventeenth session): divide an operation by the faults per quantum
+/// the cleanup prints, since each shape settles at its own rate (without path entries every IPI
+/// finds its vCPU in guest mode, a VM exit each, so fewer faults fit a quantum; without the
+/// flush nothing delays anyone, and <c>cpa_lock</c> alone paces the vCPUs).</para></remarks>
 [BenchmarkCategory(Categories.Flush)]
 [MemoryDiagnoser]
 public class WeaveBenchmarks
@@ -36,6 +41,23 @@ public class WeaveBenchmarks
     /// <summary>Faults logged so far (the cleanup prints the mean per quantum).</summary>
     private long _faults;
     private long _quanta;
+
+    /// <summary>Which of a per-folio fault's log entries the vCPUs log.</summary>
+    public enum FaultLog
+    {
+        /// <summary>All five: path entry, <c>i_pages</c>, <c>cpa_lock</c>, the flush's cross call, latency.</summary>
+        Fault,
+
+        /// <summary>Without the path entry and the latency (the weave's lazy entries).</summary>
+        NoPathEntries,
+
+        /// <summary>The cross call replaced by an ordered entry that does nothing (an event with no
+        /// sink): the same ordered steps, no IPI priced and no delay landed.</summary>
+        NoFlushPricing,
+    }
+
+    [Params(FaultLog.Fault, FaultLog.NoPathEntries, FaultLog.NoFlushPricing)]
+    public FaultLog Log { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -57,12 +79,13 @@ public class WeaveBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => Console.WriteLine($"// WeaveBenchmarks: {(double)_faults / Math.Max(1, _quanta):F1} faults per quantum");
+    public void Cleanup() => Console.WriteLine($"// WeaveBenchmarks ({Log}): {(double)_faults / Math.Max(1, _quanta):F1} faults per quantum");
 
     [Benchmark]
     public long WeaveQuantum()
     {
         QuantumLog[] logs = _weaver.Logs;
+        bool pathEntries = Log != FaultLog.NoPathEntries;
         _end += QuantumNs;
         for (int cpu = 0; cpu < Vcpus; cpu++)
         {
@@ -70,11 +93,20 @@ public class WeaveBenchmarks
             for (; t < _end; _faults++)
             {
                 // Shaped like an x86 per-folio fault's log.
-                logs[cpu].Add(new QuantumEntry(QuantumKind.Enter, t, 0, 0, 0));
+                if (pathEntries)
+                {
+                    logs[cpu].Add(new QuantumEntry(QuantumKind.Enter, t, 0, 0, 0));
+                }
+
                 logs[cpu].Add(new QuantumEntry(QuantumKind.Lock, t + 600, 120, 30, SimLockTable.PagesLock(1)));
                 logs[cpu].Add(new QuantumEntry(QuantumKind.Lock, t + 1_100, 450, 30, SimLockTable.CpaLock));
-                logs[cpu].Add(new QuantumEntry(QuantumKind.CrossCall, t + 1_600, 98, 415, HostCpus.AllOthers));
-                logs[cpu].Add(new QuantumEntry(QuantumKind.Latency, t + 2_100, 2_100, 0, 0));
+                logs[cpu].Add(Log == FaultLog.NoFlushPricing
+                    ? new QuantumEntry(QuantumKind.Event, t + 1_600, 0, 0, 0)
+                    : new QuantumEntry(QuantumKind.CrossCall, t + 1_600, 98, 415, HostCpus.AllOthers));
+                if (pathEntries)
+                {
+                    logs[cpu].Add(new QuantumEntry(QuantumKind.Latency, t + 2_100, 2_100, 0, 0));
+                }
                 t += 2_100 + 1_000 + _random.Next(2_000);
             }
 
