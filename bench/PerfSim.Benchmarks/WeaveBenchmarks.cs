@@ -86,6 +86,7 @@ public class WeaveBenchmarks
     {
         QuantumLog[] logs = _weaver.Logs;
         bool pathEntries = Log != FaultLog.NoPathEntries;
+        bool flushPricing = Log != FaultLog.NoFlushPricing;
         _end += QuantumNs;
         for (int cpu = 0; cpu < Vcpus; cpu++)
         {
@@ -100,9 +101,9 @@ public class WeaveBenchmarks
 
                 logs[cpu].Add(new QuantumEntry(QuantumKind.Lock, t + 600, 120, 30, SimLockTable.PagesLock(1)));
                 logs[cpu].Add(new QuantumEntry(QuantumKind.Lock, t + 1_100, 450, 30, SimLockTable.CpaLock));
-                logs[cpu].Add(Log == FaultLog.NoFlushPricing
-                    ? new QuantumEntry(QuantumKind.Event, t + 1_600, 0, 0, 0)
-                    : new QuantumEntry(QuantumKind.CrossCall, t + 1_600, 98, 415, HostCpus.AllOthers));
+                logs[cpu].Add(flushPricing
+                    ? new QuantumEntry(QuantumKind.CrossCall, t + 1_600, 98, 415, HostCpus.AllOthers)
+                    : new QuantumEntry(QuantumKind.Event, t + 1_600, 0, 0, 0));
                 if (pathEntries)
                 {
                     logs[cpu].Add(new QuantumEntry(QuantumKind.Latency, t + 2_100, 2_100, 0, 0));
