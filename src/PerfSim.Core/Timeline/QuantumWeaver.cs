@@ -424,16 +424,24 @@ public sealed class QuantumWeaver : IInterruptSink
             minB = Vector256.Min(minB, b);
         }
 
-        // Per column, the two smallest of both chains.
+        // Per column, the two smallest of both chains; then of the columns, two by two, in
+        // vectors. Scalar minima were compiled to a branch each by tiered PGO (the benchmark's
+        // setting; a tenth of the weave's samples went to them), and to cmov by the full JIT
+        // (the CLI's): in vectors both compile alike.
         Vector256<long> min = Vector256.Min(minA, minB);
         Vector256<long> next = Vector256.Min(Vector256.Min(nextA, nextB), Vector256.Max(minA, minB));
+        MergeTwoSmallest(ref min, ref next, Vector256.Shuffle(min, Vector256.Create(2L, 3, 0, 1)), Vector256.Shuffle(next, Vector256.Create(2L, 3, 0, 1)));
+        MergeTwoSmallest(ref min, ref next, Vector256.Shuffle(min, Vector256.Create(1L, 0, 3, 2)), Vector256.Shuffle(next, Vector256.Create(1L, 0, 3, 2)));
+        second = next.ToScalar();
+        return min.ToScalar();
+    }
 
-        // The smallest is the least column minimum (keys are unique: the CPU is in them); the
-        // second, the least of the other columns' minima and that column's second.
-        long first = Math.Min(Math.Min(min[0], min[1]), Math.Min(min[2], min[3]));
-        Vector256<long> rest = Vector256.ConditionalSelect(Vector256.Equals(min, Vector256.Create(first)), next, min);
-        second = Math.Min(Math.Min(rest[0], rest[1]), Math.Min(rest[2], rest[3]));
-        return first;
+    /// <summary>Per column, the two smallest of the pairs (<paramref name="min"/>, <paramref name="next"/>)
+    /// and (<paramref name="otherMin"/>, <paramref name="otherNext"/>), each pair's first at most its second.</summary>
+    private static void MergeTwoSmallest(ref Vector256<long> min, ref Vector256<long> next, Vector256<long> otherMin, Vector256<long> otherNext)
+    {
+        next = Vector256.Min(Vector256.Max(min, otherMin), Vector256.Min(next, otherNext));
+        min = Vector256.Min(min, otherMin);
     }
 
     private void Apply(int cpu, QuantumLane lane, in QuantumEntry e, long time)
@@ -484,45 +492,59 @@ public sealed class QuantumWeaver : IInterruptSink
     void IInterruptSink.Interrupted(ReadOnlySpan<int> cpus, ReadOnlySpan<long> ns)
     {
         // HostCpus lists the CPUs in order and the vCPUs sit together: four consecutive CPUs take
-        // one vector step, any other CPU a step of its own.
+        // one vector step, any other CPU a step of its own. The vector steps call nothing (a call
+        // spills every vector register): they note which CPUs hold a lock an interrupt lengthens,
+        // and those locks are extended after.
+        Span<long> delays = _delayNs;
+        Span<long> keys = _keys;
+        Span<long> pendingKeys = _pendingKeys;
+        ReadOnlySpan<long> heldUntil = _heldUntilNs;
+        ReadOnlySpan<long> irqsOnHeldFrom = _irqsOnHeldFromNs;
         Vector256<long> now = Vector256.Create(_now);
         Vector256<long> none = Vector256.Create(long.MaxValue);
         int i = 0;
         while (i < cpus.Length)
         {
-            int c = cpus[i];
-            if (i + KeyWidth <= cpus.Length && cpus[i + KeyWidth - 1] - c == KeyWidth - 1)
+            // Up to 64 CPUs' vector steps, then the locks their holders' interrupts lengthen.
+            int from = i;
+            ulong holders = 0;
+            while (i - from <= 64 - KeyWidth && i + KeyWidth <= cpus.Length && cpus[i + KeyWidth - 1] - cpus[i] == KeyWidth - 1)
             {
+                int c = cpus[i];
                 Vector256<long> lost = Vector256.Create(ns.Slice(i, KeyWidth));
-                (Load(_delayNs, c) + lost).CopyTo(_delayNs, c);
-                Vector256<long> key = Load(_keys, c);
-                Vector256.ConditionalSelect(Vector256.Equals(key, none), key, key + (lost << 10)).CopyTo(_keys, c);
-                Vector256<long> pending = Load(_pendingKeys, c);
-                Vector256.ConditionalSelect(Vector256.Equals(pending, none), pending, pending + (lost << 10)).CopyTo(_pendingKeys, c);
+                (Vector256.Create(delays.Slice(c, KeyWidth)) + lost).CopyTo(delays.Slice(c, KeyWidth));
+                Vector256<long> key = Vector256.Create(keys.Slice(c, KeyWidth));
+                Vector256.ConditionalSelect(Vector256.Equals(key, none), key, key + (lost << 10)).CopyTo(keys.Slice(c, KeyWidth));
+                Vector256<long> pending = Vector256.Create(pendingKeys.Slice(c, KeyWidth));
+                Vector256.ConditionalSelect(Vector256.Equals(pending, none), pending, pending + (lost << 10)).CopyTo(pendingKeys.Slice(c, KeyWidth));
                 // Who holds (granted, not still spinning) a lock an interrupt lengthens.
-                Vector256<long> holds = Vector256.GreaterThan(Load(_heldUntilNs, c), now) & Vector256.GreaterThanOrEqual(now, Load(_irqsOnHeldFromNs, c));
-                for (uint m = holds.ExtractMostSignificantBits(); m != 0; m &= m - 1)
+                Vector256<long> holds = Vector256.GreaterThan(Vector256.Create(heldUntil.Slice(c, KeyWidth)), now) & Vector256.GreaterThanOrEqual(now, Vector256.Create(irqsOnHeldFrom.Slice(c, KeyWidth)));
+                holders |= (ulong)holds.ExtractMostSignificantBits() << (i - from);
+                i += KeyWidth;
+            }
+
+            for (; holders != 0; holders &= holders - 1)
+            {
+                int j = from + BitOperations.TrailingZeroCount(holders);
+                ExtendHeldLock(cpus[j], ns[j], extendsAnyLock: false);
+            }
+
+            if (i == from)
+            {
+                int c = cpus[i];
+                Delay(c, ns[i], extendsAnyLock: false);
+                if (keys[c] != long.MaxValue)
                 {
-                    int j = BitOperations.TrailingZeroCount(m);
-                    ExtendHeldLock(c + j, lost[j], extendsAnyLock: false);
+                    keys[c] += ns[i] << 10;
                 }
 
-                i += KeyWidth;
-                continue;
-            }
+                if (pendingKeys[c] != long.MaxValue)
+                {
+                    pendingKeys[c] += ns[i] << 10;
+                }
 
-            Delay(c, ns[i], extendsAnyLock: false);
-            if (_keys[c] != long.MaxValue)
-            {
-                _keys[c] += ns[i] << 10;
+                i++;
             }
-
-            if (_pendingKeys[c] != long.MaxValue)
-            {
-                _pendingKeys[c] += ns[i] << 10;
-            }
-
-            i++;
         }
     }
 

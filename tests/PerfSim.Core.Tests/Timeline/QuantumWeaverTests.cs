@@ -213,21 +213,25 @@ public sealed class QuantumWeaverTests
         Assert.Equal([(1, 2_000 + handler), (1, 1_000L)], latencies.Seen);
     }
 
-    [Fact]
-    public void Interrupts_to_runs_of_consecutive_cpus_land_as_they_do_one_cpu_at_a_time()
+    [Theory]
+    [InlineData(10, false)]
+    [InlineData(82, true)]
+    public void Interrupts_to_runs_of_consecutive_cpus_land_as_they_do_one_cpu_at_a_time(int cpuCount, bool lastTakesTheLockFirst)
     {
-        // CPUs 0-4 and 6-9: runs of four take the vector path, CPU 4 the scalar one; one call per
-        // CPU takes the scalar path throughout. CPU 0 still holds cpa_lock (taken with interrupts
-        // on) when they land, so its hold grows too.
-        const int Cpus = 10;
-        int[] cpus = [0, 1, 2, 3, 4, 6, 7, 8, 9];
+        // Every CPU but CPU 5: CPUs 0-3 take a vector step, CPU 4 a scalar one, then runs of four
+        // again; one call per CPU takes the scalar path throughout. The CPU that took cpa_lock
+        // (taken with interrupts on) first still holds it when they land, so its hold grows too:
+        // CPU 0, or with 82 CPUs the last, in a vector step past the first 64 CPUs listed.
+        int[] cpus = [.. Enumerable.Range(0, cpuCount).Where(c => c != 5)];
         long[] lost = [.. cpus.Select(c => 100L * (c + 1))];
+        int holder = lastTakesTheLockFirst ? cpuCount - 1 : 0;
         (long[] Settled, long FreeAt) Run(bool together)
         {
-            var weaver = new QuantumWeaver(Cpus, new SimLockTable(), Host(Cpus));
-            for (int c = 0; c < Cpus; c++)
+            var weaver = new QuantumWeaver(cpuCount, new SimLockTable(), Host(cpuCount));
+            for (int c = 0; c < cpuCount; c++)
             {
-                weaver.Logs[c].Add(new QuantumEntry(QuantumKind.Lock, 100 * (c + 1), 10_000, Handoff, SimLockTable.CpaLock));
+                long at = 100 * (lastTakesTheLockFirst ? cpuCount - c : c + 1);
+                weaver.Logs[c].Add(new QuantumEntry(QuantumKind.Lock, at, 10_000, Handoff, SimLockTable.CpaLock));
             }
 
             weaver.Close(1_000_000);
@@ -247,7 +251,7 @@ public sealed class QuantumWeaverTests
 
             weaver.Close(2_000_000);
             weaver.WeaveClosed();
-            return ([.. Enumerable.Range(0, Cpus).Select(c => weaver.Settle(c, out _))], weaver.Locks[SimLockTable.CpaLock].FreeAtNs);
+            return ([.. Enumerable.Range(0, cpuCount).Select(c => weaver.Settle(c, out _))], weaver.Locks[SimLockTable.CpaLock].FreeAtNs);
         }
 
         (long[] vector, long vectorFreeAt) = Run(together: true);
@@ -255,9 +259,10 @@ public sealed class QuantumWeaverTests
 
         Assert.Equal(scalar, vector);
         Assert.Equal(scalarFreeAt, vectorFreeAt);
-        Assert.Equal(lost[0], vector[0]);
-        // Ten 10 µs holds back to back, the last released 100 ns (CPU 0's interrupt) later.
-        Assert.Equal(100 + (Cpus * 10_000) + ((Cpus - 1) * Handoff) + lost[0], vectorFreeAt);
+        long holderLost = 100L * (holder + 1);
+        Assert.Equal(holderLost, vector[holder]);
+        // The holds back to back from 100 ns, the last released the holder's interrupt later.
+        Assert.Equal(100 + (cpuCount * 10_000) + ((cpuCount - 1) * Handoff) + holderLost, vectorFreeAt);
     }
 
     [Theory]
