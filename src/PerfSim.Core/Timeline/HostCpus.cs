@@ -424,17 +424,23 @@ public sealed class HostCpus
     /// <summary>One call round to the targets in <see cref="_targets"/>.</summary>
     private CallRound Round(int initiator, long sendNs, long callbackNs, IInterruptSink sink, int targets, long refillNs)
     {
-        // llist_add to every target: which queues were empty (they get an IPI)?
+        // llist_add to every target: which queues were empty (they get an IPI)? The vector passes
+        // read spans taken once: the arrays' fields, reloaded at every step, were half their work.
+        int busy = _idleStart;
+        ReadOnlySpan<long> targetsOf = _targets.AsSpan(0, busy);
+        ReadOnlySpan<long> drainStart = _drainStartNs.AsSpan(0, busy);
+        ReadOnlySpan<ulong> clustersOf = _clusters.AsSpan(0, busy);
+        Span<long> needsIpi = _needsIpi.AsSpan(0, busy);
         Vector256<long> send = Vector256.Create(sendNs);
         Vector256<long> ipiVector = Vector256<long>.Zero;
         Vector256<ulong> clusterVector = Vector256<ulong>.Zero;
-        for (int i = 0; i < _idleStart; i += Width)
+        for (int i = 0; i < busy; i += Width)
         {
-            Vector256<long> t = Load(_targets, i);
-            Vector256<long> need = Vector256.GreaterThan(t, Vector256<long>.Zero) & Vector256.GreaterThanOrEqual(send, Load(_drainStartNs, i));
-            need.CopyTo(_needsIpi, i);
+            Vector256<long> t = Vector256.Create(targetsOf.Slice(i, Width));
+            Vector256<long> need = Vector256.GreaterThan(t, Vector256<long>.Zero) & Vector256.GreaterThanOrEqual(send, Vector256.Create(drainStart.Slice(i, Width)));
+            need.CopyTo(needsIpi.Slice(i, Width));
             ipiVector += t & need;
-            clusterVector |= Vector256.Create(_clusters.AsSpan(i, Width)) & need.AsUInt64();
+            clusterVector |= Vector256.Create(clustersOf.Slice(i, Width)) & need.AsUInt64();
         }
 
         long ipis = Vector256.Sum(ipiVector);
@@ -480,32 +486,41 @@ public sealed class HostCpus
         Vector256<long> refill = Vector256.Create(refillNs);
         Vector256<long> latest = Vector256.Create(long.MinValue);
         Vector256<long> vmExits = zero;
-        for (int i = 0; i < _idleStart; i += Width)
+        int busy = _idleStart;
+        ReadOnlySpan<long> targetsOf = _targets.AsSpan(0, busy);
+        ReadOnlySpan<long> needsIpi = _needsIpi.AsSpan(0, busy);
+        ReadOnlySpan<long> isVcpu = _isVcpu.AsSpan(0, busy);
+        ReadOnlySpan<long> inPath = _inPath.AsSpan(0, busy);
+        Span<long> drainStart = _drainStartNs.AsSpan(0, busy);
+        Span<long> drainEnd = _drainEndNs.AsSpan(0, busy);
+        Span<long> guestResumeOf = _guestResumeNs.AsSpan(0, busy);
+        Span<long> lostOf = _lost.AsSpan(0, busy);
+        for (int i = 0; i < busy; i += Width)
         {
-            Vector256<long> t = Load(_targets, i);
-            Vector256<long> need = Load(_needsIpi, i);
-            Vector256<long> vcpu = Load(_isVcpu, i);
-            Vector256<long> guestMode = Vector256.AndNot(vcpu, Load(_inPath, i));
+            Vector256<long> t = Vector256.Create(targetsOf.Slice(i, Width));
+            Vector256<long> need = Vector256.Create(needsIpi.Slice(i, Width));
+            Vector256<long> vcpu = Vector256.Create(isVcpu.Slice(i, Width));
+            Vector256<long> guestMode = Vector256.AndNot(vcpu, Vector256.Create(inPath.Slice(i, Width)));
             Vector256<long> targeted = Vector256.GreaterThan(t, zero);
             Vector256<long> queued = Vector256.AndNot(targeted, need);
-            Vector256<long> drainEnd = Load(_drainEndNs, i);
-            Vector256<long> guestResume = Load(_guestResumeNs, i);
+            Vector256<long> wasDrainEnd = Vector256.Create(drainEnd.Slice(i, Width));
+            Vector256<long> guestResume = Vector256.Create(guestResumeOf.Slice(i, Width));
 
             // Queued behind a csd not yet taken: it runs in the same interrupt, which it lengthens.
             Vector256<long> queuedResume = guestResume + (callback & vcpu & Vector256.GreaterThan(guestResume, send));
 
             // Sent: an external-interrupt VM exit when the vCPU is in guest mode, the handler in the host, then VM entry.
             Vector256<long> vmExit = need & guestMode & Vector256.GreaterThanOrEqual(arrival, guestResume);
-            Vector256<long> start = Vector256.Max(arrival + (exit & vmExit), drainEnd);
+            Vector256<long> start = Vector256.Max(arrival + (exit & vmExit), wasDrainEnd);
             Vector256<long> sentEnd = start + handlerAndCallback;
 
-            Vector256<long> newEnd = Vector256.ConditionalSelect(need, sentEnd, drainEnd + (callback & queued));
+            Vector256<long> newEnd = Vector256.ConditionalSelect(need, sentEnd, wasDrainEnd + (callback & queued));
             Vector256<long> lost = Vector256.ConditionalSelect(need, handlerAndCallback + (exitAndEntry & vmExit), callback & queued);
             lost += refill & Vector256.AndNot(targeted, guestMode);
-            Vector256.ConditionalSelect(need, start, Load(_drainStartNs, i)).CopyTo(_drainStartNs, i);
-            newEnd.CopyTo(_drainEndNs, i);
-            Vector256.ConditionalSelect(need, Vector256.ConditionalSelect(guestMode, sentEnd + entry, guestResume), Vector256.ConditionalSelect(queued, queuedResume, guestResume)).CopyTo(_guestResumeNs, i);
-            lost.CopyTo(_lost, i);
+            Vector256.ConditionalSelect(need, start, Vector256.Create(drainStart.Slice(i, Width))).CopyTo(drainStart.Slice(i, Width));
+            newEnd.CopyTo(drainEnd.Slice(i, Width));
+            Vector256.ConditionalSelect(need, Vector256.ConditionalSelect(guestMode, sentEnd + entry, guestResume), Vector256.ConditionalSelect(queued, queuedResume, guestResume)).CopyTo(guestResumeOf.Slice(i, Width));
+            lost.CopyTo(lostOf.Slice(i, Width));
             latest = Vector256.Max(latest, Vector256.ConditionalSelect(targeted, newEnd, latest));
             vmExits += t & vmExit;
         }
@@ -549,8 +564,6 @@ public sealed class HostCpus
 
         return latest;
     }
-
-    private static Vector256<long> Load(long[] array, int index) => Vector256.Create(array.AsSpan(index, Width));
 
     /// <summary>The states as records (for the rare changes of layout: a phase, a split).</summary>
     private Slot[] Snapshot()
